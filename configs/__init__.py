@@ -1,0 +1,1 @@
+"""Bundled configuration: inference and training defaults, ports, sample registry."""

@@ -1,0 +1,1 @@
+"""Scene I/O, synthetic scenes, dataset builders, registry and port loaders."""

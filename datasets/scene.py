@@ -1,0 +1,175 @@
+"""Scene I/O: open a georeferenced raster, its GSD and acquisition time, read 8-bit RGB windows."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.enums import ColorInterp, Resampling
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.windows import Window
+
+from tankerwatch.geo import pixel_size_m, pixels_to_lonlat, to_lonlat_transformer
+from tankerwatch.schema import TankerwatchError
+
+STRETCH_PERCENTILES = (1.0, 99.7)
+STRETCH_SAMPLE_PX = 1024  # long side of the decimated read the stretch is computed from
+
+
+@dataclass
+class Scene:
+    """A georeferenced scene: grid, CRS, GSD, time and the per-band 8-bit stretch."""
+
+    path: Path
+    scene_id: str
+    stac_id: str | None
+    crs: rasterio.crs.CRS
+    transform: Affine
+    width: int
+    height: int
+    band_indexes: tuple[int, int, int]  # 1-based bands read as R, G, B
+    nodata: float | None
+    gsd_m: float  # mean of the x and y pixel size at the scene centre
+    acquired: datetime | None
+    stretch_lo: np.ndarray
+    stretch_hi: np.ndarray
+
+    def lonlat(self, cols, rows) -> tuple[np.ndarray, np.ndarray]:
+        """WGS84 lon/lat of native pixel positions."""
+        return pixels_to_lonlat(self.transform, to_lonlat_transformer(self.crs), cols, rows)
+
+
+def parse_time(text: str, source: str) -> datetime:
+    """Parse an ISO 8601 (or TIFF 'YYYY:MM:DD HH:MM:SS') time as UTC."""
+    raw = text.strip()
+    if len(raw) >= 19 and raw[4] == ":" and raw[7] == ":":
+        raw = raw[:4] + "-" + raw[5:7] + "-" + raw[8:10] + "T" + raw[11:]
+    try:
+        t = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise TankerwatchError(f"{source}: cannot parse time {text!r} (expected ISO 8601)") from None
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+
+
+def stac_sidecar(path: Path) -> Path:
+    """Where a scene's STAC Item sidecar lives (<scene>.json)."""
+    return path.with_suffix(".json")
+
+
+def _read_sidecar(path: Path) -> tuple[str | None, datetime | None]:
+    """STAC id and datetime from the sidecar, if there is one."""
+    side = stac_sidecar(path)
+    if not side.exists():
+        return None, None
+    try:
+        item = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise TankerwatchError(f"{side}: unreadable STAC sidecar ({e})") from None
+    when = (item.get("properties") or {}).get("datetime")
+    return item.get("id"), parse_time(when, str(side)) if when else None
+
+
+def _pick_bands(src: rasterio.io.DatasetReader) -> tuple[int, int, int]:
+    """Choose the bands shown as R, G, B (colour interpretation first, else 1-2-3)."""
+    if src.count < 3:
+        return (1, 1, 1)
+    interp = list(src.colorinterp)
+    wanted = (ColorInterp.red, ColorInterp.green, ColorInterp.blue)
+    if all(c in interp for c in wanted):
+        return tuple(interp.index(c) + 1 for c in wanted)  # type: ignore[return-value]
+    return (1, 2, 3)
+
+
+def _compute_stretch(src, bands, nodata) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band percentile limits from a decimated read of the whole scene."""
+    f = max(1.0, max(src.width, src.height) / STRETCH_SAMPLE_PX)
+    shape = (max(1, int(src.height / f)), max(1, int(src.width / f)))
+    data = src.read(list(bands), out_shape=(3, *shape), resampling=Resampling.nearest).astype(np.float64)
+    valid = np.all(np.isfinite(data), axis=0)
+    if nodata is not None:
+        valid &= ~np.all(data == nodata, axis=0)
+    lo, hi = np.zeros(3), np.ones(3)
+    for i in range(3):
+        v = data[i][valid]
+        if v.size == 0:
+            continue
+        lo[i], hi[i] = np.percentile(v, STRETCH_PERCENTILES)
+        if hi[i] <= lo[i]:
+            hi[i] = lo[i] + 1.0
+    return lo, hi
+
+
+def open_scene(path: str | Path, acquired: datetime | None = None) -> Scene:
+    """Open a scene, check its georeferencing and compute its GSD, time and stretch."""
+    path = Path(path)
+    if not path.exists():
+        raise TankerwatchError(f"{path}: file not found")
+    stac_id, side_time = _read_sidecar(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                if src.crs is None or src.transform.is_identity:
+                    raise TankerwatchError(
+                        f"{path}: no georeferencing (missing CRS or geotransform); cannot measure in metres"
+                    )
+                bands = _pick_bands(src)
+                tag_time = src.tags().get("TIFFTAG_DATETIME")
+                gx, gy = pixel_size_m(src.transform, to_lonlat_transformer(src.crs), src.width / 2, src.height / 2)
+                lo, hi = _compute_stretch(src, bands, src.nodata)
+                when = acquired or side_time or (parse_time(tag_time, f"{path} TIFFTAG_DATETIME") if tag_time else None)
+                return Scene(
+                    path=path,
+                    scene_id=path.stem,
+                    stac_id=stac_id,
+                    crs=src.crs,
+                    transform=src.transform,
+                    width=src.width,
+                    height=src.height,
+                    band_indexes=bands,
+                    nodata=src.nodata,
+                    gsd_m=(gx + gy) / 2,
+                    acquired=when,
+                    stretch_lo=lo,
+                    stretch_hi=hi,
+                )
+    except RasterioIOError as e:
+        raise TankerwatchError(f"{path}: cannot read raster ({str(e).splitlines()[0]})") from None
+
+
+@contextmanager
+def scene_reader(scene: Scene) -> Iterator[rasterio.io.DatasetReader]:
+    """A rasterio handle on a scene (one per thread: handles are not thread-safe)."""
+    try:
+        with rasterio.open(scene.path) as src:
+            yield src
+    except RasterioIOError as e:
+        raise TankerwatchError(f"{scene.path}: cannot read raster ({str(e).splitlines()[0]})") from None
+
+
+def read_rgb(
+    src: rasterio.io.DatasetReader, scene: Scene, window: Window, out_shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a native-pixel window resampled to out_shape (rows, cols) as stretched uint8 RGB and a valid mask."""
+    downsampling = out_shape[0] < window.height
+    resampling = Resampling.average if downsampling else Resampling.bilinear
+    data = src.read(
+        list(scene.band_indexes), window=window, out_shape=(3, *out_shape), resampling=resampling, boundless=False
+    ).astype(np.float32)
+    valid = np.all(np.isfinite(data), axis=0)
+    if scene.nodata is not None:
+        valid &= ~np.all(data == scene.nodata, axis=0)
+    lo = scene.stretch_lo[:, None, None].astype(np.float32)
+    hi = scene.stretch_hi[:, None, None].astype(np.float32)
+    rgb = np.clip((data - lo) * (255.0 / (hi - lo)), 0, 255)
+    rgb = np.nan_to_num(rgb, nan=0.0).astype(np.uint8)
+    rgb[:, ~valid] = 0
+    return np.ascontiguousarray(rgb.transpose(1, 2, 0)), valid

@@ -1,0 +1,1 @@
+"""Tiling, detection, merge, measurement, matching, visits and alerts."""

@@ -1,0 +1,1 @@
+"""Detector adapter (the only place Ultralytics is imported) and bundled weights."""

@@ -1,0 +1,158 @@
+"""Configuration from YAML under configs/, validated on load, overridable from the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tankerwatch.schema import TankerwatchError
+
+
+def bundled_path(name: str) -> Path:
+    """Path of a file shipped in configs/ (e.g. 'ports.geojson')."""
+    return Path(str(resources.files("tankerwatch.configs").joinpath(name)))
+
+
+@dataclass
+class DetectConfig:
+    """How scenes are tiled and the detector run."""
+
+    working_gsd_m: float = 1.0  # detection runs at this ground sample distance
+    tile_px: int = 1024  # tile side at working GSD
+    overlap_m: float = 320.0  # > the longest ship, so each hull lies whole in some tile
+    port_margin_m: float = 500.0  # tiles reach this far beyond a port polygon
+    conf_threshold: float = 0.25
+    iou_threshold: float = 0.5  # rotated-box IoU for the cross-tile merge
+    batch_size: int = 4
+    device: str = "cpu"
+
+
+@dataclass
+class MatchConfig:
+    """Probabilistic identification by dimensions."""
+
+    sigma_gsd_factor: float = 1.5  # sigma_m = a * gsd_m + b * size_m
+    sigma_size_factor: float = 0.03
+    unknown_dims_sigma_factor: float = 0.25  # sigma for tonnage-estimated or unknown dimensions
+    prior_registry: float = 0.5  # prior that a tanker in a watched port is some registry vessel
+    top_k: int = 3
+    min_probability: float = 0.01  # candidates below this are not listed
+    alert_probability: float = 0.5  # a tanker is 'matched' when its top candidate reaches this
+
+
+@dataclass
+class VisitConfig:
+    """Port-visit grouping."""
+
+    gap_hours: float = 72.0  # sightings further apart start a new visit
+    chip_margin_m: float = 40.0
+
+
+@dataclass
+class InferenceConfig:
+    """Everything `tankerwatch run` needs besides its inputs."""
+
+    detect: DetectConfig = field(default_factory=DetectConfig)
+    matching: MatchConfig = field(default_factory=MatchConfig)
+    visits: VisitConfig = field(default_factory=VisitConfig)
+
+
+def _coerce(value: Any, typ: Any, where: str) -> Any:
+    """Check a YAML value against a dataclass field type."""
+    if dataclasses.is_dataclass(typ):
+        if not isinstance(value, dict):
+            raise TankerwatchError(f"{where}: expected a mapping, got {type(value).__name__}")
+        return _build(typ, value, where)
+    origin = typing.get_origin(typ)
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        args = typing.get_args(typ)
+        if value is None and type(None) in args:
+            return None
+        typ = next(a for a in args if a is not type(None))
+    if typ is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if typ in (int, str, bool) and type(value) is typ:
+        return value
+    if typing.get_origin(typ) is list and isinstance(value, list):
+        return value
+    if typ is dict and isinstance(value, dict):
+        return value
+    raise TankerwatchError(f"{where}: expected {getattr(typ, '__name__', typ)}, got {value!r}")
+
+
+def _build(cls: type, data: dict, where: str) -> Any:
+    """Build a dataclass from a mapping, rejecting unknown keys."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise TankerwatchError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
+    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+    obj = cls(**kwargs)
+    _check_ranges(obj, where)
+    return obj
+
+
+def _check_ranges(obj: Any, where: str) -> None:
+    """Reject values no run could use (negative sizes, probabilities outside 0-1)."""
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if v < 0:
+                raise TankerwatchError(f"{where}.{f.name}: must be >= 0, got {v}")
+            if ("probability" in f.name or f.name.startswith("prior") or "threshold" in f.name) and v > 1:
+                raise TankerwatchError(f"{where}.{f.name}: must be within 0..1, got {v}")
+    for name in ("working_gsd_m", "tile_px", "batch_size"):
+        if hasattr(obj, name) and getattr(obj, name) <= 0:
+            raise TankerwatchError(f"{where}.{name}: must be > 0")
+
+
+def parse_overrides(items: list[str] | tuple[str, ...]) -> dict:
+    """Turn ['detect.tile_px=640', ...] into a nested mapping (values parsed as YAML)."""
+    out: dict = {}
+    for item in items:
+        if "=" not in item:
+            raise TankerwatchError(f"--set {item!r}: expected SECTION.KEY=VALUE")
+        key, raw = item.split("=", 1)
+        node = out
+        parts = key.strip().split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = yaml.safe_load(raw)
+    return out
+
+
+def _deep_merge(base: dict, extra: dict) -> dict:
+    """Merge extra into base, section by section."""
+    merged = dict(base)
+    for k, v in extra.items():
+        merged[k] = _deep_merge(merged[k], v) if isinstance(v, dict) and isinstance(merged.get(k), dict) else v
+    return merged
+
+
+def read_yaml(path: Path) -> dict:
+    """Read a YAML mapping, naming the file in any error."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TankerwatchError(f"{path}: config file not found") from None
+    except yaml.YAMLError as e:
+        raise TankerwatchError(f"{path}: invalid YAML ({str(e).splitlines()[0]})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise TankerwatchError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def load_inference_config(path: Path | None = None, overrides: dict | None = None) -> InferenceConfig:
+    """Load configs/inference.yaml (or PATH) with CLI overrides applied on top."""
+    path = Path(path) if path else bundled_path("inference.yaml")
+    data = _deep_merge(read_yaml(path), overrides or {})
+    return _build(InferenceConfig, data, str(path))
