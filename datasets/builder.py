@@ -53,7 +53,7 @@ def load_truth(scene: Scene, path: Path | None = None) -> list[TruthBox]:
             raise TankerwatchError(f"{path}: feature {i}: class {cls!r} is not one of {SHIP_CLASSES}")
         ring = np.asarray(feat["geometry"]["coordinates"][0], dtype=float)[:4]
         xs, ys = to_crs.transform(ring[:, 0], ring[:, 1])
-        cols, rows = inverse * (np.asarray(xs), np.asarray(ys))
+        cols, rows = inverse @ (np.asarray(xs), np.asarray(ys))
         boxes.append(TruthBox(cls, np.stack([cols, rows], axis=1)))
     return boxes
 

@@ -85,6 +85,7 @@ class SceneSpec:
     bands: int = 3  # 3 (RGB) or 4 (RGB + NIR)
     n_tankers: int = 6
     n_others: int = 8
+    land: bool = True  # False: open water only (tests that need every pose free)
     ships: list[ShipSpec] = field(default_factory=list)  # placed first (e.g. registry tankers)
 
 
@@ -507,7 +508,8 @@ class _Renderer:
     def render(self) -> list[ShipSpec]:
         """Draw the whole scene; returns the ships placed."""
         self.draw_sea()
-        self.draw_land()
+        if self.spec.land:
+            self.draw_land()
         placed: list[ShipSpec] = [s for s in self.spec.ships if self.place(s, fixed=True)]
         wanted = [self.random_ship(str(self.rng.choice(TANKER_KINDS))) for _ in range(self.spec.n_tankers)]
         wanted += [self.random_ship(str(self.rng.choice(OTHER_KINDS))) for _ in range(self.spec.n_others)]

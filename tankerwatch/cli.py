@@ -42,6 +42,131 @@ def main() -> None:
     """
 
 
+def _bundled(name: str) -> Path:
+    """Path of a file in configs/."""
+    from tankerwatch.config import bundled_path
+
+    return bundled_path(name)
+
+
+def _parse_acquired(value: str | None) -> datetime | None:
+    """--acquired as a UTC datetime."""
+    if value is None:
+        return None
+    from tankerwatch.datasets.scene import parse_time
+
+    return parse_time(value, "--acquired")
+
+
+def _run_main_job(scenes, registry, ports, out_dir, full_scene, model, device, acquired, config, overrides, force):
+    """Run the main job over scenes, printing one line per scene; returns the results."""
+    from tqdm import tqdm
+
+    from tankerwatch.config import load_inference_config, parse_overrides
+    from tankerwatch.inference.pipeline import find_scenes, load_context, run_batch
+
+    cfg = load_inference_config(config, parse_overrides(overrides))
+    paths = find_scenes(list(scenes))
+    if not paths:
+        raise TankerwatchError(f"no scenes found in {', '.join(map(str, scenes))} (looked for .tif/.tiff/.vrt/.jp2)")
+    ctx = load_context(cfg, registry, ports, out_dir, model, device, full_scene, _parse_acquired(acquired), force)
+    bar = tqdm(total=len(paths), desc="scenes", unit="scene", file=sys.stderr, dynamic_ncols=True)
+
+    def report(res) -> None:
+        bar.update(1)
+        if res.status == "failed":
+            tqdm.write(f"FAILED {res.reason}", file=sys.stderr)
+        elif res.status == "skipped":
+            tqdm.write(f"skipped {res.path}: {res.reason}", file=sys.stderr)
+        else:
+            tqdm.write(f"done   {res.path}: {res.detections} ships ({res.tankers} tankers), "
+                       f"{res.new_alerts} new alert(s), {res.tiles} tiles", file=sys.stderr)
+
+    results = run_batch(paths, ctx, report)
+    bar.close()
+    return results
+
+
+_RUN_OPTIONS = [
+    click.option("--registry", type=click.Path(path_type=Path), default=None,
+                 help="Registry CSV (default: the bundled configs/registry.csv)."),
+    click.option("--ports", type=click.Path(path_type=Path), default=None,
+                 help="Ports GeoJSON (default: the bundled configs/ports.geojson)."),
+    click.option("--model", type=click.Path(path_type=Path), default=None,
+                 help="Weights .pt with a .sha256 beside it (default: the bundled model)."),
+    click.option("--device", default=None, help="cpu, cuda, 0 or 0,1 (default: from the config)."),
+    click.option("--config", type=click.Path(path_type=Path), default=None,
+                 help="Inference YAML (default: configs/inference.yaml)."),
+    click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
+                 help="Override one config value, e.g. --set detect.conf_threshold=0.4 (repeatable)."),
+]
+
+
+def _with_run_options(f):
+    """Attach the options shared by run and demo."""
+    for opt in reversed(_RUN_OPTIONS):
+        f = opt(f)
+    return f
+
+
+@main.command()
+@click.argument("scenes", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--full-scene", is_flag=True, help="Look at the whole scene, not only tiles touching a port.")
+@click.option("--acquired", default=None, metavar="ISO8601", help="Acquisition time (overrides sidecar and TIFF tag).")
+@click.option("--force", is_flag=True, help="Reprocess scenes the manifest marks done (alerts stay unique).")
+@_with_run_options
+def run(scenes, out_dir, full_scene, acquired, force, registry, ports, model, device, config, overrides) -> None:
+    """The main job: detect, measure and identify tankers; write detections and port-visit alerts.
+
+    SCENES are GeoTIFF/COG files or folders of them. Outputs in OUT:
+    detections/<scene_id>.geojson, alerts.jsonl, alerts.geojson, chips/, tankerwatch.sqlite.
+    Exit status: 0 every scene done, 1 some scenes failed (each printed), 2 usage error.
+
+    \b
+    Example:
+      tankerwatch run scenes/ --registry configs/registry.csv --ports configs/ports.geojson --out out/
+    """
+    results = _run_main_job(scenes, registry or _bundled("registry.csv"), ports or _bundled("ports.geojson"),
+                            out_dir, full_scene, model, device, acquired, config, overrides, force)
+    failed = [r for r in results if r.status == "failed"]
+    done = sum(r.status == "done" for r in results)
+    click.echo(f"{done} scene(s) done, {sum(r.status == 'skipped' for r in results)} skipped, "
+               f"{len(failed)} failed; {sum(r.new_alerts for r in results)} new alert(s) in {out_dir / 'alerts.jsonl'}")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo-out"), show_default=True,
+              help="Output folder (scenes go to OUT/scenes).")
+@_with_run_options
+def demo(out_dir, registry, ports, model, device, config, overrides) -> None:
+    """Synthesise two passes over Vostochny with registry tankers, run the main job, print the alerts.
+
+    \b
+    Example:
+      tankerwatch demo --out demo-out
+    """
+    from tankerwatch.inference.demo import alerts_table, truth_check, write_demo_scenes
+    from tankerwatch.inference.visits import AlertStore
+
+    registry = registry or _bundled("registry.csv")
+    scenes_dir = out_dir / "scenes"
+    click.echo(f"synthesising demo scenes in {scenes_dir} ...")
+    paths = write_demo_scenes(scenes_dir, registry)
+    results = _run_main_job(paths, registry, ports or _bundled("ports.geojson"), out_dir, False, model, device,
+                            None, config, overrides, False)
+    with AlertStore(out_dir) as store:
+        alerts = store.alerts()
+    pairs = truth_check(alerts, scenes_dir)
+    click.echo(f"\n{len(alerts)} port-visit alert(s) ({out_dir / 'alerts.jsonl'}):\n")
+    click.echo(alerts_table(pairs) if alerts else "(none)")
+    correct = sum(1 for a, imo in pairs if imo == a["candidates"][0]["imo"])
+    click.echo(f"\n{correct}/{len(alerts)} alerts name the registry tanker that is really there; "
+               f"detections in {out_dir / 'detections'}")
+    sys.exit(1 if any(r.status == "failed" for r in results) else 0)
+
+
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for the scenes.")
 @click.option("--n", "count", type=click.IntRange(1), default=1, show_default=True, help="Number of scenes.")

@@ -26,7 +26,7 @@ def pixels_to_lonlat(
     transform: Affine, to_ll: Transformer, cols: Sequence[float], rows: Sequence[float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Longitudes and latitudes of pixel positions (col, row; 0,0 = top-left corner of the grid)."""
-    xs, ys = transform * (np.asarray(cols, dtype=float), np.asarray(rows, dtype=float))
+    xs, ys = transform @ (np.asarray(cols, dtype=float), np.asarray(rows, dtype=float))
     lon, lat = to_ll.transform(xs, ys)
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 

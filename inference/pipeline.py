@@ -1,0 +1,243 @@
+"""The main job: scenes in; detections, identifications and port-visit alerts out."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+import cv2
+import numpy as np
+from rasterio.windows import Window
+
+from tankerwatch.config import InferenceConfig
+from tankerwatch.datasets.ports import Port, load_ports, port_at
+from tankerwatch.datasets.registry import load_registry
+from tankerwatch.datasets.scene import Scene, open_scene, read_rgb, scene_reader
+from tankerwatch.inference.matching import identify
+from tankerwatch.inference.measure import box_from_xywhr, measure, touches_tile_edge
+from tankerwatch.inference.merge import merge_boxes
+from tankerwatch.inference.tiling import Tile, plan_tiles, port_aoi_px
+from tankerwatch.inference.visits import AlertStore
+from tankerwatch.io import atomic_write_bytes, atomic_write_text
+from tankerwatch.schema import SHIP_CLASSES, Detection, Identification, OrientedBox, TankerwatchError, Vessel
+
+SCENE_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2", ".img")
+EDGE_TOLERANCE_WORKING_PX = 3.0
+
+
+@dataclass
+class SceneResult:
+    """What happened to one scene."""
+
+    path: Path
+    scene_id: str
+    status: str  # done | skipped | failed
+    detections: int = 0
+    tankers: int = 0
+    new_alerts: int = 0
+    tiles: int = 0
+    reason: str = ""
+
+
+@dataclass
+class RunContext:
+    """Everything the main job shares across scenes of a batch."""
+
+    cfg: InferenceConfig
+    detector: object  # tankerwatch.models.detector.Detector (anything with predict(tiles))
+    registry: list[Vessel]
+    ports: list[Port]
+    out_dir: Path
+    full_scene: bool = False
+    acquired: datetime | None = None
+    force: bool = False
+    port_names: dict[str, str] = field(default_factory=dict)
+
+
+def find_scenes(inputs: list[Path]) -> list[Path]:
+    """Scene files named directly or found (non-recursively) in folders, in a stable order."""
+    found: list[Path] = []
+    for p in inputs:
+        p = Path(p)
+        if p.is_dir():
+            found += sorted(q for q in p.iterdir() if q.suffix.lower() in SCENE_SUFFIXES and not q.name.startswith("."))
+        else:
+            found.append(p)
+    return found
+
+
+def _tile_batches(scene: Scene, tiles: list[Tile], batch: int, tile_px: int) -> Iterator[tuple[list[Tile], list[np.ndarray]]]:
+    """Read and stretch tiles on a worker thread (its own rasterio handle) while the model runs."""
+    q: queue.Queue = queue.Queue(maxsize=2)
+
+    def produce() -> None:
+        try:
+            with scene_reader(scene) as src:
+                for i in range(0, len(tiles), batch):
+                    chunk, images = tiles[i : i + batch], []
+                    for t in chunk:
+                        rgb, valid = read_rgb(src, scene, t.window, (t.out_rows, t.out_cols))
+                        if not valid.any():
+                            rgb = None  # all nodata: nothing to look at
+                        else:
+                            rgb = np.pad(rgb, ((0, tile_px - rgb.shape[0]), (0, tile_px - rgb.shape[1]), (0, 0)))
+                        images.append(rgb)
+                    q.put((chunk, images))
+        except BaseException as e:  # surfaced in the consumer
+            q.put(e)
+        q.put(None)
+
+    threading.Thread(target=produce, daemon=True).start()
+    while (item := q.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def detect_scene(scene: Scene, tiles: list[Tile], detector, cfg: InferenceConfig) -> list[OrientedBox]:
+    """Run the detector over tiles and merge the boxes into one list in native pixels."""
+    boxes: list[OrientedBox] = []
+    cut: list[bool] = []
+    for chunk, images in _tile_batches(scene, tiles, cfg.detect.batch_size, cfg.detect.tile_px):
+        keep = [(t, im) for t, im in zip(chunk, images) if im is not None]
+        if not keep:
+            continue
+        predictions = detector.predict([im for _, im in keep])
+        for (t, _), rows in zip(keep, predictions):
+            w = t.window
+            for cx, cy, bw, bh, r, conf, cls in rows:
+                # working-GSD tile pixels -> native pixels (scale differs slightly in x and y at edges)
+                b = box_from_xywhr(w.col_off + cx * t.scale_x, w.row_off + cy * t.scale_y,
+                                   bw * (t.scale_x + t.scale_y) / 2, bh * (t.scale_x + t.scale_y) / 2,
+                                   r, conf, SHIP_CLASSES[int(cls)])
+                boxes.append(b)
+                cut.append(touches_tile_edge(b.corners(), w.col_off, w.row_off, w.col_off + w.width,
+                                             w.row_off + w.height, scene.width, scene.height,
+                                             EDGE_TOLERANCE_WORKING_PX * t.scale_x))
+    return merge_boxes(boxes, cut, cfg.detect.iou_threshold)
+
+
+def detection_feature(d: Detection) -> dict:
+    """A detection as an RFC 7946 Feature with exactly the DESIGN.md properties."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in d.footprint_lonlat]]},
+        "properties": {
+            "class": d.class_name,
+            "confidence": d.confidence,
+            "length_m": d.length_m,
+            "beam_m": d.beam_m,
+            "heading_deg": d.heading_deg,
+            "heading_ambiguous": d.heading_ambiguous,
+            "center_lon": round(d.center_lon, 7),
+            "center_lat": round(d.center_lat, 7),
+            "scene_id": d.scene_id,
+            "acquired": d.acquired.strftime("%Y-%m-%dT%H:%M:%SZ") if d.acquired else None,
+            "port_id": d.port_id,
+        },
+    }
+
+
+def write_detections(out_dir: Path, scene_id: str, detections: list[Detection]) -> Path:
+    """Write OUT/detections/<scene_id>.geojson atomically."""
+    path = out_dir / "detections" / f"{scene_id}.geojson"
+    fc = {"type": "FeatureCollection", "features": [detection_feature(d) for d in detections]}
+    atomic_write_text(path, json.dumps(fc, indent=1))
+    return path
+
+
+def chip_writer(scene: Scene, out_dir: Path, margin_m: float) -> Callable[[Identification, str], str]:
+    """A function saving a native-resolution PNG crop around a hull, returning its relative path."""
+
+    def write(ident: Identification, alert_id: str) -> str:
+        b = ident.detection.box
+        half = max(b.length_px, b.beam_px) / 2 + margin_m / scene.gsd_m
+        c0, r0 = max(0, int(b.cx_px - half)), max(0, int(b.cy_px - half))
+        c1, r1 = min(scene.width, int(b.cx_px + half) + 1), min(scene.height, int(b.cy_px + half) + 1)
+        f = max(1.0, max(c1 - c0, r1 - r0) / 512)  # cap the crop at 512 px
+        rows, cols = max(1, int((r1 - r0) / f)), max(1, int((c1 - c0) / f))
+        with scene_reader(scene) as src:
+            rgb, _ = read_rgb(src, scene, Window(c0, r0, c1 - c0, r1 - r0), (rows, cols))
+        pts = np.array([((x - c0) / f, (y - r0) / f) for x, y in b.corners()], np.int32)
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        cv2.polylines(bgr, [pts], True, (0, 255, 255), 1, cv2.LINE_AA)
+        ok, png = cv2.imencode(".png", bgr)
+        rel = f"chips/{alert_id}.png"
+        atomic_write_bytes(out_dir / rel, png.tobytes())
+        return rel
+
+    return write
+
+
+def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult:
+    """Detect, measure, identify and alert on one scene; raises TankerwatchError on bad input."""
+    scene = open_scene(path, ctx.acquired)
+    if not ctx.force and store.scene_status(scene.scene_id) == "done":
+        return SceneResult(path, scene.scene_id, "skipped", reason="already processed (use --force to redo)")
+    if scene.acquired is None:
+        raise TankerwatchError(
+            f"{path}: no acquisition time (give --acquired, a STAC sidecar {path.with_suffix('.json').name} "
+            "or the TIFFTAG_DATETIME tag)"
+        )
+    aoi = None if ctx.full_scene else port_aoi_px(scene, ctx.ports, ctx.cfg.detect.port_margin_m)
+    tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
+    boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg) if tiles else []
+    detections = []
+    for b in boxes:
+        d = measure(b, scene)
+        port = port_at(ctx.ports, d.center_lon, d.center_lat)
+        d.port_id = port.id if port else None
+        detections.append(d)
+    detections.sort(key=lambda d: (-d.confidence, d.center_lon, d.center_lat))
+    write_detections(ctx.out_dir, scene.scene_id, detections)
+    idents = [identify(d, ctx.registry, ctx.cfg.matching) for d in detections]
+    new = store.record_scene(
+        scene.scene_id, str(path), scene.acquired, idents, ctx.cfg.matching, ctx.cfg.visits,
+        chip_writer(scene, ctx.out_dir, ctx.cfg.visits.chip_margin_m), ctx.port_names,
+    )
+    return SceneResult(
+        path, scene.scene_id, "done", detections=len(detections),
+        tankers=sum(d.class_name == "tanker" for d in detections), new_alerts=len(new), tiles=len(tiles),
+    )
+
+
+def load_context(
+    cfg: InferenceConfig, registry_path: Path, ports_path: Path, out_dir: Path, model_path: Path | None,
+    device: str | None, full_scene: bool, acquired: datetime | None, force: bool,
+) -> RunContext:
+    """Load registry, ports and the detector once for a batch (bad inputs fail before any scene)."""
+    from tankerwatch.models.detector import Detector
+
+    registry = load_registry(registry_path)
+    ports = load_ports(ports_path)
+    if device:
+        cfg.detect.device = device
+    detector = Detector(model_path, device=cfg.detect.device, imgsz=cfg.detect.tile_px, conf=cfg.detect.conf_threshold)
+    return RunContext(cfg, detector, registry, ports, Path(out_dir), full_scene, acquired, force,
+                      {p.id: p.name for p in ports})
+
+
+def run_batch(scenes: list[Path], ctx: RunContext, progress: Callable[[SceneResult], None] | None = None) -> list[SceneResult]:
+    """Process scenes one by one; a failing scene is recorded and the batch goes on."""
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    with AlertStore(ctx.out_dir) as store:
+        for path in scenes:
+            try:
+                res = process_scene(Path(path), ctx, store)
+            except TankerwatchError as e:
+                res = SceneResult(Path(path), Path(path).stem, "failed", reason=str(e))
+                store.mark_failed(Path(path).stem, str(path), str(e))
+            except Exception as e:  # an unexpected failure still must not stop the batch
+                msg = f"{path}: {type(e).__name__}: {e}".splitlines()[0]
+                res = SceneResult(Path(path), Path(path).stem, "failed", reason=msg)
+                store.mark_failed(Path(path).stem, str(path), msg)
+            results.append(res)
+            if progress:
+                progress(res)
+    return results

@@ -1,0 +1,42 @@
+"""Measurement in metres through the georeferencing (UTM and EPSG:4326)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tankerwatch.datasets.builder import load_truth
+from tankerwatch.datasets.scene import open_scene
+from tankerwatch.inference.measure import box_from_xywhr, measure
+from tankerwatch.schema import OrientedBox
+
+
+def truth_box(scene) -> OrientedBox:
+    """The oriented box of the scene's only truth hull, in native pixels."""
+    (b,) = load_truth(scene)
+    c = b.corners_px
+    long_side = c[0] - c[1] if np.linalg.norm(c[0] - c[1]) > np.linalg.norm(c[1] - c[2]) else c[1] - c[2]
+    return OrientedBox(float(c[:, 0].mean()), float(c[:, 1].mean()), float(max(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[1] - c[2]))),
+                       float(min(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[1] - c[2]))),
+                       math.atan2(long_side[1], long_side[0]) % math.pi, 0.9, "tanker")
+
+
+@pytest.mark.parametrize("crs,gsd", [("utm", 0.5), ("EPSG:4326", 0.5), ("utm", 2.0)])
+def test_synthetic_ship_length_and_beam_in_metres(scene_factory, one_tanker_ship, crs, gsd):
+    tif = scene_factory("m", crs=crs, gsd_m=gsd, land=False, ships=[one_tanker_ship], n_tankers=0, n_others=0)
+    scene = open_scene(tif)
+    d = measure(truth_box(scene), scene)
+    assert d.length_m == pytest.approx(120.0, abs=0.5)
+    assert d.beam_m == pytest.approx(18.0, abs=0.3)
+    assert d.heading_ambiguous and 0 <= d.heading_deg < 180
+    assert d.heading_deg == pytest.approx(30.0, abs=1.5)  # bow-or-stern axis
+    assert d.footprint_lonlat[0] == d.footprint_lonlat[-1] and len(d.footprint_lonlat) == 5
+    assert abs(d.center_lon - 133.065) < 0.01 and abs(d.center_lat - 42.7475) < 0.01
+
+
+def test_detector_box_long_side_becomes_length():
+    b = box_from_xywhr(10, 20, 5, 40, 0.3, 0.8, "tanker")
+    assert b.length_px == 40 and b.beam_px == 5
+    assert b.axis_rad == pytest.approx((0.3 + math.pi / 2) % math.pi)

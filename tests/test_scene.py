@@ -1,0 +1,102 @@
+"""Scene reading: georeferencing, GSD, acquisition time, stretch of any dtype."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+from rasterio.windows import Window
+
+from tankerwatch.datasets.scene import open_scene, read_rgb, scene_reader
+from tankerwatch.geo import geodesic_m
+from tankerwatch.schema import TankerwatchError
+
+
+def write_raster(path, data, crs="EPSG:32653", transform=None, tags=None, nodata=None):
+    """Write a small GeoTIFF for a test."""
+    bands, h, w = data.shape
+    profile = dict(driver="GTiff", width=w, height=h, count=bands, dtype=data.dtype.name, nodata=nodata)
+    if crs:
+        profile.update(crs=crs, transform=transform or from_origin(500000, 4730000, 0.5, 0.5))
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+        if tags:
+            dst.update_tags(**tags)
+    return path
+
+
+def test_epsg4326_metres_per_pixel_within_one_percent(tmp_path):
+    lat = 42.75
+    dlon, dlat = 1e-5, 1e-5
+    p = write_raster(tmp_path / "geo.tif", np.zeros((3, 64, 64), np.uint8), crs="EPSG:4326",
+                     transform=from_origin(133.0, lat + 32 * dlat, dlon, dlat))
+    scene = open_scene(p, acquired=datetime(2024, 1, 1, tzinfo=timezone.utc))
+    expected_x = geodesic_m(133.0, lat, 133.0 + dlon, lat)  # ~0.82 m at 42.75 N
+    expected_y = geodesic_m(133.0, lat, 133.0, lat + dlat)  # ~1.11 m
+    assert scene.gsd_m == pytest.approx((expected_x + expected_y) / 2, rel=0.01)
+    assert 0.80 < expected_x < 0.84 and 1.10 < expected_y < 1.12
+
+
+def test_utm_gsd_is_the_pixel_size(tmp_path):
+    p = write_raster(tmp_path / "utm.tif", np.zeros((1, 32, 32), np.uint8))
+    assert open_scene(p).gsd_m == pytest.approx(0.5, rel=0.002)
+
+
+def test_web_mercator_gsd_is_ground_metres_not_map_units(tmp_path):
+    # 1 map unit of EPSG:3857 at 42.75 N is cos(42.75) = 0.73 ground metres
+    p = write_raster(tmp_path / "merc.tif", np.zeros((1, 32, 32), np.uint8), crs="EPSG:3857",
+                     transform=from_origin(14812000, 5275000, 1.0, 1.0))
+    assert open_scene(p).gsd_m == pytest.approx(0.734, rel=0.02)
+
+
+def test_scene_without_crs_is_rejected_with_its_name(tmp_path):
+    p = write_raster(tmp_path / "nogeo.tif", np.zeros((3, 16, 16), np.uint8), crs=None)
+    with pytest.raises(TankerwatchError) as e:
+        open_scene(p)
+    msg = str(e.value)
+    assert "nogeo.tif" in msg and "georeferencing" in msg and "\n" not in msg
+
+
+def test_corrupt_file_is_rejected_with_its_name(tmp_path):
+    p = tmp_path / "broken.tif"
+    p.write_bytes(b"II*\x00 not really a tiff")
+    with pytest.raises(TankerwatchError, match="broken.tif"):
+        open_scene(p)
+
+
+def test_acquisition_time_order_cli_then_stac_then_tiff_tag(tmp_path):
+    p = write_raster(tmp_path / "s.tif", np.zeros((1, 8, 8), np.uint8), tags={"TIFFTAG_DATETIME": "2024:03:01 10:00:00"})
+    assert open_scene(p).acquired == datetime(2024, 3, 1, 10, tzinfo=timezone.utc)
+    (tmp_path / "s.json").write_text(json.dumps({"id": "item-1", "properties": {"datetime": "2024-03-02T11:00:00Z"}}))
+    scene = open_scene(p)
+    assert scene.acquired == datetime(2024, 3, 2, 11, tzinfo=timezone.utc) and scene.stac_id == "item-1"
+    cli = datetime(2024, 3, 3, 12, tzinfo=timezone.utc)
+    assert open_scene(p, acquired=cli).acquired == cli
+    assert scene.scene_id == "s"
+
+
+def test_uint16_12bit_four_band_scene_reads_as_stretched_rgb(tmp_path):
+    rng = np.random.default_rng(0)
+    data = rng.integers(200, 3800, (4, 64, 64)).astype(np.uint16)
+    p = write_raster(tmp_path / "wv.tif", data)
+    scene = open_scene(p)
+    with scene_reader(scene) as src:
+        rgb, valid = read_rgb(src, scene, Window(0, 0, 64, 64), (32, 32))
+    assert rgb.dtype == np.uint8 and rgb.shape == (32, 32, 3)
+    assert valid.all()
+    assert rgb.min() < 30 and rgb.max() > 225  # the 12-bit range is stretched, not cut to its high byte
+
+
+def test_nodata_pixels_are_masked(tmp_path):
+    data = np.full((3, 16, 16), 100, np.uint8)
+    data[:, :, :8] = 0
+    p = write_raster(tmp_path / "nd.tif", data, nodata=0)
+    scene = open_scene(p)
+    with scene_reader(scene) as src:
+        rgb, valid = read_rgb(src, scene, Window(0, 0, 16, 16), (16, 16))
+    assert not valid[:, :8].any() and valid[:, 8:].all()
+    assert (rgb[:, :8] == 0).all()
