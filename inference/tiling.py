@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from rasterio.windows import Window
-from shapely.geometry import Polygon, box, mapping, shape
-from shapely.ops import transform as shapely_transform
+import shapely
+from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
 
 from tankerwatch.config import DetectConfig
@@ -55,12 +55,12 @@ def port_aoi_px(scene: Scene, ports: list[Port], margin_m: float):
     to_crs = from_lonlat_transformer(scene.crs)
     inverse = ~scene.transform
 
-    def lonlat_to_px(x, y, z=None):
-        cx, cy = to_crs.transform(np.asarray(x), np.asarray(y))
-        return inverse @ (np.asarray(cx), np.asarray(cy))
+    def lonlat_to_px(coords: np.ndarray) -> np.ndarray:
+        cx, cy = to_crs.transform(coords[:, 0], coords[:, 1])
+        return np.stack(inverse @ (np.asarray(cx), np.asarray(cy)), axis=1)
 
     frame = box(0, 0, scene.width, scene.height)
-    shapes = [shapely_transform(lonlat_to_px, shape(mapping(p.geometry))) for p in ports]
+    shapes = [shapely.transform(p.geometry, lonlat_to_px) for p in ports]
     aoi = unary_union(shapes).buffer(margin_m / scene.gsd_m) if shapes else Polygon()
     aoi = aoi.intersection(frame)
     return None if aoi.is_empty else aoi

@@ -83,7 +83,12 @@ class Candidate:
     length_m: float | None
     beam_m: float | None
     sanctions: tuple[str, ...]
-    dims_estimated: bool = False
+    dims_estimated: bool = False  # registry size (partly) estimated from tonnage or the tanker size prior
+    # evidence: measured minus registered size, and the same in units of the total sigma
+    delta_length_m: float | None = None
+    delta_beam_m: float | None = None
+    z_length: float | None = None
+    z_beam: float | None = None
 
 
 @dataclass

@@ -1,0 +1,257 @@
+"""Port visits and the alert store: SQLite under OUT/, with the alerts.jsonl and alerts.geojson feeds.
+
+The database is the source of truth; the feed files are rewritten from it atomically after each
+scene. An alert line's JSON text is stored once, when the alert is created, so alerts.jsonl only
+ever grows. Visit state (first/last seen, sightings) lives in its own table and is refreshed in
+alerts.geojson, which is the current state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from tankerwatch.config import MatchConfig, VisitConfig
+from tankerwatch.inference.matching import is_match
+from tankerwatch.io import atomic_write_text
+from tankerwatch.schema import Identification, TankerwatchError
+
+DB_NAME = "tankerwatch.sqlite"
+JSONL_NAME = "alerts.jsonl"
+GEOJSON_NAME = "alerts.geojson"
+SCHEMA_VERSION = 1
+ID_HEX_CHARS = 16
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # fixed width, so stored times sort as text
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scenes (
+    scene_id TEXT PRIMARY KEY, path TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, updated TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS visits (
+    visit_id TEXT PRIMARY KEY, imo TEXT NOT NULL, port_id TEXT NOT NULL,
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sightings INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS visits_by_vessel ON visits (imo, port_id, first_seen);
+CREATE TABLE IF NOT EXISTS alerts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL UNIQUE, scene_id TEXT NOT NULL,
+    visit_id TEXT NOT NULL REFERENCES visits (visit_id), json TEXT NOT NULL);
+"""
+
+
+def utc_iso(t: datetime) -> str:
+    """ISO 8601 UTC time with a 'Z' (a naive time is taken to be UTC already)."""
+    t = t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+    return t.strftime(TIME_FORMAT)
+
+
+def _parse_utc(text: str) -> datetime:
+    """A time stored by utc_iso, back as an aware datetime."""
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc)
+
+
+def stable_id(*parts: str) -> str:
+    """A short deterministic id: the same inputs give the same id in every run."""
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:ID_HEX_CHARS]
+
+
+def alert_id_for(scene_id: str, port_id: str, imo: str, lon: float, lat: float) -> str:
+    """Alert id of one sighting: scene, port, vessel and position rounded to ~10 m."""
+    return stable_id("alert", scene_id, port_id, imo, f"{lon:.4f}", f"{lat:.4f}")
+
+
+def _candidate_json(ident: Identification) -> list[dict]:
+    """Ranked candidates as the alert contract spells them."""
+    return [
+        {"imo": c.imo, "name": c.name, "probability": round(c.probability, 4), "length_m": c.length_m,
+         "beam_m": c.beam_m, "sanctions": list(c.sanctions)}
+        for c in ident.candidates
+    ]
+
+
+def alert_record(ident: Identification, alert_id: str, scene_id: str, acquired: str, port_name: str,
+                 visit: dict, chip: str) -> dict:
+    """One port-visit alert with exactly the DESIGN.md fields, in contract order."""
+    d = ident.detection
+    return {
+        "alert_id": alert_id, "type": "port_visit", "port_id": d.port_id, "port_name": port_name,
+        "scene_id": scene_id, "acquired": acquired,
+        "center_lon": round(d.center_lon, 7), "center_lat": round(d.center_lat, 7),
+        "length_m": round(d.length_m, 2), "beam_m": round(d.beam_m, 2), "heading_deg": round(d.heading_deg, 1),
+        "confidence": round(d.confidence, 4), "candidates": _candidate_json(ident),
+        "visit_id": visit["visit_id"], "first_seen": visit["first_seen"], "last_seen": visit["last_seen"],
+        "sightings": visit["sightings"], "chip": chip,
+    }
+
+
+class AlertStore:
+    """The batch manifest, port visits and alerts of one output folder (OUT/tankerwatch.sqlite)."""
+
+    def __init__(self, out_dir: Path | str) -> None:
+        self.out_dir = Path(out_dir)
+        self.db_path = self.out_dir / DB_NAME
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        # autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT) so nothing commits by accident
+        self._db = sqlite3.connect(self.db_path, isolation_level=None, timeout=30.0)
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._init_schema()
+        except sqlite3.DatabaseError as e:
+            self._db.close()
+            raise TankerwatchError(f"{self.db_path}: not a usable tankerwatch database ({e})") from None
+        if self._feeds_stale():
+            self.write_feeds()
+
+    def __enter__(self) -> AlertStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def _init_schema(self) -> None:
+        """Create the tables of a new store, or check an existing store's schema version."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            raise sqlite3.DatabaseError(f"schema version {version}, this tankerwatch reads {SCHEMA_VERSION}")
+        with self._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it commits, or none of it."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- manifest -------------------------------------------------------------------------
+
+    def scene_status(self, scene_id: str) -> str | None:
+        """'done' or 'failed' for a scene seen before, None for a new one."""
+        row = self._db.execute("SELECT status FROM scenes WHERE scene_id = ?", (scene_id,)).fetchone()
+        return row["status"] if row else None
+
+    def _set_scene(self, db: sqlite3.Connection, scene_id: str, path: str, status: str, reason: str | None) -> None:
+        """Record a scene's outcome in the manifest (inside the caller's transaction)."""
+        db.execute(
+            "INSERT INTO scenes (scene_id, path, status, reason, updated) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (scene_id) DO UPDATE SET path = excluded.path, status = excluded.status, "
+            "reason = excluded.reason, updated = excluded.updated",
+            (scene_id, path, status, reason, utc_iso(datetime.now(timezone.utc))),
+        )
+
+    def mark_failed(self, scene_id: str, path: str, reason: str) -> None:
+        """Record that a scene failed, and why, so the batch can go on and report it."""
+        with self._transaction() as db:
+            self._set_scene(db, scene_id, path, "failed", reason)
+
+    # --- visits ---------------------------------------------------------------------------
+
+    def _add_sighting(self, db: sqlite3.Connection, imo: str, port_id: str, seen: datetime, gap: timedelta) -> dict:
+        """Join a sighting to the visit it falls within gap of (earliest such), or open a new visit."""
+        row = db.execute(
+            "SELECT * FROM visits WHERE imo = ? AND port_id = ? AND first_seen <= ? AND last_seen >= ? "
+            "ORDER BY first_seen LIMIT 1",
+            (imo, port_id, utc_iso(seen + gap), utc_iso(seen - gap)),
+        ).fetchone()
+        when = utc_iso(seen)
+        if row is None:
+            visit = {"visit_id": stable_id("visit", imo, port_id, when), "first_seen": when, "last_seen": when,
+                     "sightings": 1}
+            db.execute("INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)",
+                       (visit["visit_id"], imo, port_id, when, when, 1))
+            return visit
+        # A sighting bridging two visits joins the earlier; visits never merge, so no visit_id ever changes.
+        visit = {"visit_id": row["visit_id"], "first_seen": min(row["first_seen"], when),
+                 "last_seen": max(row["last_seen"], when), "sightings": row["sightings"] + 1}
+        db.execute("UPDATE visits SET first_seen = ?, last_seen = ?, sightings = ? WHERE visit_id = ?",
+                   (visit["first_seen"], visit["last_seen"], visit["sightings"], visit["visit_id"]))
+        return visit
+
+    # --- alerts ---------------------------------------------------------------------------
+
+    def record_scene(
+        self, scene_id: str, scene_path: str, acquired: datetime | None, idents: list[Identification],
+        cfg_match: MatchConfig, cfg_visits: VisitConfig, write_chip: Callable[[Identification, str], str],
+        port_names: dict[str, str],
+    ) -> list[dict]:
+        """Store a scene's matched in-port tankers as alerts and mark it done, in one transaction; new alerts."""
+        if acquired is None:
+            raise TankerwatchError(f"{scene_path}: no acquisition time; cannot place sightings in port visits")
+        when = utc_iso(acquired)
+        seen = _parse_utc(when)  # whole seconds, as stored, so visit gaps compare like the stored times
+        gap = timedelta(hours=cfg_visits.gap_hours)
+        new: list[dict] = []
+        with self._transaction() as db:
+            for ident in idents:
+                d = ident.detection
+                if d.port_id is None or not is_match(ident, cfg_match):
+                    continue
+                imo = ident.candidates[0].imo
+                alert_id = alert_id_for(scene_id, d.port_id, imo, d.center_lon, d.center_lat)
+                if db.execute("SELECT 1 FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone():
+                    continue  # this sighting was recorded by an earlier run
+                visit = self._add_sighting(db, imo, d.port_id, seen, gap)
+                chip = write_chip(ident, alert_id)
+                alert = alert_record(ident, alert_id, scene_id, when, port_names.get(d.port_id, d.port_id), visit, chip)
+                db.execute("INSERT INTO alerts (alert_id, scene_id, visit_id, json) VALUES (?, ?, ?, ?)",
+                           (alert_id, scene_id, visit["visit_id"], json.dumps(alert, ensure_ascii=False)))
+                new.append(alert)
+            self._set_scene(db, scene_id, scene_path, "done", None)
+        self.write_feeds()
+        return new
+
+    def alerts(self, current: bool = False) -> list[dict]:
+        """All alerts in the order they were emitted; current=True refreshes each one's visit state."""
+        rows = self._db.execute(
+            "SELECT a.json, v.first_seen, v.last_seen, v.sightings FROM alerts a "
+            "JOIN visits v ON v.visit_id = a.visit_id ORDER BY a.seq"
+        ).fetchall()
+        out = []
+        for row in rows:
+            alert = json.loads(row["json"])
+            if current:
+                alert.update(first_seen=row["first_seen"], last_seen=row["last_seen"], sightings=row["sightings"])
+            out.append(alert)
+        return out
+
+    def _jsonl_text(self) -> str:
+        """alerts.jsonl: each alert's JSON exactly as stored at creation, one per line."""
+        rows = self._db.execute("SELECT json FROM alerts ORDER BY seq").fetchall()
+        return "".join(row["json"] + "\n" for row in rows)
+
+    def _geojson_text(self) -> str:
+        """alerts.geojson: one RFC 7946 Point Feature per alert, with its visit's current state."""
+        features = [
+            {"type": "Feature", "id": a["alert_id"],
+             "geometry": {"type": "Point", "coordinates": [a["center_lon"], a["center_lat"]]}, "properties": a}
+            for a in self.alerts(current=True)
+        ]
+        return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1) + "\n"
+
+    def write_feeds(self) -> None:
+        """Rewrite alerts.geojson, then alerts.jsonl, atomically from the database."""
+        # jsonl last: a crash in between leaves it short, which _feeds_stale notices on the next open
+        atomic_write_text(self.out_dir / GEOJSON_NAME, self._geojson_text())
+        atomic_write_text(self.out_dir / JSONL_NAME, self._jsonl_text())
+
+    def _feeds_stale(self) -> bool:
+        """Whether a crash after a commit left the feed files behind the database."""
+        count = self._db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+        jsonl, geojson = self.out_dir / JSONL_NAME, self.out_dir / GEOJSON_NAME
+        if not jsonl.exists() or not geojson.exists():
+            return count > 0
+        with open(jsonl, "rb") as fh:
+            return sum(1 for _ in fh) != count

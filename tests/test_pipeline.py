@@ -1,0 +1,100 @@
+"""The main job end to end: detections file, alerts, idempotent re-runs, bad scenes in a batch."""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+
+import numpy as np
+import pytest
+
+from tankerwatch.config import bundled_path, load_inference_config
+from tankerwatch.datasets.builder import load_truth
+from tankerwatch.datasets.ports import load_ports
+from tankerwatch.datasets.registry import load_registry
+from tankerwatch.datasets.synth import ShipSpec
+from tankerwatch.inference import pipeline
+from tankerwatch.inference.pipeline import RunContext, run_batch
+from tankerwatch.schema import SHIP_CLASSES, OrientedBox
+from tests.conftest import NetworkBlocked
+
+
+def registry_tanker(registry, index=0):
+    """A registry tanker with known dimensions."""
+    return [v for v in registry if v.length_m and "tanker" in v.vessel_type.lower()][index]
+
+
+def truth_boxes(scene) -> list[OrientedBox]:
+    """The scene's truth hulls as detector output would give them (a perfect detector)."""
+    boxes = []
+    for b in load_truth(scene):
+        c = b.corners_px
+        e1, e2 = c[0] - c[1], c[1] - c[2]
+        long_side = e1 if np.linalg.norm(e1) >= np.linalg.norm(e2) else e2
+        boxes.append(OrientedBox(float(c[:, 0].mean()), float(c[:, 1].mean()),
+                                 float(max(np.linalg.norm(e1), np.linalg.norm(e2))),
+                                 float(min(np.linalg.norm(e1), np.linalg.norm(e2))),
+                                 math.atan2(long_side[1], long_side[0]) % math.pi, 0.9, b.class_name))
+    return boxes
+
+
+@pytest.fixture
+def perfect_detector(monkeypatch):
+    """Replace the detector stage with the scene's ground truth (tests everything after detection)."""
+    monkeypatch.setattr(pipeline, "detect_scene", lambda scene, tiles, detector, cfg: truth_boxes(scene))
+
+
+@pytest.fixture
+def context(tmp_path):
+    cfg = load_inference_config()
+    registry = load_registry(bundled_path("registry.csv"))
+    ports = load_ports(bundled_path("ports.geojson"))
+    return RunContext(cfg, None, registry, ports, tmp_path / "out", port_names={p.id: p.name for p in ports})
+
+
+def test_registry_tanker_in_port_gives_one_alert_and_rerun_adds_none(scene_factory, context, perfect_detector):
+    v = registry_tanker(context.registry)
+    ship = ShipSpec("product_tanker", v.length_m, v.beam_m, 200.0, 200.0, 75.0, imo=v.imo, name=v.name)
+    tif = scene_factory("vos_a", gsd_m=0.5, land=False, ships=[ship], n_tankers=0, n_others=1)
+    (res,) = run_batch([tif], context)
+    assert res.status == "done" and res.new_alerts == 1
+
+    det = json.loads((context.out_dir / "detections" / "vos_a.geojson").read_text())
+    assert det["type"] == "FeatureCollection" and len(det["features"]) == 2
+    tanker = next(f for f in det["features"] if f["properties"]["class"] == "tanker")
+    assert set(tanker["properties"]) == {"class", "confidence", "length_m", "beam_m", "heading_deg",
+                                         "heading_ambiguous", "center_lon", "center_lat", "scene_id",
+                                         "acquired", "port_id"}
+    assert tanker["properties"]["port_id"] == "RU-VOS"
+    assert tanker["properties"]["length_m"] == pytest.approx(v.length_m, abs=0.5)
+    ring = tanker["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] and len(ring) == 5
+
+    lines = (context.out_dir / "alerts.jsonl").read_text().splitlines()
+    alert = json.loads(lines[0])
+    assert len(lines) == 1 and alert["candidates"][0]["imo"] == v.imo and alert["port_id"] == "RU-VOS"
+    assert (context.out_dir / alert["chip"]).exists()
+
+    before = (context.out_dir / "alerts.jsonl").read_bytes()
+    (again,) = run_batch([tif], context)
+    assert again.status == "skipped"
+    context.force = True
+    (forced,) = run_batch([tif], context)
+    assert forced.status == "done" and forced.new_alerts == 0
+    assert (context.out_dir / "alerts.jsonl").read_bytes() == before
+
+
+def test_bad_scene_fails_alone_and_the_batch_goes_on(scene_factory, context, perfect_detector, tmp_path):
+    good = scene_factory("good", land=False, n_tankers=1, n_others=0)
+    bad = tmp_path / "scenes" / "corrupt.tif"
+    bad.write_bytes(b"not a tiff at all")
+    results = run_batch([bad, good], context)
+    assert [r.status for r in results] == ["failed", "done"]
+    assert "corrupt.tif" in results[0].reason and "\n" not in results[0].reason
+    assert (context.out_dir / "detections" / "good.geojson").exists()
+
+
+def test_network_is_blocked_in_tests():
+    with pytest.raises(NetworkBlocked):
+        socket.create_connection(("93.184.216.34", 80), timeout=1)

@@ -1,0 +1,179 @@
+"""The alert store: idempotent scenes, stable visit ids across gaps and out-of-order scenes, feed files."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tankerwatch.config import MatchConfig, VisitConfig
+from tankerwatch.inference.visits import AlertStore
+from tankerwatch.schema import Candidate, Detection, Identification, OrientedBox, TankerwatchError
+
+T0 = datetime(2024, 5, 1, 2, 31, tzinfo=timezone.utc)
+PORT_NAMES = {"RU-VOS": "Vostochny"}
+ALERT_FIELDS = ["alert_id", "type", "port_id", "port_name", "scene_id", "acquired", "center_lon", "center_lat",
+                "length_m", "beam_m", "heading_deg", "confidence", "candidates", "visit_id", "first_seen",
+                "last_seen", "sightings", "chip"]
+
+
+def sighting(scene_id: str, imo: str = "1000021", probability: float = 0.8, port_id: str | None = "RU-VOS",
+             lon: float = 133.065) -> Identification:
+    """An identified 104.5 x 16.8 m tanker at Vostochny, as the matcher would hand it over."""
+    box = OrientedBox(500.0, 500.0, 209.0, 33.6, 0.3, 0.93, "tanker")
+    det = Detection(
+        scene_id=scene_id, class_name="tanker", confidence=0.93, length_m=104.51234, beam_m=16.8, heading_deg=30.04,
+        heading_ambiguous=False, center_lon=lon, center_lat=42.7475, footprint_lonlat=[], acquired=None,
+        gsd_m=0.5, box=box, port_id=port_id,
+    )
+    top = Candidate(imo, "DEMO STAR", probability, 104.5, 16.8, ("UN-1718", "OFAC-SDN"))
+    return Identification(det, [top], 1 - probability)
+
+
+class ChipRecorder:
+    """A write_chip stand-in that remembers which alerts asked for a chip."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, ident: Identification, alert_id: str) -> str:
+        self.calls.append(alert_id)
+        return f"chips/{alert_id}.png"
+
+
+def record(store: AlertStore, scene_id: str, acquired: datetime, idents: list[Identification],
+           chips: ChipRecorder | None = None, gap_hours: float = 72.0) -> list[dict]:
+    """record_scene with default matching config and the Vostochny port name."""
+    return store.record_scene(scene_id, f"/scenes/{scene_id}.tif", acquired, idents, MatchConfig(),
+                              VisitConfig(gap_hours=gap_hours), chips or ChipRecorder(), PORT_NAMES)
+
+
+def jsonl(out: Path) -> list[dict]:
+    """The alert lines of OUT/alerts.jsonl."""
+    return [json.loads(line) for line in (out / "alerts.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_an_alert_has_exactly_the_contract_fields(tmp_path):
+    with AlertStore(tmp_path) as store:
+        [alert] = record(store, "s1", T0, [sighting("s1")])
+    assert list(alert) == ALERT_FIELDS
+    assert (alert["type"], alert["port_id"], alert["port_name"], alert["scene_id"]) == (
+        "port_visit", "RU-VOS", "Vostochny", "s1")
+    assert alert["acquired"] == alert["first_seen"] == alert["last_seen"] == "2024-05-01T02:31:00Z"
+    assert (alert["length_m"], alert["heading_deg"], alert["sightings"]) == (104.51, 30.0, 1)
+    assert alert["candidates"] == [{"imo": "1000021", "name": "DEMO STAR", "probability": 0.8, "length_m": 104.5,
+                                    "beam_m": 16.8, "sanctions": ["UN-1718", "OFAC-SDN"]}]
+    assert alert["chip"] == f"chips/{alert['alert_id']}.png"
+    assert jsonl(tmp_path) == [alert]
+
+
+def test_only_matched_tankers_inside_ports_alert(tmp_path):
+    with AlertStore(tmp_path) as store:
+        new = record(store, "s1", T0, [sighting("s1", probability=0.3), sighting("s1", port_id=None),
+                                       Identification(sighting("s1").detection, [], 1.0), sighting("s1", "1000033")])
+        assert [a["candidates"][0]["imo"] for a in new] == ["1000033"]
+        assert store.scene_status("s1") == "done" and store.scene_status("s2") is None
+
+
+def test_rerecording_a_scene_adds_nothing_and_leaves_the_feed_byte_identical(tmp_path):
+    chips = ChipRecorder()
+    with AlertStore(tmp_path) as store:
+        first = record(store, "s1", T0, [sighting("s1"), sighting("s1", "1000033", lon=133.07)], chips)
+    before = (tmp_path / "alerts.jsonl").read_bytes()
+    with AlertStore(tmp_path) as store:  # a fresh process on the same output folder
+        again = record(store, "s1", T0, [sighting("s1"), sighting("s1", "1000033", lon=133.07)], chips)
+        assert again == [] and len(store.alerts()) == 2
+    assert len(first) == 2 and chips.calls == [a["alert_id"] for a in first]  # chips only for new alerts
+    assert (tmp_path / "alerts.jsonl").read_bytes() == before
+
+
+def test_alert_ids_are_deterministic_across_output_folders(tmp_path):
+    ids = []
+    for name in ("a", "b"):
+        with AlertStore(tmp_path / name) as store:
+            ids.append([a["alert_id"] for a in record(store, "s1", T0, [sighting("s1")])])
+    assert ids[0] == ids[1] and len(ids[0][0]) == 16
+
+
+def test_sightings_a_day_apart_share_a_visit_and_ten_days_apart_do_not(tmp_path):
+    with AlertStore(tmp_path) as store:
+        [a1] = record(store, "d1", T0, [sighting("d1")])
+        [a2] = record(store, "d2", T0 + timedelta(hours=24), [sighting("d2")])
+        [a3] = record(store, "d12", T0 + timedelta(days=11), [sighting("d12")])
+    assert a1["visit_id"] == a2["visit_id"] != a3["visit_id"]
+    assert (a2["first_seen"], a2["last_seen"], a2["sightings"]) == ("2024-05-01T02:31:00Z", "2024-05-02T02:31:00Z", 2)
+    assert (a3["first_seen"], a3["sightings"]) == ("2024-05-12T02:31:00Z", 1)
+    # the jsonl lines keep the visit state at emission time
+    assert [a["sightings"] for a in jsonl(tmp_path)] == [1, 2, 1]
+
+
+def test_visits_are_per_vessel_and_gap_is_configurable(tmp_path):
+    with AlertStore(tmp_path) as store:
+        [a1] = record(store, "d1", T0, [sighting("d1")], gap_hours=12)
+        [a2] = record(store, "d2", T0 + timedelta(hours=24), [sighting("d2")], gap_hours=12)
+        [b1] = record(store, "d3", T0 + timedelta(hours=25), [sighting("d3", "1000033")], gap_hours=12)
+    assert len({a1["visit_id"], a2["visit_id"], b1["visit_id"]}) == 3
+
+
+def test_an_out_of_order_scene_extends_the_visit_and_keeps_its_id(tmp_path):
+    with AlertStore(tmp_path) as store:
+        [late] = record(store, "d3", T0 + timedelta(days=2), [sighting("d3")])
+        [early] = record(store, "d1", T0, [sighting("d1")])
+        [mid] = record(store, "d2", T0 + timedelta(days=1), [sighting("d2")])
+        current = store.alerts(current=True)
+    assert late["visit_id"] == early["visit_id"] == mid["visit_id"]
+    assert (early["first_seen"], early["last_seen"], early["sightings"]) == (
+        "2024-05-01T02:31:00Z", "2024-05-03T02:31:00Z", 2)
+    assert all((a["first_seen"], a["last_seen"], a["sightings"]) == (
+        "2024-05-01T02:31:00Z", "2024-05-03T02:31:00Z", 3) for a in current)
+    assert late["sightings"] == 1  # the stored line still shows the visit as it was then
+
+
+def test_geojson_is_the_current_state_as_point_features(tmp_path):
+    with AlertStore(tmp_path) as store:
+        record(store, "d1", T0, [sighting("d1"), sighting("d1", "1000033", lon=133.07)])
+        record(store, "d2", T0 + timedelta(hours=24), [sighting("d2")])
+    fc = json.loads((tmp_path / "alerts.geojson").read_text(encoding="utf-8"))
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 3
+    f0 = fc["features"][0]
+    assert f0["geometry"] == {"type": "Point", "coordinates": [133.065, 42.7475]}
+    assert list(f0["properties"]) == ALERT_FIELDS and f0["properties"]["sightings"] == 2  # refreshed
+    assert jsonl(tmp_path)[0]["sightings"] == 1  # while the line stays as emitted
+
+
+def test_failed_scenes_are_recorded_in_the_manifest(tmp_path):
+    with AlertStore(tmp_path) as store:
+        store.mark_failed("bad", "/scenes/bad.tif", "/scenes/bad.tif: no CRS")
+        assert store.scene_status("bad") == "failed"
+        record(store, "bad", T0, [])
+        assert store.scene_status("bad") == "done"
+
+
+def test_a_failing_chip_writer_rolls_the_whole_scene_back(tmp_path):
+    def broken_chip(ident: Identification, alert_id: str) -> str:
+        raise OSError("disk full")
+
+    with AlertStore(tmp_path) as store:
+        with pytest.raises(OSError):
+            store.record_scene("s1", "/scenes/s1.tif", T0, [sighting("s1")], MatchConfig(), VisitConfig(),
+                               broken_chip, PORT_NAMES)
+        assert store.alerts() == [] and store.scene_status("s1") is None
+        assert len(record(store, "s1", T0, [sighting("s1")])) == 1
+
+
+def test_feeds_are_rebuilt_when_a_crash_left_them_behind(tmp_path):
+    with AlertStore(tmp_path) as store:
+        record(store, "d1", T0, [sighting("d1")])
+        expected = (tmp_path / "alerts.jsonl").read_bytes()
+    (tmp_path / "alerts.jsonl").write_bytes(b"")
+    with AlertStore(tmp_path):
+        pass
+    assert (tmp_path / "alerts.jsonl").read_bytes() == expected
+
+
+def test_a_non_database_file_is_a_one_line_error(tmp_path):
+    (tmp_path / "tankerwatch.sqlite").write_text("not sqlite " * 200)
+    with pytest.raises(TankerwatchError, match=r"tankerwatch\.sqlite: not a usable tankerwatch database"):
+        AlertStore(tmp_path)
