@@ -324,8 +324,7 @@ class _Renderer:
             return self._try(s, s.x_m, s.y_m, s.heading_deg)
         for _ in range(60):
             if self.berths and self.rng.random() < 0.65:
-                pt, heading, side = self.berths[self.rng.integers(len(self.berths))]
-                h = (heading + (90 if side == 1.0 and self.rng.random() < 0 else 0)) % 360
+                pt, h, _ = self.berths[self.rng.integers(len(self.berths))]
                 # lie parallel to the berth, stand off the face by half a beam
                 hr = math.radians(h)
                 normal = np.array([math.cos(hr), math.sin(hr)])

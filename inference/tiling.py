@@ -85,7 +85,7 @@ def plan_tiles(scene: Scene, cfg: DetectConfig, aoi=None) -> list[Tile]:
             w, h = min(size, scene.width - c0), min(size, scene.height - r0)
             if aoi is not None and not aoi.intersects(box(c0, r0, c0 + w, r0 + h)):
                 continue
-            out_cols = max(1, int(round(w / f)))
-            out_rows = max(1, int(round(h / f)))
+            out_cols = min(cfg.tile_px, max(1, int(round(w / f))))
+            out_rows = min(cfg.tile_px, max(1, int(round(h / f))))
             tiles.append(Tile(Window(c0, r0, w, h), out_rows, out_cols))
     return tiles

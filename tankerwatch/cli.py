@@ -272,5 +272,50 @@ def train(config_path: Path, data_yaml: Path, run_dir: Path, device: str | None,
     click.echo(f"best checkpoint: {best} (sha256 in {best.name}.sha256)")
 
 
+@main.command("eval")
+@click.argument("scenes", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for detections and eval_report.json.")
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Weights (default: the bundled model).")
+@click.option("--device", default=None, help="cpu, cuda, 0 or 0,1.")
+@click.option("--iou", "iou_threshold", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
+              help="Footprint IoU for a detection to count as found.")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override an inference setting.")
+def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, overrides) -> None:
+    """Score a model on labelled scenes (<scene>.truth.geojson beside each): AP50, P/R, length/beam error.
+
+    Runs the main job over the whole of each scene, then matches detections to the truth.
+
+    \b
+    Example:
+      tankerwatch synth --out heldout/ --n 12 --seed 2000000
+      tankerwatch eval heldout/ --out eval-out/
+    """
+    import json as _json
+    from dataclasses import asdict
+
+    from tankerwatch.inference.pipeline import find_scenes
+    from tankerwatch.training.evaluate import SceneEval, evaluate, predictions_from_geojson, report_table, truth_from_geojson
+    from tankerwatch.datasets.scene import open_scene
+
+    results = _run_main_job(scenes, _bundled("registry.csv"), _bundled("ports.geojson"), out_dir, True, model, device,
+                            None, None, overrides, True)
+    evals = []
+    for r in results:
+        if r.status != "done":
+            continue
+        truth = r.path.with_name(r.path.stem + ".truth.geojson")
+        if not truth.exists():
+            raise TankerwatchError(f"{truth}: ground truth not found for {r.path.name}")
+        gsd = open_scene(r.path).gsd_m
+        evals.append(SceneEval(r.scene_id, truth_from_geojson(truth, gsd),
+                               predictions_from_geojson(out_dir / "detections" / f"{r.scene_id}.geojson")))
+    reports = evaluate(evals, iou_threshold=iou_threshold)
+    report = {"scenes": len(evals), "iou_threshold": iou_threshold, "classes": {k: asdict(v) for k, v in reports.items()}}
+    (out_dir / "eval_report.json").write_text(_json.dumps(report, indent=2))
+    click.echo(report_table(reports))
+    click.echo(f"\nreport: {out_dir / 'eval_report.json'} ({len(evals)} scenes)")
+
+
 if __name__ == "__main__":
     main()

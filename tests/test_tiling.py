@@ -53,3 +53,12 @@ def test_port_aoi_keeps_only_tiles_near_the_port(big_scene):
 def test_port_far_away_gives_no_aoi(big_scene):
     port = Port("KP-FAR", "Far", "KP", box(125.0, 38.0, 125.1, 38.1))
     assert port_aoi_px(big_scene, [port], 500) is None
+
+
+def test_resampled_tiles_never_exceed_the_tile_size(big_scene):
+    # regression: at 1.419 m, 1024 working px round to 722 native px, which read back as 1025 working px
+    cfg = DetectConfig(working_gsd_m=1.0, tile_px=1024, overlap_m=320)
+    for gsd in np.linspace(0.3, 3.0, 400):
+        big_scene.gsd_m = float(gsd)
+        tiles = plan_tiles(big_scene, cfg)
+        assert tiles and all(t.out_rows <= 1024 and t.out_cols <= 1024 for t in tiles), gsd
