@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from shapely.geometry import Polygon, box
 from tankerwatch.datasets.scene import Scene, open_scene, read_rgb, scene_reader
 from tankerwatch.datasets.synth import generate_scene, random_spec, write_scene
 from tankerwatch.geo import from_lonlat_transformer
-from tankerwatch.io import atomic_write_text
+from tankerwatch.io import atomic_write_text, read_json
 from tankerwatch.schema import SHIP_CLASSES, TankerwatchError
 
 MIN_VISIBLE_FRACTION = 0.5  # a hull cut by the chip edge is labelled when at least this much shows
@@ -38,12 +37,7 @@ def truth_path(scene_path: Path) -> Path:
 def load_truth(scene: Scene, path: Path | None = None) -> list[TruthBox]:
     """Ground-truth hull boxes of a scene in its native pixel grid."""
     path = path or truth_path(scene.path)
-    try:
-        fc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TankerwatchError(f"{path}: ground truth not found") from None
-    except json.JSONDecodeError as e:
-        raise TankerwatchError(f"{path}: not valid JSON ({e})") from None
+    fc = read_json(path, "ground-truth GeoJSON")
     to_crs = from_lonlat_transformer(scene.crs)
     inverse = ~scene.transform
     boxes = []

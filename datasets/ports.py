@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
+from tankerwatch.io import read_json
 from tankerwatch.schema import TankerwatchError
 
 GEOMETRY_TYPES: tuple[str, ...] = ("Polygon", "MultiPolygon")
@@ -28,22 +28,6 @@ class Port:
     name: str
     country: str
     geometry: Polygon | MultiPolygon
-
-
-def _read_json(path: Path) -> Any:
-    """The parsed JSON of a ports file, naming the file in any error."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TankerwatchError(f"{path}: ports file not found") from None
-    except IsADirectoryError:
-        raise TankerwatchError(f"{path}: is a folder, expected a ports GeoJSON file") from None
-    except UnicodeDecodeError as e:
-        raise TankerwatchError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise TankerwatchError(f"{path}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
 
 
 def _properties(props: Any) -> dict[str, str]:
@@ -95,7 +79,7 @@ def _port(feature: Any) -> Port:
 def load_ports(path: Path | str) -> list[Port]:
     """Read and validate a ports GeoJSON FeatureCollection; errors name the file and the feature."""
     path = Path(path)
-    data = _read_json(path)
+    data = read_json(path, "ports file")
     is_collection = isinstance(data, dict) and data.get("type") == "FeatureCollection"
     if not is_collection or not isinstance(data.get("features"), list):
         raise TankerwatchError(f"{path}: not a GeoJSON FeatureCollection")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 
 from tankerwatch.geo import pixel_size_m, pixels_to_lonlat, to_lonlat_transformer
+from tankerwatch.io import read_json
 from tankerwatch.schema import TankerwatchError
 
 STRETCH_PERCENTILES = (1.0, 99.7)
@@ -69,10 +69,9 @@ def _read_sidecar(path: Path) -> tuple[str | None, datetime | None]:
     side = stac_sidecar(path)
     if not side.exists():
         return None, None
-    try:
-        item = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise TankerwatchError(f"{side}: unreadable STAC sidecar ({e})") from None
+    item = read_json(side, "STAC Item sidecar")
+    if not isinstance(item, dict):
+        raise TankerwatchError(f"{side}: a STAC Item sidecar must be a JSON object")
     when = (item.get("properties") or {}).get("datetime")
     return item.get("id"), parse_time(when, str(side)) if when else None
 

@@ -20,8 +20,12 @@ def box_from_xywhr(cx: float, cy: float, w: float, h: float, r: float, conf: flo
     return OrientedBox(float(cx), float(cy), float(length), float(beam), float(axis % math.pi), float(conf), class_name)
 
 
-def measure(box: OrientedBox, scene: Scene) -> Detection:
-    """Length, beam, axis heading, centre and WGS84 footprint of a hull box (geodesic metres)."""
+def measure(box: OrientedBox, scene: Scene, grid_gsd_m: float | None = None) -> Detection:
+    """Length, beam, axis heading, centre and WGS84 footprint of a hull box (geodesic metres).
+
+    grid_gsd_m is the GSD of the grid the box was found in (the working GSD when the scene was
+    read coarser than native); it sets the measurement error the matcher assumes.
+    """
     ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
     hl, hb = box.length_px / 2, box.beam_px / 2
     # ends of the long axis, ends of the short axis, centre
@@ -46,7 +50,7 @@ def measure(box: OrientedBox, scene: Scene) -> Detection:
         center_lat=float(lat[4]),
         footprint_lonlat=footprint,
         acquired=scene.acquired,
-        gsd_m=scene.gsd_m,
+        gsd_m=max(scene.gsd_m, grid_gsd_m or 0.0),
         box=box,
     )
 

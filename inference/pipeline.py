@@ -189,7 +189,7 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg) if tiles else []
     detections = []
     for b in boxes:
-        d = measure(b, scene)
+        d = measure(b, scene, ctx.cfg.detect.working_gsd_m)
         port = port_at(ctx.ports, d.center_lon, d.center_lat)
         d.port_id = port.id if port else None
         detections.append(d)

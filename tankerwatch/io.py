@@ -26,3 +26,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write UTF-8 text to path atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_json(path: Path, what: str) -> object:
+    """Parse a JSON file; any problem is a one-line TankerwatchError naming the file and what it should be."""
+    import json
+
+    from tankerwatch.schema import TankerwatchError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TankerwatchError(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise TankerwatchError(f"{path}: is a folder, expected a {what}") from None
+    except UnicodeDecodeError as e:
+        raise TankerwatchError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise TankerwatchError(f"{path}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None

@@ -52,7 +52,7 @@ class Detection:
     center_lat: float
     footprint_lonlat: list[tuple[float, float]]  # closed ring, counter-clockwise
     acquired: datetime | None
-    gsd_m: float
+    gsd_m: float  # GSD of the grid the hull was measured in (sets the expected measurement error)
     box: OrientedBox
     port_id: str | None = None
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from shapely.geometry import Polygon
 
+from tankerwatch.io import read_json
 from tankerwatch.schema import SHIP_CLASSES
 
 GSD_BINS_M = ((0.0, 0.4), (0.4, 0.75), (0.75, 1.25), (1.25, 3.5))
@@ -139,7 +139,7 @@ def evaluate(scenes: list[SceneEval], iou_threshold: float = 0.5, conf_threshold
 
 def truth_from_geojson(path: Path, gsd_m: float) -> list[TruthShip]:
     """Truth ships from a <scene>.truth.geojson file."""
-    fc = json.loads(Path(path).read_text(encoding="utf-8"))
+    fc = read_json(path, "ground-truth GeoJSON")
     return [
         TruthShip(f["properties"]["class"], Polygon(f["geometry"]["coordinates"][0]), f["properties"]["length_m"],
                   f["properties"]["beam_m"], gsd_m)
@@ -149,7 +149,7 @@ def truth_from_geojson(path: Path, gsd_m: float) -> list[TruthShip]:
 
 def predictions_from_geojson(path: Path) -> list[PredictedShip]:
     """Predictions from an OUT/detections/<scene_id>.geojson file."""
-    fc = json.loads(Path(path).read_text(encoding="utf-8"))
+    fc = read_json(path, "detections GeoJSON")
     return [
         PredictedShip(f["properties"]["class"], f["properties"]["confidence"], Polygon(f["geometry"]["coordinates"][0]),
                       f["properties"]["length_m"], f["properties"]["beam_m"])
