@@ -31,6 +31,7 @@ class DetectConfig:
     iou_threshold: float = 0.5  # rotated-box IoU for the cross-tile merge
     batch_size: int = 4
     device: str = "cpu"
+    bow_min_contrast: float = 25.0  # brightness step (0-255) between hull ends that resolves bow/stern
 
 
 @dataclass

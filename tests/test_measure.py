@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from tankerwatch.datasets.builder import load_truth
-from tankerwatch.datasets.scene import open_scene
-from tankerwatch.inference.measure import box_from_xywhr, measure
+from tankerwatch.datasets.scene import open_scene, scene_reader
+from tankerwatch.datasets.synth import ShipSpec
+from tankerwatch.inference.measure import bow_sign, box_from_xywhr, measure, straightened_hull
 from tankerwatch.schema import OrientedBox
 
 
@@ -30,7 +31,7 @@ def test_synthetic_ship_length_and_beam_in_metres(scene_factory, one_tanker_ship
     d = measure(truth_box(scene), scene)
     assert d.length_m == pytest.approx(120.0, abs=0.5)
     assert d.beam_m == pytest.approx(18.0, abs=0.3)
-    assert d.heading_ambiguous and 0 <= d.heading_deg < 180
+    assert d.heading_ambiguous and 0 <= d.heading_deg < 180  # no bow cue given
     assert d.heading_deg == pytest.approx(30.0, abs=1.5)  # bow-or-stern axis
     assert d.footprint_lonlat[0] == d.footprint_lonlat[-1] and len(d.footprint_lonlat) == 5
     assert abs(d.center_lon - 133.065) < 0.01 and abs(d.center_lat - 42.7475) < 0.01
@@ -40,3 +41,24 @@ def test_detector_box_long_side_becomes_length():
     b = box_from_xywhr(10, 20, 5, 40, 0.3, 0.8, "tanker")
     assert b.length_px == 40 and b.beam_px == 5
     assert b.axis_rad == pytest.approx((0.3 + math.pi / 2) % math.pi)
+
+
+def test_bright_aft_superstructure_resolves_the_bow():
+    hull = np.full((18, 120, 3), 90, np.uint8)
+    hull[:, :15] = 230  # accommodation block at the start of the strip
+    assert bow_sign(hull, 25) == 1
+    assert bow_sign(hull[:, ::-1], 25) == -1
+    assert bow_sign(np.full((18, 120, 3), 90, np.uint8), 25) == 0  # no cue: ambiguous
+
+
+@pytest.mark.parametrize("heading", [30.0, 210.0])
+def test_heading_of_a_synthetic_tanker_points_to_its_bow(scene_factory, heading):
+    ship = ShipSpec("product_tanker", 120.0, 18.0, 200.0, 200.0, heading)
+    tif = scene_factory("bow", land=False, ships=[ship], n_tankers=0, n_others=0, seed=6)
+    scene = open_scene(tif)
+    b = truth_box(scene)
+    with scene_reader(scene) as src:
+        bow = bow_sign(straightened_hull(src, scene, b), 25)
+    d = measure(b, scene, bow=bow)
+    assert not d.heading_ambiguous
+    assert abs((d.heading_deg - heading + 180) % 360 - 180) < 2.0
