@@ -149,6 +149,16 @@ class Detector:
         return out
 
 
+def strip_checkpoint(checkpoint: Path, dest: Path) -> Path:
+    """Save a training checkpoint without its optimizer state (the fp16 EMA weights only)."""
+    from ultralytics.utils.torch_utils import strip_optimizer
+
+    ultralytics()
+    if not strip_optimizer(str(checkpoint), str(dest)):
+        raise TankerwatchError(f"{checkpoint}: not a valid Ultralytics checkpoint")
+    return Path(dest)
+
+
 def train_yolo(
     architecture: str, data_yaml: Path, run_dir: Path, *, epochs: int, imgsz: int, batch: int, device: str,
     seed: int, resume: bool = False, threads: int | None = None, **hyper: Any,

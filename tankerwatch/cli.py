@@ -257,18 +257,24 @@ def dataset_build(scenes, out_dir, split, working_gsd_m, chip_px, max_chips) -> 
 @click.option("--device", default=None, help="Override the config: cpu, 0, 0,1 (all GPUs: DDP).")
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Override the config's epochs.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last.pt.")
-def train(config_path: Path, data_yaml: Path, run_dir: Path, device: str | None, epochs: int | None, resume: bool) -> None:
+@click.option("--finalize", is_flag=True,
+              help="Do not train: turn a stopped run's best.pt into publishable weights (optimizer stripped, sha256, summary).")
+def train(config_path: Path, data_yaml: Path, run_dir: Path, device: str | None, epochs: int | None, resume: bool,
+          finalize: bool) -> None:
     """Train the YOLO-OBB tanker detector from the bundled architecture (offline, seeded).
 
     \b
     Example:
       tankerwatch train --config configs/train/nano-cpu.yaml --data data/synth-v1/data.yaml --run-dir runs/nano
     """
-    from tankerwatch.training.train import load_train_config, train as run_training
+    from tankerwatch.training.train import finalize_interrupted, load_train_config, train as run_training
 
     overrides = {k: v for k, v in {"device": device, "epochs": epochs}.items() if v is not None}
     cfg = load_train_config(config_path, overrides)
-    best = run_training(cfg, data_yaml, run_dir, resume=resume)
+    if finalize:
+        best = finalize_interrupted(cfg, data_yaml, run_dir)
+    else:
+        best = run_training(cfg, data_yaml, run_dir, resume=resume)
     click.echo(f"best checkpoint: {best} (sha256 in {best.name}.sha256)")
 
 
@@ -315,6 +321,28 @@ def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, overrides) -> No
     (out_dir / "eval_report.json").write_text(_json.dumps(report, indent=2))
     click.echo(report_table(reports))
     click.echo(f"\nreport: {out_dir / 'eval_report.json'} ({len(evals)} scenes)")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--eval-report", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="eval_report.json from `tankerwatch eval` to put in the model card.")
+@click.option("--to", "dest", type=click.Path(path_type=Path), default=None,
+              help="Weights file to write (default: the bundled models/weights/tankerwatch-obb.pt).")
+@click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Markdown file with known limits and notes for the model card.")
+def publish(run_dir: Path, eval_report: Path | None, dest: Path | None, notes: Path | None) -> None:
+    """Publish a training run's best weights with a sha256 and a model card (data, command, metrics).
+
+    \b
+    Example:
+      tankerwatch publish runs/nano --eval-report eval-out/eval_report.json
+    """
+    from tankerwatch.models.detector import BUNDLED_WEIGHTS
+    from tankerwatch.training.publish import publish as publish_run
+
+    out = publish_run(run_dir, eval_report, dest or BUNDLED_WEIGHTS, notes.read_text() if notes else "")
+    click.echo(f"published {out} (+ {out.name}.sha256, MODEL_CARD.md)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from tankerwatch.cli import main
 from tests.test_scene import write_raster
 
 
-@pytest.mark.parametrize("command", [["run"], ["demo"], ["synth"], ["dataset", "synth"], ["dataset", "build"], ["train"], ["eval"]])
+@pytest.mark.parametrize("command", [["run"], ["demo"], ["synth"], ["dataset", "synth"], ["dataset", "build"], ["train"], ["eval"], ["publish"]])
 def test_every_command_help_shows_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Example:" in result.output and "tankerwatch" in result.output

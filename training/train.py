@@ -12,12 +12,13 @@ from pathlib import Path
 
 from tankerwatch.config import _build, read_yaml
 from tankerwatch.io import atomic_write_text
-from tankerwatch.models.detector import sha256_of, train_yolo, write_sha256
+from tankerwatch.models.detector import sha256_of, strip_checkpoint, train_yolo, write_sha256
 from tankerwatch.schema import TankerwatchError
 
 ALLOWED_HYPER = {
     "degrees", "fliplr", "flipud", "mosaic", "close_mosaic", "scale", "translate", "hsv_h", "hsv_s", "hsv_v",
     "lr0", "lrf", "cos_lr", "warmup_epochs", "momentum", "weight_decay", "mixup", "optimizer", "cache", "fraction",
+    "time",  # hours: Ultralytics fits the epochs (and the LR schedule) into this budget
 }
 
 
@@ -61,6 +62,39 @@ def final_metrics(run_dir: Path) -> dict:
     return {k: float(last[k]) for k in keep if k in last}
 
 
+def write_summary(cfg: TrainConfig, data_yaml: Path, run_dir: Path, best: Path, started: datetime,
+                  note: str = "") -> dict:
+    """Record how a checkpoint was made (command, config, data, metrics, sha256) in train_summary.json."""
+    write_sha256(best)
+    summary = {
+        "command": " ".join(shlex.quote(a) for a in ["tankerwatch", *sys.argv[1:]]),
+        "config": asdict(cfg),
+        "data": str(Path(data_yaml).resolve()),
+        "started": started.isoformat(),
+        "finished": datetime.now(timezone.utc).isoformat(),
+        "best": str(best),
+        "sha256": sha256_of(best),
+        "val_metrics": final_metrics(run_dir),
+        "note": note,
+    }
+    atomic_write_text(run_dir / "train_summary.json", json.dumps(summary, indent=2))
+    return summary
+
+
+def finalize_interrupted(cfg: TrainConfig, data_yaml: Path, run_dir: Path) -> Path:
+    """Turn the best checkpoint of a stopped run into publishable weights, saying where it stopped."""
+    run_dir = Path(run_dir).resolve()
+    best = run_dir / "weights" / "best.pt"
+    if not best.exists():
+        raise TankerwatchError(f"{run_dir}: no weights/best.pt to finalize (has an epoch finished?)")
+    final = strip_checkpoint(best, run_dir / "weights" / "best_final.pt")
+    epochs_done = int(final_metrics(run_dir).get("epoch", 0))
+    started = datetime.fromtimestamp((run_dir / "args.yaml").stat().st_mtime, timezone.utc)
+    write_summary(cfg, data_yaml, run_dir, final, started,
+                  note=f"stopped after epoch {epochs_done} of {cfg.epochs}; best.pt by validation fitness")
+    return final
+
+
 def train(cfg: TrainConfig, data_yaml: Path, run_dir: Path, resume: bool = False) -> Path:
     """Run a training job and write its summary; returns the checksummed best checkpoint."""
     data_yaml = Path(data_yaml)
@@ -72,16 +106,5 @@ def train(cfg: TrainConfig, data_yaml: Path, run_dir: Path, resume: bool = False
         cfg.architecture, data_yaml, run_dir, epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch,
         device=cfg.device, seed=cfg.seed, resume=resume, workers=cfg.workers, patience=cfg.patience, **cfg.hyper,
     )
-    write_sha256(best)
-    summary = {
-        "command": " ".join(shlex.quote(a) for a in ["tankerwatch", *sys.argv[1:]]),
-        "config": asdict(cfg),
-        "data": str(data_yaml.resolve()),
-        "started": started.isoformat(),
-        "finished": datetime.now(timezone.utc).isoformat(),
-        "best": str(best),
-        "sha256": sha256_of(best),
-        "val_metrics": final_metrics(run_dir),
-    }
-    atomic_write_text(run_dir / "train_summary.json", json.dumps(summary, indent=2))
+    write_summary(cfg, data_yaml, run_dir, best, started)
     return best

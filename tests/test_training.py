@@ -1,0 +1,61 @@
+"""Training, finalizing and publishing on a tiny generated dataset (CPU, about a minute)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tankerwatch.datasets.builder import build_synthetic_dataset
+from tankerwatch.models.detector import Detector, sha256_of, verify_sha256
+from tankerwatch.schema import TankerwatchError
+from tankerwatch.training.publish import publish
+from tankerwatch.training.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One epoch of YOLO11n-OBB on chips from two small synthetic scenes."""
+    root = tmp_path_factory.mktemp("train")
+    data = build_synthetic_dataset(root / "ds", 2, 1, seed=5, chip_px=128, max_chips=3, workers=1)
+    cfg = TrainConfig(architecture="n", epochs=1, imgsz=128, batch=4, seed=0, device="cpu", workers=0,
+                      hyper={"mosaic": 0.0})
+    best = train(cfg, data, root / "run")
+    return root, best
+
+
+@pytest.mark.slow
+def test_one_epoch_training_writes_checksummed_weights_and_summary(tiny_run):
+    root, best = tiny_run
+    verify_sha256(best)
+    summary = json.loads((root / "run" / "train_summary.json").read_text())
+    assert summary["sha256"] == sha256_of(best)
+    assert summary["config"]["epochs"] == 1 and summary["val_metrics"]["epoch"] == 1
+    assert summary["data"].endswith("data.yaml")
+
+
+@pytest.mark.slow
+def test_published_weights_load_and_predict(tiny_run, tmp_path):
+    root, _ = tiny_run
+    report = {"scenes": 1, "iou_threshold": 0.5, "classes": {"tanker": {
+        "ap50": 0.5, "precision": 0.5, "recall": 0.5, "n_truth": 2, "n_predicted": 2, "length_mae_m": 1.0,
+        "length_bias_m": 0.1, "beam_mae_m": 0.5, "beam_bias_m": -0.1, "by_gsd": {}}}}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    dest = publish(root / "run", tmp_path / "report.json", tmp_path / "w" / "model.pt", notes="tiny test model")
+    card = (tmp_path / "w" / "MODEL_CARD.md").read_text()
+    assert sha256_of(dest) in card and "tiny test model" in card and "| tanker | 0.500 |" in card
+    detector = Detector(dest, imgsz=128)
+    (rows,) = detector.predict([np.zeros((128, 128, 3), np.uint8)])
+    assert rows.ndim == 2 and rows.shape[1] == 7
+
+
+def test_tampered_weights_are_refused_before_loading(tmp_path):
+    w = tmp_path / "model.pt"
+    w.write_bytes(b"weights")
+    (tmp_path / "model.pt.sha256").write_text("0" * 64 + "  model.pt\n")
+    with pytest.raises(TankerwatchError, match="does not match"):
+        Detector(w)
+    (tmp_path / "model.pt.sha256").unlink()
+    with pytest.raises(TankerwatchError, match="no checksum file"):
+        Detector(w)

@@ -1,0 +1,88 @@
+"""Publishing trained weights: copy, checksum and a model card from the run's own records."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tankerwatch.io import atomic_write_text, read_json
+from tankerwatch.models.detector import BUNDLED_WEIGHTS, sha256_of, verify_sha256, write_sha256
+from tankerwatch.schema import TankerwatchError
+
+
+def _metrics_table(report: dict) -> str:
+    """The eval report's per-class figures as a Markdown table."""
+    def f(v):
+        return "–" if v is None or v != v else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    rows = ["| class | AP50 | precision | recall | truth | predicted | length MAE m | length bias m | beam MAE m | beam bias m |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for cls, r in report["classes"].items():
+        rows.append(f"| {cls} | {f(r['ap50'])} | {f(r['precision'])} | {f(r['recall'])} | {r['n_truth']} | "
+                    f"{r['n_predicted']} | {f(r['length_mae_m'])} | {f(r['length_bias_m'])} | {f(r['beam_mae_m'])} | "
+                    f"{f(r['beam_bias_m'])} |")
+    by_gsd = [f"| {cls} | {b} | {s['n']} | {s['length_mae_m']:.2f} | {s['length_bias_m']:+.2f} | {s['beam_mae_m']:.2f} | "
+              f"{s['beam_bias_m']:+.2f} |" for cls, r in report["classes"].items() for b, s in r["by_gsd"].items()]
+    if by_gsd:
+        rows += ["", "| class | scene GSD | n | length MAE m | length bias m | beam MAE m | beam bias m |",
+                 "|---|---|---|---|---|---|---|", *by_gsd]
+    return "\n".join(rows)
+
+
+def model_card(summary: dict, sha256: str, eval_report: dict | None, notes: str) -> str:
+    """Markdown model card: data, command, training metrics, evaluation, limits, checksum."""
+    cfg = summary["config"]
+    val = summary.get("val_metrics", {})
+    parts = [
+        "# tankerwatch-obb — bundled tanker detector",
+        "",
+        f"- **sha256**: `{sha256}`",
+        f"- **architecture**: Ultralytics YOLO11{cfg['architecture']}-OBB from `models/cfg/tankerwatch-yolo11-obb.yaml`, "
+        "2 classes (`tanker`, `vessel`), trained from scratch (no pretrained weights), fp16 checkpoint",
+        f"- **working resolution**: chips of {cfg['imgsz']} px at 1 m GSD; scenes are read at 1 m before detection",
+        f"- **training command**: `{summary['command']}`",
+        f"- **training config**: `{json.dumps(cfg, sort_keys=True)}`",
+        f"- **dataset**: `{summary['data']}`",
+        f"- **trained**: {summary['started']} → {summary['finished']}",
+        "",
+        "## Validation during training (held-out generator seeds, Ultralytics OBB metrics, both classes)",
+        "",
+        "| epoch | precision | recall | mAP50 | mAP50-95 |",
+        "|---|---|---|---|---|",
+        f"| {val.get('epoch', float('nan')):.0f} | {val.get('metrics/precision(B)', float('nan')):.3f} | "
+        f"{val.get('metrics/recall(B)', float('nan')):.3f} | {val.get('metrics/mAP50(B)', float('nan')):.3f} | "
+        f"{val.get('metrics/mAP50-95(B)', float('nan')):.3f} |",
+        "",
+    ]
+    if eval_report:
+        parts += [
+            f"## Evaluation through the full pipeline (`tankerwatch eval`, {eval_report['scenes']} scenes, "
+            f"footprint IoU ≥ {eval_report['iou_threshold']})",
+            "",
+            _metrics_table(eval_report),
+            "",
+        ]
+    parts += ["## Notes and known limits", "", notes.strip(), ""]
+    return "\n".join(parts)
+
+
+def publish(run_dir: Path, eval_report_path: Path | None = None, dest: Path = BUNDLED_WEIGHTS,
+            notes: str = "") -> Path:
+    """Copy a run's best checkpoint to dest with its .sha256 and MODEL_CARD.md beside it."""
+    run_dir = Path(run_dir)
+    summary_path = run_dir / "train_summary.json"
+    summary = read_json(summary_path, "training summary (train_summary.json)")
+    best = Path(summary["best"])
+    verify_sha256(best)
+    if sha256_of(best) != summary["sha256"]:
+        raise TankerwatchError(f"{best}: checkpoint changed since training (sha256 differs from {summary_path.name})")
+    report = read_json(eval_report_path, "eval report") if eval_report_path else None
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.copyfile(best, tmp)
+    tmp.replace(dest)
+    write_sha256(dest)
+    atomic_write_text(dest.parent / "MODEL_CARD.md", model_card(summary, sha256_of(dest), report, notes))
+    return dest
