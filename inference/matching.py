@@ -24,6 +24,9 @@ TANKER_LENGTH_RANGE_M = (40.0, 400.0)
 TANKER_LENGTH_PER_BEAM = 6.3
 TANKER_BEAM_REL_SD = 0.12
 GRID_STEP_M = 0.25
+# A measured hull outside these length/beam ratios is not a plausible tanker box (a fragment,
+# two rafted hulls, a pier): it is not identified at all rather than matched to the broadest candidate.
+PLAUSIBLE_LENGTH_PER_BEAM = (3.5, 9.5)
 # Below this the grid integral over length under-resolves the measurement Normal.
 MIN_SIGMA_M = 2 * GRID_STEP_M
 
@@ -72,9 +75,9 @@ def _beam_given_length(length_m: float | np.ndarray) -> tuple[float | np.ndarray
     return beam, TANKER_BEAM_REL_SD * beam
 
 
-def unknown_tanker_loglik(length_m: float, beam_m: float, sigma_length_m: float, sigma_beam_m: float) -> float:
-    """Log likelihood of a measured size under 'some tanker not in the registry' (prior x measurement error)."""
-    grid, log_w = tanker_length_prior()
+def _size_loglik(length_m: float, beam_m: float, sigma_length_m: float, sigma_beam_m: float,
+                 grid: np.ndarray, log_w: np.ndarray) -> float:
+    """Log likelihood of a measured size when the true length follows (grid, log_w) and the beam follows the length."""
     beam_mean, beam_sd = _beam_given_length(grid)
     per_length = (
         log_w
@@ -82,6 +85,23 @@ def unknown_tanker_loglik(length_m: float, beam_m: float, sigma_length_m: float,
         + _log_normal_pdf(beam_m, beam_mean, np.hypot(sigma_beam_m, beam_sd))
     )
     return _logsumexp(per_length)
+
+
+def unknown_tanker_loglik(length_m: float, beam_m: float, sigma_length_m: float, sigma_beam_m: float) -> float:
+    """Log likelihood of a measured size under 'some tanker not in the registry' (prior x measurement error)."""
+    return _size_loglik(length_m, beam_m, sigma_length_m, sigma_beam_m, *tanker_length_prior())
+
+
+def estimated_size_loglik(length_m: float, beam_m: float, sigma_length_m: float, sigma_beam_m: float,
+                          belief: SizeBelief) -> float:
+    """Log likelihood under a tonnage-estimated length, with the beam tied to the length as in the fleet.
+
+    Treating an estimated beam as independent of the length would let a broad estimate explain
+    odd shapes (short and wide boxes) better than any real hypothesis.
+    """
+    grid, _ = tanker_length_prior()
+    log_w = -0.5 * ((grid - belief.length_m) / belief.length_sd_m) ** 2
+    return _size_loglik(length_m, beam_m, sigma_length_m, sigma_beam_m, grid, log_w - _logsumexp(log_w))
 
 
 def size_belief(vessel: Vessel, cfg: MatchConfig) -> SizeBelief | None:
@@ -128,7 +148,21 @@ def _candidate(det: Detection, vessel: Vessel, belief: SizeBelief | None, sigma_
 def _measurable(det: Detection) -> bool:
     """Whether a detection is a tanker with a usable size to identify."""
     sizes = (det.length_m, det.beam_m, det.gsd_m)
-    return det.class_name == "tanker" and all(math.isfinite(s) and s > 0 for s in sizes)
+    if det.class_name != "tanker" or not all(math.isfinite(s) and s > 0 for s in sizes):
+        return False
+    lo, hi = PLAUSIBLE_LENGTH_PER_BEAM
+    return lo <= det.length_m / det.beam_m <= hi
+
+
+def _candidate_loglik(det: Detection, b: SizeBelief | None, sigma_l: float, sigma_b: float,
+                      loglik_unknown: float) -> float:
+    """Log likelihood of the measured size if the hull is this registry vessel."""
+    if b is None:  # no size known: no evidence for or against this vessel
+        return loglik_unknown
+    if b.length_sd_m > 0:  # length from tonnage
+        return estimated_size_loglik(det.length_m, det.beam_m, sigma_l, sigma_b, b)
+    return float(_log_normal_pdf(det.length_m, b.length_m, math.hypot(sigma_l, b.length_sd_m))
+                 + _log_normal_pdf(det.beam_m, b.beam_m, math.hypot(sigma_b, b.beam_sd_m)))
 
 
 def identify(det: Detection, registry: list[Vessel], cfg: MatchConfig) -> Identification:
@@ -140,12 +174,7 @@ def identify(det: Detection, registry: list[Vessel], cfg: MatchConfig) -> Identi
     sigma_b = measurement_sigma_m(det.beam_m, det.gsd_m, cfg)
     loglik_unknown = unknown_tanker_loglik(det.length_m, det.beam_m, sigma_l, sigma_b)
     beliefs = [size_belief(v, cfg) for v in vessels]
-    logliks = [
-        loglik_unknown if b is None  # no size known: no evidence for or against this vessel
-        else float(_log_normal_pdf(det.length_m, b.length_m, math.hypot(sigma_l, b.length_sd_m))
-                   + _log_normal_pdf(det.beam_m, b.beam_m, math.hypot(sigma_b, b.beam_sd_m)))
-        for b in beliefs
-    ]
+    logliks = [_candidate_loglik(det, b, sigma_l, sigma_b, loglik_unknown) for b in beliefs]
     with np.errstate(divide="ignore"):  # prior_registry = 1 rules the unknown hypothesis out
         log_unknown_prior = float(np.log(1.0 - cfg.prior_registry))
     log_post = np.array([math.log(cfg.prior_registry / len(vessels)) + ll for ll in logliks]

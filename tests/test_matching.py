@@ -107,10 +107,11 @@ def test_unknown_dimensions_widen_instead_of_vanishing():
     # Q's estimate (about 112 x 18 m from 8,000 dwt, +-25 %) keeps Q in the running at its size...
     assert by_imo["Q"].probability > 0.02 and abs(by_imo["Q"].z_length) < 0.1
     # ...but only about as strongly as a vessel of unknown size: a wide estimate is weak evidence
-    assert by_imo["Q"].probability < by_imo["B"].probability / 10
+    assert by_imo["Q"].probability < by_imo["B"].probability / 5
     # far from the estimate, Q drops well below the know-nothing N
     far = {c.imo: c for c in full_posterior(detection(200, 33), registry).candidates}
-    assert far["Q"].probability < far["N"].probability / 100
+    # (the beam follows the length, so a long, wide hull is one piece of evidence against Q, not two)
+    assert far["Q"].probability < far["N"].probability / 10
     assert by_imo["N"].dims_estimated and by_imo["N"].z_length is None
     # nothing known about N: its likelihood equals the unknown tanker's, so posterior / prior is the same
     prior_each = CFG.prior_registry / len(registry)
@@ -144,3 +145,11 @@ def test_top_k_and_min_probability_limit_the_list():
     assert len(ident.candidates) == 2
     ident = identify(detection(120, 18), REGISTRY, MatchConfig(min_probability=0.1))
     assert [c.imo for c in ident.candidates] == ["A"]
+
+
+def test_implausible_hull_shapes_are_not_identified():
+    # regression: a 38 x 21.5 m box (a fragment) was named, at p 1.0, as the tonnage-estimated vessel
+    registry = REGISTRY + [tanker("Q", None, None, dwt=8000)]
+    for length, beam in ((37.6, 21.5), (101.2, 28.4)):
+        ident = full_posterior(detection(length, beam), registry)
+        assert not ident.candidates or ident.candidates[0].probability < CFG.alert_probability, (length, beam)
