@@ -345,5 +345,103 @@ def publish(run_dir: Path, eval_report: Path | None, dest: Path | None, notes: P
     click.echo(f"published {out} (+ {out.name}.sha256, MODEL_CARD.md)")
 
 
+@main.group("registry")
+def registry_group() -> None:
+    """Build, check and read registries of sanctioned vessels (CSV keyed by IMO number)."""
+
+
+_INPUT = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@registry_group.command("import")
+@click.option("--ofac-csv", multiple=True, type=_INPUT, help="OFAC SDN sdn.csv (header row optional; repeatable).")
+@click.option("--ofac-xml", multiple=True, type=_INPUT, help="OFAC SDN sdn.xml (repeatable).")
+@click.option("--un-xml", multiple=True, type=_INPUT, help="UN Security Council consolidated list XML (repeatable).")
+@click.option("--vessels", "tables", multiple=True, type=_INPUT,
+              help="Compiled vessel table CSV: name, imo; optional vessel_type, flag, length_m, beam_m, dwt, "
+                   "gross_tonnage, sanctions, source (repeatable).")
+@click.option("--dimensions", multiple=True, type=_INPUT,
+              help="Dimensions CSV joined by IMO: imo and any of length_m, beam_m, dwt, gross_tonnage (repeatable).")
+@click.option("--program", "programs", multiple=True, metavar="PREFIX",
+              help="Keep list entries of these programmes only, e.g. DPRK (takes DPRK3, DPRK4; repeatable).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Registry CSV to write.")
+@click.option("-v", "--verbose", is_flag=True, help="List every entry skipped and why.")
+def registry_import(ofac_csv, ofac_xml, un_xml, tables, dimensions, programs, out_path, verbose) -> None:
+    """Build a registry CSV from sanctions lists, merged by IMO number, with sizes joined by IMO.
+
+    Entries without a valid IMO number are skipped and counted. Where length and beam are
+    unknown but a tonnage is known, the notes say so and matching estimates the size.
+    Exit status: 0 registry written, 1 no vessel with an IMO number (nothing written), 2 usage error.
+
+    \b
+    Example:
+      tankerwatch registry import --ofac-csv sdn.csv --un-xml consolidated.xml \\
+          --dimensions dims.csv --program DPRK --out registry-dprk.csv
+    """
+    from tankerwatch.datasets.sanctions import import_registry, registry_summary, write_registry
+
+    if not (ofac_csv or ofac_xml or un_xml or tables):
+        raise TankerwatchError("registry import: give at least one of --ofac-csv, --ofac-xml, --un-xml, --vessels")
+    result = import_registry(ofac_csv, ofac_xml, un_xml, tables, dimensions, programs)
+    for s in result.sources:
+        parts = [f"{s.records} {'rows with sizes' if s.kind == 'dimensions' else 'vessel records'}"]
+        if s.outside_programs:
+            parts.append(f"{s.outside_programs} outside --program")
+        parts += [f"{s.with_imo} with IMO", f"{len(s.skipped)} skipped"]
+        if s.company_numbers:
+            parts.append(f"{s.company_numbers} entities with an IMO company number (not ships)")
+        if s.unlisted:
+            parts.append(f"{s.unlisted} for IMOs on no list (not joined)")
+        click.echo(f"{s.path.name} ({s.kind}): {', '.join(parts)}")
+        for line in s.skipped if verbose else ():
+            click.echo(f"  skipped {line}")
+    if not result.vessels:
+        click.echo(f"no vessel with an IMO number: nothing written to {out_path}")
+        sys.exit(1)
+    write_registry(out_path, result.vessels)
+    click.echo(f"wrote {out_path}: {registry_summary(result.vessels)}")
+
+
+@registry_group.command("validate")
+@click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path))
+def registry_validate(csv_path: Path) -> None:
+    """Check a registry CSV row by row; print OK and its counts, or the first problem with its line.
+
+    Exit status: 0 valid, 2 invalid (the message names file and line).
+
+    \b
+    Example:
+      tankerwatch registry validate configs/registry-dprk.csv
+    """
+    from tankerwatch.datasets.registry import load_registry
+    from tankerwatch.datasets.sanctions import registry_summary
+
+    click.echo(f"OK {csv_path}: {registry_summary(load_registry(csv_path))}")
+
+
+@registry_group.command("show")
+@click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path))
+@click.option("--imo", default=None, help="Show only this IMO number.")
+@click.option("--name", "name_part", default=None, help="Show only vessels whose name contains this (any case).")
+@click.option("--notes", is_flag=True, help="Print each vessel's notes (sources, former names) under it.")
+def registry_show(csv_path: Path, imo: str | None, name_part: str | None, notes: bool) -> None:
+    """Print a registry as a table. Exit status: 0 vessels shown, 1 none match, 2 invalid registry.
+
+    \b
+    Example:
+      tankerwatch registry show configs/registry-dprk.csv --name "sam ma" --notes
+    """
+    from tankerwatch.datasets.registry import load_registry
+    from tankerwatch.datasets.sanctions import registry_table
+
+    vessels = [v for v in load_registry(csv_path) if (imo is None or v.imo == imo.strip())
+               and (name_part is None or name_part.casefold() in v.name.casefold())]
+    if not vessels:
+        click.echo("no vessel matches")
+        sys.exit(1)
+    click.echo(registry_table(vessels, notes))
+
+
 if __name__ == "__main__":
     main()
