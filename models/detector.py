@@ -89,6 +89,16 @@ def verify_sha256(path: Path) -> None:
         raise TankerwatchError(f"{path}: sha256 {actual[:12]}… does not match {side.name} ({expected[:12]}…)")
 
 
+def _show_training_progress() -> None:
+    """Let Ultralytics print its epoch lines and progress bars (prediction stays quiet)."""
+    import logging
+
+    from ultralytics import utils
+
+    utils.VERBOSE = True  # read at call time by Ultralytics' progress bars
+    utils.LOGGER.setLevel(logging.INFO)
+
+
 def _set_threads(n: int) -> None:
     """Use n CPU threads in torch (Ultralytics resets it to cores - 1)."""
     import torch
@@ -165,6 +175,7 @@ def train_yolo(
 ) -> Path:
     """Train YOLO-OBB from the bundled architecture (or resume a run); returns the best checkpoint path."""
     ul = ultralytics()
+    _show_training_progress()
     run_dir = Path(run_dir).resolve()
     last = run_dir / "weights" / "last.pt"
     if resume and last.exists():
