@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -10,7 +11,24 @@ from tankerwatch.cli import main
 from tests.test_scene import write_raster
 
 
-@pytest.mark.parametrize("command", [["run"], ["demo"], ["synth"], ["dataset", "synth"], ["dataset", "build"], ["train"], ["eval"], ["publish"]])
+def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every runnable command path under a group (so a new command cannot skip its example)."""
+    paths = []
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            paths += _leaf_commands(cmd, (*prefix, name))
+        else:
+            paths.append([*prefix, name])
+    return paths
+
+
+def test_the_cli_has_every_documented_command():
+    names = {" ".join(c) for c in _leaf_commands(main)}
+    assert {"run", "demo", "synth", "dataset synth", "dataset build", "train", "eval", "publish",
+            "registry import", "registry validate", "registry show"} <= names
+
+
+@pytest.mark.parametrize("command", _leaf_commands(main), ids=" ".join)
 def test_every_command_help_shows_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Example:" in result.output and "tankerwatch" in result.output
