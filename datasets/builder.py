@@ -90,29 +90,55 @@ def chip_origins(boxes: list[TruthBox], width: int, height: int, size: int, n_ma
     return origins
 
 
+def working_size(width: int, height: int, gsd_m: float, working_gsd_m: float) -> tuple[int, int]:
+    """(width, height) in pixels of a native grid at gsd_m resampled to the working GSD."""
+    scale = gsd_m / working_gsd_m  # working pixels per native pixel
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def read_scene_at(scene: Scene, gsd_m: float, working_gsd_m: float) -> np.ndarray:
+    """A whole scene read as stretched uint8 RGB at the working GSD."""
+    w, h = working_size(scene.width, scene.height, gsd_m, working_gsd_m)
+    with scene_reader(scene) as src:
+        rgb, _ = read_rgb(src, scene, Window(0, 0, scene.width, scene.height), (h, w))
+    return rgb
+
+
+def pad_to_chip(rgb: np.ndarray, chip_px: int) -> np.ndarray:
+    """Pad an image on the right and bottom so that a chip of the training size fits in it."""
+    h, w = rgb.shape[:2]
+    if w >= chip_px and h >= chip_px:
+        return rgb
+    return np.pad(rgb, ((0, max(0, chip_px - h)), (0, max(0, chip_px - w)), (0, 0)))
+
+
+def write_chips(
+    rgb: np.ndarray, boxes: list[TruthBox], origins: list[tuple[int, int]], out_dir: Path, split: str, stem: str,
+    chip_px: int,
+) -> int:
+    """Write a JPEG chip and its YOLO-OBB label file for each chip corner into a dataset split; returns the count."""
+    images, labels = out_dir / "images" / split, out_dir / "labels" / split
+    images.mkdir(parents=True, exist_ok=True)
+    labels.mkdir(parents=True, exist_ok=True)
+    for k, (x0, y0) in enumerate(origins):
+        name = f"{stem}_{k:03d}"
+        chip = rgb[y0 : y0 + chip_px, x0 : x0 + chip_px]
+        cv2.imwrite(str(images / f"{name}.jpg"), cv2.cvtColor(chip, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+        (labels / f"{name}.txt").write_text("\n".join(chip_label_lines(boxes, x0, y0, chip_px)) + "\n")
+    return len(origins)
+
+
 def chips_from_scene(
     scene_path: Path, out_dir: Path, split: str, working_gsd_m: float, chip_px: int, max_chips: int, seed: int
 ) -> int:
     """Cut training chips from one labelled scene read at the working GSD; returns the chip count."""
     scene = open_scene(scene_path)
-    scale = scene.gsd_m / working_gsd_m  # working pixels per native pixel
-    w, h = max(1, round(scene.width * scale)), max(1, round(scene.height * scale))
-    with scene_reader(scene) as src:
-        rgb, _ = read_rgb(src, scene, Window(0, 0, scene.width, scene.height), (h, w))
+    rgb = read_scene_at(scene, scene.gsd_m, working_gsd_m)
+    h, w = rgb.shape[:2]
     boxes = [TruthBox(b.class_name, b.corners_px * [w / scene.width, h / scene.height]) for b in load_truth(scene)]
-    if w < chip_px or h < chip_px:  # pad small scenes so every chip has the training size
-        rgb = np.pad(rgb, ((0, max(0, chip_px - h)), (0, max(0, chip_px - w)), (0, 0)))
-        w, h = rgb.shape[1], rgb.shape[0]
-    rng = np.random.default_rng(seed)
-    images, labels = out_dir / "images" / split, out_dir / "labels" / split
-    images.mkdir(parents=True, exist_ok=True)
-    labels.mkdir(parents=True, exist_ok=True)
-    for k, (x0, y0) in enumerate(chip_origins(boxes, w, h, chip_px, max_chips, rng)):
-        name = f"{scene.scene_id}_{k:03d}"
-        chip = rgb[y0 : y0 + chip_px, x0 : x0 + chip_px]
-        cv2.imwrite(str(images / f"{name}.jpg"), cv2.cvtColor(chip, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
-        (labels / f"{name}.txt").write_text("\n".join(chip_label_lines(boxes, x0, y0, chip_px)) + "\n")
-    return k + 1
+    rgb = pad_to_chip(rgb, chip_px)  # small scenes are padded so every chip has the training size
+    origins = chip_origins(boxes, rgb.shape[1], rgb.shape[0], chip_px, max_chips, np.random.default_rng(seed))
+    return write_chips(rgb, boxes, origins, out_dir, split, scene.scene_id, chip_px)
 
 
 def write_data_yaml(out_dir: Path) -> Path:

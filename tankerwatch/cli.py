@@ -248,6 +248,50 @@ def dataset_build(scenes, out_dir, split, working_gsd_m, chip_px, max_chips) -> 
     click.echo(f"dataset ready: {data_yaml}")
 
 
+@dataset.command("convert")
+@click.argument("images_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("labels", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["dota", "yolo-obb", "yolo-hbb", "hrsc", "xview"]), required=True,
+              help="Label format of LABELS.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Dataset folder.")
+@click.option("--gsd", "gsd_m", type=click.FloatRange(0, min_open=True), default=None,
+              help="Source GSD in m/px (overrides a label header and the image's georeferencing).")
+@click.option("--split", type=click.Choice(["train", "val"]), default="train", show_default=True)
+@click.option("--working-gsd", "working_gsd_m", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
+              help="Chip GSD in m/px.")
+@click.option("--chip", "chip_px", type=click.IntRange(32), default=512, show_default=True, help="Chip side in pixels.")
+@click.option("--names", "names_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="YOLO class names: classes.txt or a data.yaml (default: classes.txt beside the labels).")
+@click.option("--map", "mappings", multiple=True, metavar="NAME=CLASS",
+              help="Map a source class to tanker, vessel or none (repeatable; adds to the built-in map).")
+def dataset_convert(images_dir, labels, fmt, out_dir, gsd_m, split, working_gsd_m, chip_px, names_path, mappings) -> None:
+    """Convert labelled images (DOTA, YOLO-OBB, YOLO HBB, HRSC2016, xView) into a dataset split at the working GSD.
+
+    LABELS is the folder of label files named like the images, or the GeoJSON for xview. Source
+    classes become tanker ("Oil Tanker", ...) or vessel (ship, merchant, ferry, ...); others are dropped.
+    The source GSD comes from --gsd, else the labels (DOTA gsd header, HRSC Img_Resolution), else the
+    image's georeferencing. Each image is cut whole into overlapping chips.
+
+    \b
+    Example:
+      tankerwatch dataset convert DOTA/images DOTA/labelTxt --format dota --out data/dota-ships
+      tankerwatch dataset convert tiles/images tiles/labels --format yolo-hbb --gsd 0.3 --out data/mine --split val
+    """
+    from tqdm import tqdm
+
+    from tankerwatch.datasets.convert import class_map_with, convert_dataset, find_images, load_class_names, load_labels
+
+    images = find_images(images_dir)
+    names = load_class_names(names_path) if names_path else None
+    labelled = load_labels(images, labels, fmt, names, class_map_with(mappings))
+    chips = []
+    with tqdm(total=len(images), desc="images", unit="image", file=sys.stderr, dynamic_ncols=True) as bar:
+        data_yaml = convert_dataset(images, labelled, out_dir, split, gsd_m, working_gsd_m, chip_px,
+                                    progress=lambda n: (chips.append(n), bar.update(1)))
+    ships = sum(len(l.boxes) for l in labelled)
+    click.echo(f"{len(images)} image(s), {ships} ship(s) -> {sum(chips)} chip(s); dataset ready: {data_yaml}")
+
+
 @main.command()
 @click.option("--config", "config_path", type=click.Path(exists=True, path_type=Path), required=True,
               help="Training config, e.g. configs/train/nano-cpu.yaml.")
