@@ -323,48 +323,80 @@ def train(config_path: Path, data_yaml: Path, run_dir: Path, device: str | None,
 
 
 @main.command("eval")
-@click.argument("scenes", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("scenes", nargs=-1, required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for detections and eval_report.json.")
 @click.option("--model", type=click.Path(path_type=Path), default=None, help="Weights (default: the bundled model).")
 @click.option("--device", default=None, help="cpu, cuda, 0 or 0,1.")
 @click.option("--iou", "iou_threshold", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
               help="Footprint IoU for a detection to count as found.")
+@click.option("--real", "real_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Also score ship recall by length on real labelled images: a folder with index.csv "
+                   "(DOTA / YOLO-OBB / YOLO HBB labels), e.g. ../shared/realworld/imagery.")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override an inference setting.")
-def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, overrides) -> None:
+def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overrides) -> None:
     """Score a model on labelled scenes (<scene>.truth.geojson beside each): AP50, P/R, length/beam error.
 
     Runs the main job over the whole of each scene, then matches detections to the truth.
+    With --real DIR it also measures ship recall by length bin (any class counts as a ship) on the
+    real images DIR/index.csv lists, each resampled to the working GSD; SCENES may then be left out.
 
     \b
     Example:
       tankerwatch synth --out heldout/ --n 12 --seed 2000000
       tankerwatch eval heldout/ --out eval-out/
+      tankerwatch eval --real ../shared/realworld/imagery --out eval-real/
     """
     import json as _json
     from dataclasses import asdict
 
-    from tankerwatch.inference.pipeline import find_scenes
+    from tankerwatch.io import atomic_write_text
     from tankerwatch.training.evaluate import SceneEval, evaluate, predictions_from_geojson, report_table, truth_from_geojson
     from tankerwatch.datasets.scene import open_scene
 
-    results = _run_main_job(scenes, _bundled("registry.csv"), _bundled("ports.geojson"), out_dir, True, model, device,
-                            None, None, overrides, True)
-    evals = []
-    for r in results:
-        if r.status != "done":
-            continue
-        truth = r.path.with_name(r.path.stem + ".truth.geojson")
-        if not truth.exists():
-            raise TankerwatchError(f"{truth}: ground truth not found for {r.path.name}")
-        gsd = open_scene(r.path).gsd_m
-        evals.append(SceneEval(r.scene_id, truth_from_geojson(truth, gsd),
-                               predictions_from_geojson(out_dir / "detections" / f"{r.scene_id}.geojson")))
-    reports = evaluate(evals, iou_threshold=iou_threshold)
-    report = {"scenes": len(evals), "iou_threshold": iou_threshold, "classes": {k: asdict(v) for k, v in reports.items()}}
-    (out_dir / "eval_report.json").write_text(_json.dumps(report, indent=2))
-    click.echo(report_table(reports))
-    click.echo(f"\nreport: {out_dir / 'eval_report.json'} ({len(evals)} scenes)")
+    if not scenes and real_dir is None:
+        raise TankerwatchError("eval: give labelled SCENES, --real DIR, or both")
+    report: dict = {}
+    if scenes:
+        results = _run_main_job(scenes, _bundled("registry.csv"), _bundled("ports.geojson"), out_dir, True, model,
+                                device, None, None, overrides, True)
+        evals = []
+        for r in results:
+            if r.status != "done":
+                continue
+            truth = r.path.with_name(r.path.stem + ".truth.geojson")
+            if not truth.exists():
+                raise TankerwatchError(f"{truth}: ground truth not found for {r.path.name}")
+            gsd = open_scene(r.path).gsd_m
+            evals.append(SceneEval(r.scene_id, truth_from_geojson(truth, gsd),
+                                   predictions_from_geojson(out_dir / "detections" / f"{r.scene_id}.geojson")))
+        reports = evaluate(evals, iou_threshold=iou_threshold)
+        report = {"scenes": len(evals), "iou_threshold": iou_threshold, "classes": {k: asdict(v) for k, v in reports.items()}}
+        click.echo(report_table(reports))
+    if real_dir is not None:
+        report["realworld"] = _evaluate_real(real_dir, model, device, overrides)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "eval_report.json", _json.dumps(report, indent=2))
+    done = [f"{report['scenes']} scenes"] if scenes else []
+    done += [f"{report['realworld']['overall']['images']} real images"] if real_dir is not None else []
+    click.echo(f"\nreport: {out_dir / 'eval_report.json'} ({', '.join(done)})")
+
+
+def _evaluate_real(real_dir: Path, model, device, overrides) -> dict:
+    """Ship recall by length on a folder of real labelled images; prints its table, returns the report section."""
+    from tqdm import tqdm
+
+    from tankerwatch.config import load_inference_config, parse_overrides
+    from tankerwatch.models import detector as detector_module
+    from tankerwatch.training.realworld import evaluate_realworld, load_real_images, realworld_table, report_dict
+
+    cfg = load_inference_config(None, parse_overrides(overrides)).detect
+    n_images = len(load_real_images(real_dir))  # reads every label first, so a bad file fails before the model loads
+    detector = detector_module.Detector(model, device=device or cfg.device, imgsz=cfg.tile_px, conf=cfg.conf_threshold)
+    with tqdm(total=n_images, desc="real images", unit="image", file=sys.stderr, dynamic_ncols=True) as bar:
+        real = evaluate_realworld(real_dir, detector, cfg, progress=lambda r: bar.update(1))
+    click.echo("\n" + realworld_table(real))
+    return report_dict(real)
 
 
 @main.command()

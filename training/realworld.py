@@ -1,0 +1,449 @@
+"""Ship recall on real labelled imagery (DOTA, DOTA8, ShipRSImageNet-style tiles) by ship length.
+
+The detector is trained on synthetic scenes only; this is its check against real photographs.
+Each image listed in the imagery folder's index.csv is resampled to the working GSD, tiled as
+`tankerwatch run` tiles a scene, run through the detector, mapped back to native pixels, merged
+across tiles and matched to the labelled ships. Any detector class counts as a ship: the real
+labels are mostly "ship"/"merchant", not tanker vs vessel, so only finding the hull is scored.
+
+Matching: one-to-one, greedy by confidence, at IoU >= REAL_IOU_THRESHOLD (0.3). A looser bar than
+the synthetic 0.5 because real labels are hand-drawn by third parties and the detector runs at
+1 m, where a 10 m boat is a few pixels wide and a one-pixel offset already costs much IoU.
+Oriented truth (DOTA, YOLO-OBB) is compared with the rotated prediction. Horizontal truth (YOLO HBB)
+is compared with the axis-aligned bounding box of the prediction (see hbb_or_rotated_iou for why).
+
+Nothing is copied from the imagery folder: images and labels are read in place.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from shapely.geometry import Polygon
+from shapely.strtree import STRtree
+
+from tankerwatch.config import DetectConfig
+from tankerwatch.datasets.convert import (
+    LabelledBox, grid_origins, image_size, load_class_names, read_dota, read_image_at, read_yolo_hbb, read_yolo_obb,
+)
+from tankerwatch.datasets.scene import STRETCH_PERCENTILES
+from tankerwatch.inference.measure import box_from_xywhr, touches_tile_edge
+from tankerwatch.inference.merge import merge_boxes
+from tankerwatch.schema import SHIP_CLASSES, OrientedBox, TankerwatchError
+from tankerwatch.training.evaluate import rotated_iou
+
+REAL_IOU_THRESHOLD = 0.3
+SIZE_BINS_M: tuple[tuple[float, float], ...] = ((0.0, 20.0), (20.0, 50.0), (50.0, 100.0), (100.0, 200.0),
+                                                (200.0, math.inf))
+HEADLINE_MIN_LENGTH_M = 50.0  # "recall of ships > 50 m": the union of the bins from 50 m up
+EDGE_TOLERANCE_WORKING_PX = 3.0  # as in inference.pipeline: a box this close to an inner tile edge is a cut hull
+HBB_RULE = "rotated IoU for oriented truth; for HBB truth, IoU with the prediction's axis-aligned bounding box"
+
+# GSD where neither the labels nor index.csv give a number. dota8 is a 1024-px crop of the Google
+# Earth DOTA image P0861; the realworld README estimates 0.2-0.3 m/px from the yacht sizes, so the
+# middle of that range is used and the source is flagged "GSD assumed".
+ASSUMED_GSD_M: dict[str, float] = {"dota8": 0.25}
+
+# Ultralytics' DOTAv1 class ids (dota8 ships no classes.txt; README A2 names this map)
+DOTAV1_NAMES: dict[int, str] = {
+    0: "plane", 1: "ship", 2: "storage tank", 3: "baseball diamond", 4: "tennis court", 5: "basketball court",
+    6: "ground track field", 7: "harbor", 8: "bridge", 9: "large vehicle", 10: "small vehicle", 11: "helicopter",
+    12: "roundabout", 13: "soccer ball field", 14: "swimming pool",
+}
+
+INDEX_COLUMNS = ("source_dir", "image", "annotation", "box_type", "gsd_m")
+
+
+@dataclass
+class TruthHull:
+    """A labelled ship: its corners in native pixels, whether the box is oriented, and its length in metres."""
+
+    corners_px: np.ndarray  # (4, 2)
+    oriented: bool
+    length_m: float
+    source_class: str = ""
+
+    @property
+    def polygon(self) -> Polygon:
+        """The box as a polygon (convex hull, so a label with its corners out of ring order still has an area)."""
+        return Polygon(self.corners_px).convex_hull
+
+
+@dataclass
+class RealImage:
+    """One labelled real image: where it lies, its GSD (and whether that is assumed) and its ships."""
+
+    source: str
+    image_path: Path
+    label_path: Path
+    gsd_m: float
+    gsd_assumed: bool
+    gsd_note: str
+    truth: list[TruthHull] = field(default_factory=list)
+
+
+@dataclass
+class ImageResult:
+    """What the detector found on one image: each truth ship's length and whether it was found."""
+
+    source: str
+    image: str
+    gsd_m: float
+    gsd_assumed: bool
+    lengths_m: list[float]
+    found: list[bool]
+    n_predicted: int
+    n_true_positive: int
+    tiles: int
+
+
+@dataclass
+class BinRecall:
+    """Recall over truth ships whose length lies in [lo_m, hi_m) (hi_m None: no upper limit)."""
+
+    label: str
+    lo_m: float
+    hi_m: float | None
+    n_truth: int
+    n_found: int
+    recall: float | None  # None when the bin holds no ship
+
+
+@dataclass
+class RecallReport:
+    """Recall by size bin, the > 50 m headline and precision over a group of images (a source, or all)."""
+
+    name: str
+    images: int
+    gsd: str  # e.g. "0.256" or "0.25 (assumed)"
+    gsd_assumed: bool
+    n_truth: int
+    n_found: int
+    n_predicted: int
+    n_true_positive: int
+    recall: float | None
+    precision: float | None
+    bins: list[BinRecall]
+    over_50m: BinRecall
+
+
+@dataclass
+class RealworldReport:
+    """The real-imagery evaluation: settings, the overall and per-source reports, per-image counts."""
+
+    imagery_dir: str
+    iou_threshold: float
+    hbb_rule: str
+    working_gsd_m: float
+    tile_px: int
+    overall: RecallReport
+    sources: dict[str, RecallReport]
+    images: list[ImageResult]
+
+
+# ---------------------------------------------------------------------------------------------- truth
+
+def long_side_px(corners: np.ndarray) -> float:
+    """The longer side of a four-corner box (mean of opposite sides, as hand-drawn quads are not exact rectangles)."""
+    c = np.asarray(corners, float).reshape(4, 2)
+    sides = np.linalg.norm(np.roll(c, -1, axis=0) - c, axis=1)
+    return float(max((sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2))
+
+
+def truth_hulls(boxes: Sequence[LabelledBox], gsd_m: float, oriented: bool) -> list[TruthHull]:
+    """Truth ships with length = long side x GSD."""
+    # an HBB of a ship lying diagonally is shorter than the hull on its long side ((L + B) / sqrt 2 at 45 deg),
+    # so HBB-labelled ships lean towards the smaller size bins; nothing better can be read from an HBB
+    return [TruthHull(np.asarray(b.corners_px, float), oriented, long_side_px(b.corners_px) * gsd_m, b.source_class)
+            for b in boxes]
+
+
+def _label_format(box_type: str, where: str) -> str:
+    """'dota', 'yolo-obb' or 'yolo-hbb' from index.csv's box_type text."""
+    text = box_type.upper()
+    if "DOTA" in text and "OBB" in text and "YOLO" not in text:
+        return "dota"
+    if "YOLO-OBB" in text or ("OBB" in text and "YOLO" in text):
+        return "yolo-obb"
+    if "HBB" in text:
+        return "yolo-hbb"
+    raise TankerwatchError(f"{where}: box_type {box_type!r} is not DOTA OBB, YOLO-OBB or YOLO HBB")
+
+
+def _index_gsd(text: str) -> tuple[float | None, bool]:
+    """The number at the start of index.csv's gsd_m text, and whether the text marks it as approximate."""
+    m = re.match(r"\s*(~)?\s*([0-9]*\.?[0-9]+)", text or "")
+    if not m:
+        return None, True
+    approximate = bool(m.group(1)) or any(w in text.lower() for w in ("unverified", "estimate", "assumed", " if "))
+    return float(m.group(2)), approximate
+
+
+def resolve_gsd(source: str, stated_m: float | None, index_text: str, where: str,
+                assumed: Mapping[str, float] = ASSUMED_GSD_M) -> tuple[float, bool, str]:
+    """An image's GSD, whether it is assumed, and where it came from: label header, then index.csv, then ASSUMED_GSD_M."""
+    if stated_m:
+        return float(stated_m), False, "label header"
+    value, approximate = _index_gsd(index_text)
+    if value:
+        return value, approximate, f"index.csv: {index_text.strip()}"
+    if source in assumed:
+        return assumed[source], True, f"assumed (index.csv: {index_text.strip() or 'empty'})"
+    raise TankerwatchError(f"{where}: GSD unknown for {source} (no label header, index.csv says {index_text!r})")
+
+
+def _yolo_names(source_dir: Path, label_path: Path, fmt: str) -> dict[int, str]:
+    """YOLO class names: a classes.txt beside the labels or in the source folder, else DOTAv1's for YOLO-OBB."""
+    for candidate in (label_path.parent / "classes.txt", source_dir / "classes.txt"):
+        if candidate.exists():
+            return load_class_names(candidate)
+    if fmt == "yolo-obb":
+        return DOTAV1_NAMES
+    raise TankerwatchError(f"{label_path.parent}: YOLO labels need a classes.txt")
+
+
+def _index_rows(imagery_dir: Path) -> list[dict[str, str]]:
+    """The rows of imagery_dir/index.csv, checked for the columns this module reads."""
+    index = Path(imagery_dir) / "index.csv"
+    try:
+        with open(index, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise TankerwatchError(f"{index}: not found (the real-imagery folder needs an index.csv)") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise TankerwatchError(f"{index}: cannot read ({e.__class__.__name__})") from None
+    missing = [c for c in INDEX_COLUMNS if rows and c not in rows[0]]
+    if missing or not rows:
+        raise TankerwatchError(f"{index}: expected a header with {', '.join(INDEX_COLUMNS)} and at least one row")
+    return rows
+
+
+def load_real_images(imagery_dir: Path, assumed: Mapping[str, float] = ASSUMED_GSD_M) -> list[RealImage]:
+    """Every labelled image of index.csv with its truth ships (all read before the detector runs)."""
+    imagery_dir = Path(imagery_dir)
+    images = []
+    for lineno, row in enumerate(_index_rows(imagery_dir), 2):
+        where = f"{imagery_dir / 'index.csv'}:{lineno}"
+        source = row["source_dir"].strip()
+        source_dir = imagery_dir / source
+        image_path, label_path = source_dir / row["image"].strip(), source_dir / row["annotation"].strip()
+        if not image_path.exists():
+            raise TankerwatchError(f"{image_path}: image listed in index.csv not found")
+        fmt = _label_format(row["box_type"], where)
+        if fmt == "dota":
+            labels = read_dota(label_path)
+        else:
+            reader = read_yolo_obb if fmt == "yolo-obb" else read_yolo_hbb
+            labels = reader(label_path, image_size(image_path), _yolo_names(source_dir, label_path, fmt))
+        gsd, gsd_assumed, note = resolve_gsd(source, labels.gsd_m, row["gsd_m"], where, assumed)
+        truth = truth_hulls(labels.boxes, gsd, oriented=fmt != "yolo-hbb")
+        images.append(RealImage(source, image_path, label_path, gsd, gsd_assumed, note, truth))
+    return images
+
+
+# ---------------------------------------------------------------------------------------------- detection
+
+def stretch_like_scenes(rgb: np.ndarray) -> np.ndarray:
+    """Per-band percentile stretch to uint8, the one scene reads apply, so real tiles look like those the model saw."""
+    out = np.empty_like(rgb)
+    for i in range(rgb.shape[2]):
+        band = rgb[..., i].astype(np.float32)
+        lo, hi = np.percentile(band, STRETCH_PERCENTILES)
+        hi = hi if hi > lo else lo + 1.0
+        out[..., i] = np.clip((band - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    return out
+
+
+def working_image(path: Path, gsd_m: float, working_gsd_m: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """An image resampled to the working GSD and stretched, with its native (width, height)."""
+    rgb, native = read_image_at(Path(path), gsd_m, working_gsd_m)
+    return stretch_like_scenes(rgb), native
+
+
+def _pad(tile: np.ndarray, tile_px: int) -> np.ndarray:
+    """A tile padded right and bottom to tile_px (black, as the scene pipeline pads edge tiles)."""
+    h, w = tile.shape[:2]
+    return np.pad(tile, ((0, tile_px - h), (0, tile_px - w), (0, 0))) if (h, w) != (tile_px, tile_px) else tile
+
+
+def detect_image(rgb: np.ndarray, native: tuple[int, int], detector, tile_px: int, overlap_px: int,
+                 batch: int = 4, merge_iou: float = 0.5) -> tuple[list[OrientedBox], int]:
+    """Tile a working-GSD image, run the detector, map boxes to native pixels and merge; returns boxes and tile count."""
+    h, w = rgb.shape[:2]
+    sx, sy = native[0] / w, native[1] / h  # native pixels per working pixel
+    # an overlap as wide as the tile would make the stride 0; keep at least half a tile of progress
+    origins = grid_origins(w, h, tile_px, min(overlap_px, tile_px // 2))
+    boxes: list[OrientedBox] = []
+    cut: list[bool] = []
+    for i in range(0, len(origins), max(1, batch)):
+        chunk = origins[i : i + max(1, batch)]
+        tiles = [_pad(rgb[y0 : y0 + tile_px, x0 : x0 + tile_px], tile_px) for x0, y0 in chunk]
+        for (x0, y0), rows in zip(chunk, detector.predict(tiles)):
+            for cx, cy, bw, bh, r, conf, cls in np.asarray(rows, float).reshape(-1, 7):
+                b = box_from_xywhr(x0 + cx, y0 + cy, bw, bh, r, conf, SHIP_CLASSES[int(cls)])
+                cut.append(touches_tile_edge(b.corners(), x0, y0, min(x0 + tile_px, w), min(y0 + tile_px, h),
+                                             w, h, EDGE_TOLERANCE_WORKING_PX))
+                boxes.append(_to_native(b, sx, sy))
+    return merge_boxes(boxes, cut, merge_iou), len(origins)
+
+
+def _to_native(b: OrientedBox, sx: float, sy: float) -> OrientedBox:
+    """A working-pixel box in native pixels (x and y scales differ by rounding only, so sides take their mean)."""
+    s = (sx + sy) / 2
+    return OrientedBox(b.cx_px * sx, b.cy_px * sy, b.length_px * s, b.beam_px * s, b.axis_rad, b.confidence,
+                       b.class_name)
+
+
+# ---------------------------------------------------------------------------------------------- matching
+
+def hbb_or_rotated_iou(prediction: Polygon, truth: TruthHull) -> float:
+    """IoU of a prediction with a truth ship: rotated for oriented truth, axis-aligned boxes for HBB truth."""
+    # An HBB label of a ship lying at 45 deg is mostly water: the exact oriented hull of a 5:1 ship fills
+    # about a third of it, so rotated IoU against the HBB would call a perfect detection a miss. Comparing
+    # the prediction's own axis-aligned box with the label's is like for like. Centre-inside was rejected:
+    # in dense marinas (t_0652: 136 boats) labels overlap, so one centre lies in several boxes, and a single
+    # box spanning a whole pier of boats would "find" one of them while matching nothing like its shape.
+    if truth.oriented:
+        return rotated_iou(prediction, truth.polygon)
+    return rotated_iou(prediction.envelope, truth.polygon.envelope)
+
+
+def match_image(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
+                iou_threshold: float = REAL_IOU_THRESHOLD) -> tuple[list[bool], int]:
+    """Greedy one-to-one matching by confidence; returns which truth ships were found and the true positives."""
+    found = [False] * len(truth)
+    if not truth or not predictions:
+        return found, 0
+    # query the tree with envelopes: they cover the prediction for both matching rules
+    tree = STRtree([t.polygon.envelope for t in truth])
+    tp = 0
+    for p in sorted(predictions, key=lambda b: -b.confidence):
+        poly = Polygon(p.corners())
+        best, best_iou = -1, iou_threshold
+        for j in tree.query(poly.envelope):
+            j = int(j)
+            if not found[j]:
+                iou = hbb_or_rotated_iou(poly, truth[j])
+                if iou >= best_iou:
+                    best, best_iou = j, iou
+        if best >= 0:
+            found[best] = True
+            tp += 1
+    return found, tp
+
+
+# ---------------------------------------------------------------------------------------------- scoring
+
+def bin_label(lo: float, hi: float) -> str:
+    """'<20 m', '20-50 m', '>200 m' ..."""
+    if lo <= 0:
+        return f"<{hi:g} m"
+    if math.isinf(hi):
+        return f">{lo:g} m"
+    return f"{lo:g}-{hi:g} m"
+
+
+def recall_between(lengths_m: Sequence[float], found: Sequence[bool], lo: float, hi: float = math.inf) -> BinRecall:
+    """Recall of the truth ships with lo <= length < hi."""
+    hits = [f for length, f in zip(lengths_m, found) if lo <= length < hi]
+    n, k = len(hits), int(sum(hits))
+    return BinRecall(bin_label(lo, hi), lo, None if math.isinf(hi) else hi, n, k, k / n if n else None)
+
+
+def size_bin_recall(lengths_m: Sequence[float], found: Sequence[bool],
+                    bins: Sequence[tuple[float, float]] = SIZE_BINS_M) -> list[BinRecall]:
+    """Recall per ship-length bin."""
+    return [recall_between(lengths_m, found, lo, hi) for lo, hi in bins]
+
+
+def _gsd_text(results: Sequence[ImageResult]) -> str:
+    """The GSDs of a group of images, '(assumed)' where they are."""
+    values = sorted({(round(r.gsd_m, 3), r.gsd_assumed) for r in results})
+    return ", ".join(f"{g:g}{' (assumed)' if a else ''}" for g, a in values) or "-"
+
+
+def summarise(name: str, results: Sequence[ImageResult]) -> RecallReport:
+    """Recall by size bin, the > 50 m headline and precision over some images."""
+    lengths = [x for r in results for x in r.lengths_m]
+    found = [x for r in results for x in r.found]
+    n_pred = sum(r.n_predicted for r in results)
+    n_tp = sum(r.n_true_positive for r in results)
+    n_found = int(sum(found))
+    headline = recall_between(lengths, found, HEADLINE_MIN_LENGTH_M)
+    return RecallReport(
+        name=name, images=len(results), gsd=_gsd_text(results), gsd_assumed=any(r.gsd_assumed for r in results),
+        n_truth=len(lengths), n_found=n_found, n_predicted=n_pred, n_true_positive=n_tp,
+        recall=n_found / len(lengths) if lengths else None, precision=n_tp / n_pred if n_pred else None,
+        bins=size_bin_recall(lengths, found), over_50m=headline,
+    )
+
+
+def evaluate_image(image: RealImage, detector, cfg: DetectConfig, iou_threshold: float = REAL_IOU_THRESHOLD) -> ImageResult:
+    """Detect on one real image at the working GSD and match to its truth."""
+    rgb, native = working_image(image.image_path, image.gsd_m, cfg.working_gsd_m)
+    overlap_px = int(math.ceil(cfg.overlap_m / cfg.working_gsd_m))
+    boxes, n_tiles = detect_image(rgb, native, detector, cfg.tile_px, overlap_px, cfg.batch_size, cfg.iou_threshold)
+    found, tp = match_image(image.truth, boxes, iou_threshold)
+    return ImageResult(image.source, image.image_path.name, image.gsd_m, image.gsd_assumed,
+                       [t.length_m for t in image.truth], found, len(boxes), tp, n_tiles)
+
+
+def evaluate_realworld(imagery_dir: Path, detector, cfg: DetectConfig, iou_threshold: float = REAL_IOU_THRESHOLD,
+                       progress: Callable[[ImageResult], None] | None = None) -> RealworldReport:
+    """Ship recall by size bin, overall and per source, on every labelled image of a real-imagery folder."""
+    results = []
+    for image in load_real_images(imagery_dir):
+        results.append(evaluate_image(image, detector, cfg, iou_threshold))
+        if progress:
+            progress(results[-1])
+    sources = {s: summarise(s, [r for r in results if r.source == s]) for s in dict.fromkeys(r.source for r in results)}
+    return RealworldReport(str(imagery_dir), iou_threshold, HBB_RULE, cfg.working_gsd_m, cfg.tile_px,
+                           summarise("all", results), sources, results)
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+def report_dict(report: RealworldReport) -> dict:
+    """A JSON-ready dict of the report (per-image counts, not per-ship lists)."""
+    from dataclasses import asdict
+
+    d = asdict(report)
+    d["images"] = [{k: v for k, v in asdict(r).items() if k not in ("lengths_m", "found")}
+                   | {"n_truth": len(r.found), "n_found": int(sum(r.found))} for r in report.images]
+    return d
+
+
+def _cell(b: BinRecall) -> str:
+    """'0.75/12' style recall and count, '   -/0' for an empty bin."""
+    r = "   -" if b.recall is None else f"{b.recall:4.2f}"
+    return f"{r}/{b.n_truth:<4}"
+
+
+def realworld_table(report: RealworldReport) -> str:
+    """A readable table: recall (and truth count) per size bin, the > 50 m headline, precision, per source."""
+    def fmt(v: float | None) -> str:
+        return "   -" if v is None else f"{v:4.2f}"
+
+    heads = [b.label for b in report.overall.bins] + [f"{report.overall.over_50m.label}"]
+    lines = [
+        f"real imagery {report.imagery_dir}: ship recall by length (any class counts as a ship), "
+        f"IoU >= {report.iou_threshold:g} ({report.hbb_rule}), "
+        f"working GSD {report.working_gsd_m:g} m, tiles {report.tile_px} px",
+        f"{'source':<20} {'GSD m':<16} {'imgs':>4} {'truth':>5} {'pred':>5} {'P':>4} {'R':>4}  "
+        + " ".join(f"{h:<9}" for h in heads) + "  (recall/ships)",
+    ]
+    for r in [*report.sources.values(), report.overall]:
+        gsd = r.gsd if len(r.gsd) <= 16 else "mixed"  # the per-source rows above give each
+        lines.append(f"{r.name:<20} {gsd:<16} {r.images:>4} {r.n_truth:>5} {r.n_predicted:>5} "
+                     f"{fmt(r.precision)} {fmt(r.recall)}  " + " ".join(_cell(b) for b in [*r.bins, r.over_50m]))
+    o = report.overall.over_50m
+    assumed = [r.name for r in report.sources.values() if r.gsd_assumed]
+    lines.append(f"headline: recall of ships {o.label} = {fmt(o.recall)} ({o.n_found}/{o.n_truth})"
+                 + (f"; GSD assumed for {', '.join(assumed)} (lengths there scale with it)" if assumed else ""))
+    return "\n".join(lines)
