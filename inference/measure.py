@@ -89,26 +89,130 @@ def bow_sign(rgb_hull: np.ndarray, min_contrast: float = 35.0) -> int:
     return 1 if start_end > far_end else -1  # the bright stern is at the start: bow towards +axis
 
 
-def straightened_hull(src, scene: Scene, box: OrientedBox, px_along: int = 96) -> np.ndarray:
-    """The hull resampled into an axis-aligned strip (columns along +axis), about px_along long."""
+def straightened_hull(src, scene: Scene, box: OrientedBox, px_along: int = 96, pad_along_px: float = 0.0,
+                      pad_across_px: float = 0.0) -> np.ndarray:
+    """The hull (plus padding) resampled into an axis-aligned strip: columns along +axis, rows across.
+
+    The strip is about px_along columns long for the padded length and never finer than the native grid.
+    """
     import cv2
     from rasterio.windows import Window
 
     from tankerwatch.datasets.scene import read_rgb
 
-    half = box.length_px / 2 + 2
+    along, across = box.length_px + 2 * pad_along_px, box.beam_px + 2 * pad_across_px
+    half = math.hypot(along, across) / 2 + 2
     c0, r0 = max(0, int(box.cx_px - half)), max(0, int(box.cy_px - half))
     c1, r1 = min(scene.width, int(box.cx_px + half) + 1), min(scene.height, int(box.cy_px + half) + 1)
     if c1 - c0 < 2 or r1 - r0 < 2:
         return np.zeros((0, 0, 3), np.uint8)
-    f = max(1.0, box.length_px / px_along)  # native pixels per chip pixel
+    f = max(1.0, along / px_along)  # native pixels per chip pixel
     rows, cols = max(1, int((r1 - r0) / f)), max(1, int((c1 - c0) / f))
     rgb, _ = read_rgb(src, scene, Window(c0, r0, c1 - c0, r1 - r0), (rows, cols))
     sx, sy = (c1 - c0) / cols, (r1 - r0) / rows
     cx, cy = (box.cx_px - c0) / sx, (box.cy_px - r0) / sy
-    length, beam = box.length_px / sx, box.beam_px / sy
+    length, beam = along / sx, across / sy
     ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
     # affine map from strip pixels (u along, v across) to chip pixels
     m = np.array([[ux, -uy, cx - ux * length / 2 + uy * beam / 2],
                   [uy, ux, cy - uy * length / 2 - ux * beam / 2]], np.float32)
-    return cv2.warpAffine(rgb, m, (max(1, int(length)), max(1, int(beam))), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    return cv2.warpAffine(rgb, m, (max(1, int(round(length))), max(1, int(round(beam)))),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+
+
+# Refinement: how far around the detector's box to look, and how much it may change the box.
+REFINE_PAD_ALONG = 0.35  # of the detected length, each end (detectors cut long hulls short)
+REFINE_PAD_ACROSS = 0.6  # of the detected beam, each side
+REFINE_MIN_PAD_M = 8.0
+REFINE_MAX_STRIP_PX = 1400
+REFINE_LENGTH_RATIO = (0.75, 1.5)  # refined / detected; outside it the detector's box stands
+REFINE_BEAM_RATIO = (0.6, 1.6)
+WATER_RADIUS = 30.0  # RGB distance that counts as the same water when seeking the water colour
+
+
+def water_colour(pixels: np.ndarray, iterations: int = 4) -> np.ndarray:
+    """The commonest colour among pixels around a hull: water, even beside a quay or another hull."""
+    centre = np.median(pixels, axis=0)
+    for _ in range(iterations):  # move to the densest colour cluster near the median
+        near = pixels[np.linalg.norm(pixels - centre, axis=1) < WATER_RADIUS]
+        if len(near) < 10:
+            break
+        centre = np.median(near, axis=0)
+    return centre
+
+
+def hull_mask(strip: np.ndarray, water: np.ndarray, min_contrast: float) -> np.ndarray:
+    """Pixels that differ from the water colour, leaving out water darkened by the hull's shadow."""
+    import cv2
+
+    img = strip.astype(np.float32)  # unblurred: a blur would spread the hull over the water and the shadow
+    diff = np.linalg.norm(img - water, axis=2)
+    # shadowed water is no brighter than water in any band (the stretch may clip it to black)
+    shadow = np.all(img <= water + 6.0, axis=2) & (img.sum(axis=2) < 0.85 * water.sum())
+    mask = ((diff > min_contrast) & ~shadow).astype(np.uint8)
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+
+
+def _extent(profile: np.ndarray, centre: int, min_fraction: float) -> tuple[int, int] | None:
+    """The run of profile values >= min_fraction nearest centre, as [first, last + 1)."""
+    on = profile >= min_fraction
+    if not on[centre]:
+        near = np.flatnonzero(on)
+        if near.size == 0:
+            return None
+        centre = int(near[np.argmin(np.abs(near - centre))])
+    lo, hi = centre, centre + 1
+    while lo > 0 and on[lo - 1]:
+        lo -= 1
+    while hi < on.size and on[hi]:
+        hi += 1
+    return lo, hi
+
+
+def refine_box(src, scene: Scene, box: OrientedBox, min_contrast: float = 18.0) -> OrientedBox | None:
+    """The hull box re-measured on native pixels: its ends and sides where the hull meets the water.
+
+    The detector works at the coarse working GSD and tends to cut long hulls short; here the hull is
+    segmented from the water in a strip around the box. Where the strip cannot be read clearly (the
+    hull running out of the strip, a size change beyond the plausible) it returns None: the detector's
+    box stands.
+    """
+    import cv2
+
+    gsd = scene.gsd_m
+    pad_u = max(REFINE_PAD_ALONG * box.length_px, REFINE_MIN_PAD_M / gsd)
+    pad_v = max(REFINE_PAD_ACROSS * box.beam_px, REFINE_MIN_PAD_M / gsd)
+    strip = straightened_hull(src, scene, box, REFINE_MAX_STRIP_PX, pad_u, pad_v)
+    rows, cols = strip.shape[:2]
+    if rows < 8 or cols < 8:
+        return None
+    scale = cols / (box.length_px + 2 * pad_u)  # strip pixels per native pixel
+    margin = 3.0 / gsd * scale  # keep clear of the hull edge the detector drew
+    u = np.abs(np.arange(cols) - cols / 2)[None, :]
+    v = np.abs(np.arange(rows) - rows / 2)[:, None]
+    outside = (u > box.length_px * scale / 2 + margin) | (v > box.beam_px * scale / 2 + margin)
+    pixels = strip[outside].astype(np.float32)
+    if len(pixels) < 30:
+        return None
+    core = (slice(int(rows / 2 - box.beam_px * scale / 4), int(rows / 2 + box.beam_px * scale / 4) + 1),
+            slice(int(cols / 2 - box.length_px * scale / 4), int(cols / 2 + box.length_px * scale / 4) + 1))
+    mask = hull_mask(strip, water_colour(pixels), min_contrast)
+    # bridge gaps between hatch covers and along dark rims: a hull is one piece
+    close_u, close_v = max(1, int(5.0 / gsd * scale)), max(1, int(1.0 / gsd * scale))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((close_v, close_u), np.uint8))
+    across = _extent(mask[:, core[1]].mean(axis=1), rows // 2, 0.5)
+    if across is None:
+        return None
+    # a low share of the beam still counts, so the tapering bow is measured to its tip
+    along = _extent(mask[across[0] : across[1]].mean(axis=0), cols // 2, 0.15)
+    if along is None or along[0] == 0 or along[1] == cols:  # the hull runs out of the strip: unclear
+        return None
+    length, beam = (along[1] - along[0]) / scale, (across[1] - across[0]) / scale
+    if not (REFINE_LENGTH_RATIO[0] <= length / box.length_px <= REFINE_LENGTH_RATIO[1]
+            and REFINE_BEAM_RATIO[0] <= beam / box.beam_px <= REFINE_BEAM_RATIO[1]):
+        return None
+    du = ((along[0] + along[1]) / 2 - cols / 2) / scale
+    dv = ((across[0] + across[1]) / 2 - rows / 2) / scale
+    ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
+    return OrientedBox(box.cx_px + du * ux - dv * uy, box.cy_px + du * uy + dv * ux, length, beam, box.axis_rad,
+                       box.confidence, box.class_name)

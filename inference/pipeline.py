@@ -19,7 +19,9 @@ from tankerwatch.datasets.ports import Port, load_ports, port_at
 from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.scene import Scene, open_scene, read_rgb, scene_reader
 from tankerwatch.inference.matching import identify
-from tankerwatch.inference.measure import bow_sign, box_from_xywhr, measure, straightened_hull, touches_tile_edge
+from tankerwatch.inference.measure import (
+    bow_sign, box_from_xywhr, measure, refine_box, straightened_hull, touches_tile_edge,
+)
 from tankerwatch.inference.merge import merge_boxes
 from tankerwatch.inference.tiling import Tile, plan_tiles, port_aoi_px
 from tankerwatch.inference.visits import AlertStore
@@ -188,10 +190,14 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
     boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg) if tiles else []
     with scene_reader(scene) as src:
+        refined = [refine_box(src, scene, b, ctx.cfg.detect.refine_min_contrast) if ctx.cfg.detect.refine else None
+                   for b in boxes]
+        boxes = [r or b for r, b in zip(refined, boxes)]
         bows = [bow_sign(straightened_hull(src, scene, b), ctx.cfg.detect.bow_min_contrast) for b in boxes]
     detections = []
-    for b, bow in zip(boxes, bows):
-        d = measure(b, scene, ctx.cfg.detect.working_gsd_m, bow)
+    for b, r, bow in zip(boxes, refined, bows):
+        # a refined hull was measured on native pixels; otherwise on the working grid
+        d = measure(b, scene, scene.gsd_m if r else ctx.cfg.detect.working_gsd_m, bow)
         port = port_at(ctx.ports, d.center_lon, d.center_lat)
         d.port_id = port.id if port else None
         detections.append(d)

@@ -32,6 +32,8 @@ class DetectConfig:
     batch_size: int = 4
     device: str = "cpu"
     bow_min_contrast: float = 25.0  # brightness step (0-255) between hull ends that resolves bow/stern
+    refine: bool = True  # re-measure each hull's ends and sides on native pixels
+    refine_min_contrast: float = 18.0  # RGB distance (0-255 stretch) from the water that counts as hull
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 from tankerwatch.datasets.builder import load_truth
 from tankerwatch.datasets.scene import open_scene, scene_reader
 from tankerwatch.datasets.synth import ShipSpec
-from tankerwatch.inference.measure import bow_sign, box_from_xywhr, measure, straightened_hull
+from tankerwatch.inference.measure import bow_sign, box_from_xywhr, measure, refine_box, straightened_hull
 from tankerwatch.schema import OrientedBox
 
 
@@ -62,3 +62,31 @@ def test_heading_of_a_synthetic_tanker_points_to_its_bow(scene_factory, heading)
     d = measure(b, scene, bow=bow)
     assert not d.heading_ambiguous
     assert abs((d.heading_deg - heading + 180) % 360 - 180) < 2.0
+
+
+@pytest.mark.parametrize("gsd", [0.3, 0.5, 1.0])
+def test_refinement_recovers_a_hull_the_detector_cut_short(scene_factory, one_tanker_ship, gsd):
+    tif = scene_factory("refine", gsd_m=gsd, land=False, ships=[one_tanker_ship], n_tankers=0, n_others=0, seed=11)
+    scene = open_scene(tif)
+    true = truth_box(scene)
+    ux, uy = math.cos(true.axis_rad), math.sin(true.axis_rad)
+    # the detector's box: 20 % short, shifted 10 m along the hull, 2 m narrow
+    shift = 10.0 / gsd
+    cut = OrientedBox(true.cx_px + shift * ux, true.cy_px + shift * uy, true.length_px * 0.8,
+                      true.beam_px - 2.0 / gsd, true.axis_rad, 0.9, "tanker")
+    with scene_reader(scene) as src:
+        refined = refine_box(src, scene, cut)
+    assert refined is not None
+    d = measure(refined, scene)
+    # blurred hull edges (and the halo of the superstructure) count as hull: within a few pixels of the
+    # truth, where the cut box was 24 m short
+    assert d.length_m == pytest.approx(120.0, abs=max(1.5, 3.5 * gsd))
+    assert d.beam_m == pytest.approx(18.0, abs=max(1.5, 3.5 * gsd))
+    assert math.hypot(refined.cx_px - true.cx_px, refined.cy_px - true.cy_px) * gsd < max(1.5, 3.5 * gsd)
+
+
+def test_refinement_over_open_water_keeps_the_detector_box(scene_factory):
+    tif = scene_factory("water", land=False, ships=[], n_tankers=0, n_others=0, seed=12)
+    scene = open_scene(tif)
+    with scene_reader(scene) as src:
+        assert refine_box(src, scene, OrientedBox(200, 200, 120, 18, 0.5, 0.9, "tanker")) is None
