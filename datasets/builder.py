@@ -171,7 +171,7 @@ def build_synthetic_dataset(
     working_gsd_m: float = 1.0,
     chip_px: int = 512,
     max_chips: int = 10,
-    gsd_range: tuple[float, float] = (0.3, 2.0),
+    gsd_range: tuple[float, float] = (0.3, 3.0),
     workers: int = 2,
     progress=None,
 ) -> Path:

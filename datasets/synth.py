@@ -13,7 +13,8 @@ import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS
-from shapely.geometry import Polygon, box
+from shapely.affinity import translate
+from shapely.geometry import LineString, Polygon, box
 from shapely.ops import unary_union
 
 from tankerwatch.geo import (
@@ -39,15 +40,41 @@ SHIP_KINDS: dict[str, dict] = {
     "tug": {"cls": "vessel", "length": (22, 35), "ratio": (0.30, 0.36)},
     "barge": {"cls": "vessel", "length": (40, 90), "ratio": (0.22, 0.30)},
     "fishing": {"cls": "vessel", "length": (18, 45), "ratio": (0.20, 0.26)},
+    "yacht": {"cls": "vessel", "length": (9, 70), "ratio": (0.17, 0.34)},
 }
 TANKER_KINDS = tuple(k for k, v in SHIP_KINDS.items() if v["cls"] == "tanker")
-OTHER_KINDS = tuple(k for k, v in SHIP_KINDS.items() if v["cls"] != "tanker")
+# kinds drawn for SceneSpec.n_others; yachts come only from SceneSpec.n_yachts (older specs render as before)
+OTHER_KINDS = tuple(k for k, v in SHIP_KINDS.items() if v["cls"] != "tanker" and k != "yacht")
 
 DECK_COLOURS = {
     "tanker": [(150, 60, 45), (120, 45, 40), (70, 95, 70), (110, 110, 105), (165, 85, 55), (60, 80, 95)],
     "bulk_carrier": [(150, 50, 40), (90, 90, 90), (60, 70, 110), (170, 120, 60)],
     "hull": [(35, 35, 40), (120, 30, 30), (30, 40, 70), (200, 200, 195), (60, 60, 60)],
 }
+# more colours for SceneSpec.ship_variety, kept apart so that the DECK_COLOURS draws stay as they were
+VARIETY_COLOURS = {
+    "tanker_deck": [(45, 75, 55), (35, 60, 45), (60, 62, 66), (85, 88, 92), (70, 85, 100), (100, 38, 32),
+                    (112, 72, 50), (130, 130, 120)],
+    "cargo_deck": [(45, 75, 55), (60, 62, 66), (120, 40, 35), (40, 60, 100), (150, 150, 145), (95, 80, 60)],
+    "hull": [(20, 20, 24), (45, 50, 55), (95, 28, 25), (25, 45, 35), (28, 36, 62), (150, 150, 148)],
+}
+ANTIFOULING = (135, 45, 38)  # red below the light-ship waterline
+RUST = (140, 78, 42)
+CONTAINER_COLOURS = [(170, 40, 35), (40, 80, 150), (30, 110, 70), (200, 200, 195), (120, 120, 120), (210, 120, 40),
+                     (110, 60, 40), (60, 140, 160), (220, 190, 60)]
+CAR_COLOURS = [(225, 225, 225), (200, 200, 205), (150, 150, 155), (40, 40, 45), (25, 25, 30), (150, 30, 30),
+               (40, 60, 120), (120, 120, 125)]
+PIPE_COLOURS = [(200, 200, 195), (190, 170, 60), (160, 160, 160), (120, 120, 125), (200, 90, 50)]
+# water styles: per-channel (low, high) ranges of the base colour; 'classic' is the original mix
+WATER_STYLES: dict[str, tuple | None] = {
+    "classic": None,
+    "deep": ((4, 20), (12, 34), (22, 55)),  # dark navy, as in WorldView-3 true-colour products
+    "black": ((2, 9), (4, 13), (7, 19)),
+    "green": ((12, 32), (30, 55), (26, 45)),  # dark green coastal water
+}
+# independent random streams for the optional content and effects: turning one on leaves the rest as it was
+_STREAMS = {"structures": 1, "variety": 2, "water": 3, "glint": 4, "wakes": 5, "clouds": 6, "fringe": 7,
+            "colour": 8, "clutter": 9, "yachts": 10, "yacht_look": 11}
 
 
 @dataclass
@@ -87,6 +114,21 @@ class SceneSpec:
     n_others: int = 8
     land: bool = True  # False: open water only (tests that need every pose free)
     ships: list[ShipSpec] = field(default_factory=list)  # placed first (e.g. registry tankers)
+    # --- domain randomisation; every default is "off", so a spec that sets none of these renders exactly as the
+    # renderer the bundled detector was trained on did. random_spec samples them.
+    water_style: str = "classic"  # 'classic', 'deep' (dark navy, WV-3-like), 'black' or 'green'
+    glint: float = 0.0  # sun-glint strength 0..1: a bright specular patch with sparkling wave facets
+    wakes: bool = False  # V wakes and stern wash behind ships underway (never at a berth)
+    cloud_cover: float = 0.0  # fraction 0..1 of the scene under thin cloud; shadows offset along the sun
+    off_nadir_deg: float = 0.0  # view angle: tall parts lean by height * tan(angle); truth stays at the waterline
+    off_nadir_az_deg: float = 0.0  # grid azimuth (clockwise from north) towards which tall parts lean
+    jpeg_quality: int | None = None  # JPEG encode/decode round trip at this quality (40-90 is typical)
+    pansharpen_fringe: float = 0.0  # per-band misregistration and blur in pixels (colour fringes at edges)
+    colour_jitter: float = 0.0  # 0..1: gamma, per-band gain and offset variation
+    port_structures: bool = False  # breakwaters, an oil-terminal jetty, a floating dock, a marina (hard negatives)
+    quay_clutter: bool = False  # container stacks, sheds and vehicles behind the quay
+    ship_variety: bool = False  # loaded/light freeboard, more deck and hull colours, rust streaks
+    n_yachts: int = 0  # yachts (class 'vessel') at a marina or at anchor
 
 
 @dataclass
@@ -98,6 +140,7 @@ class SynthScene:
     crs: CRS
     ships: list[ShipSpec]
     spec: SceneSpec
+    structures: list[Polygon] = field(default_factory=list)  # hard negatives in the water (piers, jetties, ...)
 
 
 class _Canvas:
@@ -157,6 +200,64 @@ class _Canvas:
         r = int(round(r_m / self.gsd * (1 << self.SHIFT)))
         cv2.circle(self.rgb, tuple(p), r, tuple(float(c) for c in colour), -1, cv2.LINE_AA, self.SHIFT)
 
+    def prism(self, base_m: np.ndarray, top_m: np.ndarray, colour, alpha: float = 1.0) -> None:
+        """Fill the walls of a convex shape raised from base to top (its sides, seen off nadir)."""
+        pts = np.concatenate([np.asarray(base_m), np.asarray(top_m)]).reshape(-1, 2).astype(np.float32)
+        self.fill([cv2.convexHull(pts).reshape(-1, 2).astype(np.float64)], colour, alpha)
+
+    def thin(self, a_m, b_m, colour, width_m: float, alpha: float = 1.0) -> None:
+        """A straight stroke as an anti-aliased quad, so strokes narrower than a pixel fade instead of widening."""
+        a, b = np.asarray(a_m, float), np.asarray(b_m, float)
+        d = b - a
+        n = np.array([-d[1], d[0]]) / max(1e-9, float(np.hypot(*d))) * max(width_m, 0.25 * self.gsd) / 2
+        self.fill([np.array([a + n, b + n, b - n, a - n])], colour, alpha)
+
+    def textured(self, polys_m: list[np.ndarray], colour, rng, cell_m: float, contrast: float,
+                 alpha: float = 1.0) -> None:
+        """Fill polygons with a random blotchy texture around a colour (rubble, foam)."""
+        rows, cols, shifted = self._region(polys_m)
+        if rows.stop <= rows.start or cols.stop <= cols.start:
+            return
+        h, w = rows.stop - rows.start, cols.stop - cols.start
+        mask = np.zeros((h, w), np.float32)
+        cv2.fillPoly(mask, shifted, 1.0, cv2.LINE_AA, self.SHIFT)
+        cells = (max(2, int(math.ceil(h * self.gsd / cell_m)) + 1), max(2, int(math.ceil(w * self.gsd / cell_m)) + 1))
+        tex = cv2.resize(rng.normal(0, 1, cells).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+        tex += rng.normal(0, 0.5, (h, w)).astype(np.float32)  # grain finer than the blotches
+        region = self.rgb[rows, cols]
+        if alpha >= 1.0:
+            layer = np.asarray(colour, np.float32) * (1.0 + contrast * tex)[..., None]
+            region += (layer - region) * mask[..., None]
+        else:  # the texture modulates the opacity (foam)
+            a = mask * np.clip(alpha * (1.0 + contrast * tex), 0.0, 1.0)
+            region += (np.asarray(colour, np.float32) - region) * a[..., None]
+
+
+def _polygons(geom) -> list[np.ndarray]:
+    """Exterior rings (scene metres) of the polygons in a shapely geometry."""
+    if geom is None or geom.is_empty:
+        return []
+    if isinstance(geom, Polygon):
+        return [np.asarray(geom.exterior.coords)[:-1]] if geom.area > 0 else []
+    return [ring for g in getattr(geom, "geoms", []) for ring in _polygons(g)]
+
+
+def _square(c, size: float, a, b) -> list[np.ndarray]:
+    """A square of side size centred at c with sides along unit vectors a and b."""
+    return _rect(c, a, b, size, size)
+
+
+def _rect(c, a, b, len_a: float, len_b: float) -> list[np.ndarray]:
+    """A rectangle centred at c, len_a along unit vector a and len_b along b."""
+    c, a, b = np.asarray(c, float), np.asarray(a, float) * len_a / 2, np.asarray(b, float) * len_b / 2
+    return [c + a + b, c - a + b, c - a - b, c + a - b]
+
+
+def _circle_m(c, r: float, n: int = 20) -> np.ndarray:
+    """A circle as a polygon in scene metres."""
+    a = np.linspace(0, 2 * math.pi, n, endpoint=False)
+    return np.asarray(c, float) + r * np.stack([np.cos(a), np.sin(a)], axis=1)
+
 
 class _ShipFrame:
     """Maps ship coordinates (u metres towards the bow, v metres to starboard) into scene metres."""
@@ -174,6 +275,23 @@ class _ShipFrame:
     def rect(self, u0: float, u1: float, v0: float, v1: float) -> np.ndarray:
         """A deck rectangle in scene metres."""
         return self([(u0, v0), (u1, v0), (u1, v1), (u0, v1)])
+
+    def shifted(self, offset) -> "_ShipFrame":
+        """The same frame displaced in the image (a raised deck seen off nadir)."""
+        g = object.__new__(_ShipFrame)
+        g.c, g.bow, g.stbd = self.c + np.asarray(offset, float), self.bow, self.stbd
+        return g
+
+
+@dataclass
+class _Look:
+    """How one ship looks beyond the base draw (SceneSpec.ship_variety)."""
+
+    freeboard: float
+    loaded: bool | None = None  # None: not told apart
+    deck: tuple | None = None
+    hull_colour: tuple | None = None
+    rust: list = field(default_factory=list)  # (u fraction of length, side, length fraction of the side)
 
 
 def hull_outline(length_m: float, beam_m: float, bow_frac: float = 0.18, blunt: bool = False) -> np.ndarray:
@@ -208,15 +326,44 @@ class _Renderer:
         self.blocked: list[Polygon] = []
         self.land = Polygon()
         self.berths: list[tuple[np.ndarray, float, float]] = []  # (point, grid heading, room along)
+        # optional content and effects draw from streams of their own, never from self.rng
+        if spec.water_style not in WATER_STYLES:
+            raise ValueError(f"water_style must be one of {sorted(WATER_STYLES)}, not {spec.water_style!r}")
+        self.coast: tuple | None = None  # (p0, n, t, quay_w, concrete) of the land's straight coast
+        self.negatives: list[Polygon] = []  # structures in the water (piers, jetties, docks, ...)
+        self.marina_slots: list[tuple] = []  # (walkway edge point, unit direction out, max beam, max length)
+        self.clutter: list[Polygon] = []
+        self.leaning = spec.off_nadir_deg > 0
+        az = math.radians(spec.off_nadir_az_deg)
+        self.lean_dir = np.array([math.sin(az), -math.cos(az)]) * math.tan(math.radians(min(spec.off_nadir_deg, 60.0)))
+        self.vrng = self.stream("variety") if spec.ship_variety else None
+        self._look_now: _Look | None = None
+
+    def stream(self, name: str) -> np.random.Generator:
+        """The random stream of one optional effect (turning it on leaves everything else as it was)."""
+        return np.random.default_rng([self.spec.seed, _STREAMS[name]])
 
     def shadow_offset(self, height_m: float) -> np.ndarray:
         """Horizontal displacement of a shadow cast by something height_m tall."""
         return self.shadow_dir * height_m / math.tan(math.radians(self.sun_el))
 
+    def lean(self, height_m: float) -> np.ndarray:
+        """Image displacement of a point height_m above the water, seen off nadir."""
+        return self.lean_dir * height_m
+
+    def _raised(self, poly_m: np.ndarray, height_m: float, colour, wall: float = 0.7) -> None:
+        """A roof at height_m: in place at nadir, else leaning, with the walls facing the sensor."""
+        if not self.leaning:
+            self.cv.fill([poly_m], colour)
+            return
+        top = poly_m + self.lean(height_m)
+        self.cv.prism(poly_m, top, np.asarray(colour, float) * wall)
+        self.cv.fill([top], colour)
+
     # --- background -------------------------------------------------------------------------
-    def noise_field(self, cells: int, amplitude: float) -> np.ndarray:
+    def noise_field(self, cells: int, amplitude: float, rng: np.random.Generator | None = None) -> np.ndarray:
         """Smooth random field over the canvas (turbidity, land texture)."""
-        small = self.rng.normal(0, 1, (cells, cells)).astype(np.float32)
+        small = (self.rng if rng is None else rng).normal(0, 1, (cells, cells)).astype(np.float32)
         return cv2.resize(small, (self.cv.w, self.cv.h), interpolation=cv2.INTER_CUBIC) * amplitude
 
     def draw_sea(self) -> None:
@@ -226,11 +373,38 @@ class _Renderer:
         )
         if self.rng.random() < 0.3:  # turbid, brownish-green harbour water
             base = np.array([self.rng.uniform(50, 90), self.rng.uniform(60, 95), self.rng.uniform(45, 75)], np.float32)
+        calm = None
+        if (style := WATER_STYLES[self.spec.water_style]) is not None:
+            r = self.stream("water")
+            base = np.array([r.uniform(lo, hi) for lo, hi in style], np.float32)
+            calm = np.float32(r.uniform(0.25, 0.7))  # dark deep water shows little texture
         self.cv.rgb[:] = base
-        self.cv.rgb += self.noise_field(6, self.rng.uniform(2, 8))[..., None]
+        if calm is None:
+            self.cv.rgb += self.noise_field(6, self.rng.uniform(2, 8))[..., None]
+        else:
+            self.cv.rgb += self.noise_field(6, self.rng.uniform(2, 8))[..., None] * calm
         waves = self.rng.normal(0, self.rng.uniform(1, 5), (self.cv.h, self.cv.w)).astype(np.float32)
         waves = cv2.GaussianBlur(waves, (0, 0), max(0.6, 1.2 / self.spec.gsd_m))
-        self.cv.rgb += waves[..., None] * 2.0
+        self.cv.rgb += waves[..., None] * (2.0 if calm is None else float(2.0 * calm))
+        if self.spec.glint > 0:
+            self.draw_glint(waves)
+
+    def draw_glint(self, waves: np.ndarray) -> None:
+        """Sun glint: a broad bright patch on the side away from the sun, sparkling on the wave facets."""
+        r, cv = self.stream("glint"), self.cv
+        strength = float(np.clip(self.spec.glint, 0.0, 1.0))
+        size = max(cv.w, cv.h)
+        c = np.array([cv.w, cv.h]) / 2 + self.shadow_dir * r.uniform(0.0, 0.7) * size + r.uniform(-0.2, 0.2, 2) * size
+        sx, sy = r.uniform(0.25, 0.8, 2) * size
+        gx = np.exp(-0.5 * ((np.arange(cv.w) - c[0]) / sx) ** 2).astype(np.float32)
+        gy = np.exp(-0.5 * ((np.arange(cv.h) - c[1]) / sy) ** 2).astype(np.float32)
+        broad = np.outer(gy, gx)
+        facets = waves * np.float32(1.0 / (float(waves.std()) + 1e-6))
+        sparkle = np.clip(facets - np.float32(r.uniform(0.3, 1.0)), 0.0, 2.5)  # wave facets tilted to the sensor
+        patches = np.clip(1.0 + self.noise_field(int(r.integers(25, 60)), r.uniform(0.08, 0.25), r), 0.0, 2.0)
+        level, spark = np.float32(strength * r.uniform(40, 120)), np.float32(strength * r.uniform(8, 25))
+        bright = broad * (level * patches + spark * sparkle)
+        cv.rgb += bright[..., None]
 
     def draw_land(self) -> None:
         """Land on one side of a straight coast, with quay, piers, tanks, buildings and roads."""
@@ -254,6 +428,7 @@ class _Renderer:
         quay_w = rng.uniform(12, 30)
         concrete = (rng.uniform(150, 200),) * 3
         self.cv.fill([np.array([p0 + t * big, p0 - t * big, p0 - t * big - n * quay_w, p0 + t * big - n * quay_w])], concrete)
+        self.coast = (p0, n, t, quay_w, concrete)
         self._land_features(p0, n, t, quay_w)
         self.blocked.append(land.buffer(3))
         # berths along the quay: ships lie parallel to the coast
@@ -273,16 +448,23 @@ class _Renderer:
             if not self.land.contains(Polygon(np.array([c + r * np.array([math.cos(a), math.sin(a)]) for a in np.linspace(0, 6.28, 12)]))):
                 continue
             self.cv.circle(c + self.shadow_offset(r * 0.8), r, (50, 50, 50))
-            self.cv.circle(c, r, (rng.uniform(180, 235),) * 3)
+            roof = (rng.uniform(180, 235),) * 3
+            if self.leaning:
+                top = c + self.lean(r * 0.8)
+                self.cv.prism(_circle_m(c, r), _circle_m(top, r), np.array(roof) * 0.75)
+                self.cv.circle(top, r, roof)
+            else:
+                self.cv.circle(c, r, roof)
         for _ in range(rng.integers(3, 12)):
             c = p0 + t * rng.uniform(-900, 900) - n * rng.uniform(quay_w + 20, 600)
             a, b = rng.uniform(20, 120), rng.uniform(15, 50)
             rect = np.array([c + t * a / 2 + n * b / 2, c - t * a / 2 + n * b / 2, c - t * a / 2 - n * b / 2, c + t * a / 2 - n * b / 2])
             if not self.land.contains(Polygon(rect)):
                 continue
-            self.cv.shade([rect + self.shadow_offset(rng.uniform(6, 15))], 0.55)
+            height = rng.uniform(6, 15)
+            self.cv.shade([rect + self.shadow_offset(height)], 0.55)
             roof = rng.choice([(170, 170, 170), (120, 60, 50), (80, 110, 140), (200, 200, 190)])
-            self.cv.fill([rect], roof)
+            self._raised(rect, height, roof)
         for k in range(rng.integers(1, 4)):
             d = quay_w + rng.uniform(40, 300)
             a, b = p0 - n * d - t * 3000, p0 - n * d + t * 3000
@@ -306,6 +488,7 @@ class _Renderer:
             self.cv.shade([pier + self.shadow_offset(3)], 0.6)
             self.cv.fill([pier], concrete)
             self.blocked.append(poly.buffer(2))
+            self.negatives.append(poly)
             heading = math.degrees(math.atan2(n[0], -n[1]))
             for side in (-1, 1):
                 for along in np.arange(40, length - 20, 50):
@@ -318,24 +501,25 @@ class _Renderer:
         length = self.rng.uniform(*k["length"])
         return ShipSpec(kind, round(length, 1), round(length * self.rng.uniform(*k["ratio"]), 1), 0, 0, 0)
 
-    def place(self, s: ShipSpec, fixed: bool = False) -> bool:
+    def place(self, s: ShipSpec, fixed: bool = False, rng: np.random.Generator | None = None) -> bool:
         """Find a berth or anchorage for a ship that overlaps nothing; True when placed."""
+        rng = self.rng if rng is None else rng
         if fixed and (s.x_m or s.y_m):
             return self._try(s, s.x_m, s.y_m, s.heading_deg)
         for _ in range(60):
-            if self.berths and self.rng.random() < 0.65:
-                pt, h, _ = self.berths[self.rng.integers(len(self.berths))]
+            if self.berths and rng.random() < 0.65:
+                pt, h, _ = self.berths[rng.integers(len(self.berths))]
                 # lie parallel to the berth, stand off the face by half a beam
                 hr = math.radians(h)
                 normal = np.array([math.cos(hr), math.sin(hr)])
-                gap = s.beam_m / 2 + self.rng.uniform(1.5, 4)
+                gap = s.beam_m / 2 + rng.uniform(1.5, 4)
                 for sign in (1, -1):
-                    c = pt + normal * gap * sign + np.array([math.sin(hr), -math.cos(hr)]) * self.rng.uniform(-0.3, 0.3) * s.length_m
-                    if self._try(s, c[0], c[1], (h + (180 if self.rng.random() < 0.5 else 0)) % 360):
+                    c = pt + normal * gap * sign + np.array([math.sin(hr), -math.cos(hr)]) * rng.uniform(-0.3, 0.3) * s.length_m
+                    if self._try(s, c[0], c[1], (h + (180 if rng.random() < 0.5 else 0)) % 360):
                         return True
             else:
-                x, y = self.rng.uniform(0, self.spec.width_m), self.rng.uniform(0, self.spec.height_m)
-                if self._try(s, x, y, self.rng.uniform(0, 360)):
+                x, y = rng.uniform(0, self.spec.width_m), rng.uniform(0, self.spec.height_m)
+                if self._try(s, x, y, rng.uniform(0, 360)):
                     return True
         return False
 
@@ -364,13 +548,80 @@ class _Renderer:
         """Hull, deck, superstructure and shadows of one ship."""
         rng, f, L, B = self.rng, _ShipFrame(s), s.length_m, s.beam_m
         small = s.kind in ("tug", "fishing")
-        hull = f(hull_outline(L, B, 0.3 if small else 0.16, blunt=s.kind == "barge"))
+        outline = hull_outline(L, B, 0.3 if small else 0.16, blunt=s.kind == "barge")
+        hull = f(outline)
         freeboard = rng.uniform(3, 14) if not small else rng.uniform(1.5, 3)
-        self.cv.shade([hull + self.shadow_offset(freeboard)], rng.uniform(0.45, 0.7))
+        look = self._look(s, freeboard)
+        self.cv.shade([hull + self.shadow_offset(look.freeboard)], rng.uniform(0.45, 0.7))
         hull_colour = DECK_COLOURS["hull"][rng.integers(len(DECK_COLOURS["hull"]))]
-        self.cv.fill([hull], hull_colour)
-        inner = f(hull_outline(L * 0.97, B * 0.86, 0.3 if small else 0.16, blunt=s.kind == "barge"))
-        getattr(self, f"_deck_{self._deck_style(s.kind)}")(s, f, inner, L, B)
+        if look.hull_colour is not None:
+            hull_colour = look.hull_colour
+        if self.leaning:  # the deck stands freeboard metres above the waterline hull (which the truth outlines)
+            deck_frame = f.shifted(self.lean(look.freeboard))
+            self._hull_side(s, f, deck_frame, outline, hull_colour, look)
+            self.cv.fill([deck_frame(outline)], hull_colour)
+        else:
+            deck_frame = f
+            self.cv.fill([hull], hull_colour)
+        if look.rust:
+            self._rim_rust(s, deck_frame, look)
+        self._look_now = look
+        inner = deck_frame(hull_outline(L * 0.97, B * 0.86, 0.3 if small else 0.16, blunt=s.kind == "barge"))
+        getattr(self, f"_deck_{self._deck_style(s.kind)}")(s, deck_frame, inner, L, B)
+        self._look_now = None
+
+    def _look(self, s: ShipSpec, freeboard: float) -> _Look:
+        """Loaded or light, deck and hull colours, rust: drawn from the variety stream when it is on."""
+        look = _Look(freeboard)
+        r = self.vrng
+        if r is None:
+            return look
+        L = s.length_m
+        if s.ship_class == "tanker" or s.kind in ("bulk_carrier", "container_ship", "general_cargo", "lpg_carrier"):
+            look.loaded = bool(r.random() < 0.5)
+            # a loaded ship sits deep (little hull side, short shadow); a light one shows a tall side
+            look.freeboard = r.uniform(2.5, 5.0) + 0.01 * L if look.loaded else r.uniform(0.045, 0.075) * L + 2.0
+        if s.ship_class == "tanker" and r.random() < 0.55:
+            look.deck = VARIETY_COLOURS["tanker_deck"][r.integers(len(VARIETY_COLOURS["tanker_deck"]))]
+        elif s.kind in ("bulk_carrier", "general_cargo", "barge", "tug", "fishing") and r.random() < 0.4:
+            look.deck = VARIETY_COLOURS["cargo_deck"][r.integers(len(VARIETY_COLOURS["cargo_deck"]))]
+        if r.random() < 0.3:
+            look.hull_colour = VARIETY_COLOURS["hull"][r.integers(len(VARIETY_COLOURS["hull"]))]
+        if r.random() < 0.35:
+            look.rust = [(r.uniform(-0.45, 0.42), float(r.choice([-1, 1])), r.uniform(0.3, 0.9))
+                         for _ in range(r.integers(3, 14))]
+        return look
+
+    def _hull_side(self, s: ShipSpec, f: _ShipFrame, deck: _ShipFrame, outline: np.ndarray, colour, look: _Look) -> None:
+        """The hull side seen off nadir: a band from the waterline up to the deck edge (red boot top when light)."""
+        base, top = f(outline), deck(outline)
+        side = np.asarray(colour, float) * 0.72
+        if look.loaded is False:  # light ship: antifouling red shows above the waterline
+            boot = f.shifted(self.lean(min(0.4 * look.freeboard, 4.5)))
+            self.cv.prism(base, boot(outline), ANTIFOULING)
+            self.cv.prism(boot(outline), top, side)
+        else:
+            self.cv.prism(base, top, side)
+        # rust runs down the side facing the sensor from the deck edge
+        facing = -1.0 if float(np.dot(f.stbd, self.lean_dir)) > 0 else 1.0
+        for u, sgn, frac in look.rust:
+            if sgn != facing:
+                continue
+            uu, v = u * s.length_m, sgn * s.beam_m / 2
+            a = deck([(uu, v)])[0]
+            b = f.shifted(self.lean(look.freeboard * (1 - frac)))([(uu, v)])[0]
+            self.cv.thin(a, b, RUST, 0.6, 0.7)
+
+    def _rim_rust(self, s: ShipSpec, f: _ShipFrame, look: _Look) -> None:
+        """Rust stains along the deck edge, seen from above."""
+        L, B = s.length_m, s.beam_m
+        for u, sgn, frac in look.rust:
+            v = sgn * 0.47 * B
+            self.cv.thin(f([(u * L, v)])[0], f([(u * L + (1 + 4 * frac), v)])[0], RUST, 0.06 * B, 0.6)
+
+    def _variety_deck(self):
+        """The deck colour the variety stream chose for the ship being drawn (None: keep the base draw)."""
+        return None if self._look_now is None else self._look_now.deck
 
     @staticmethod
     def _deck_style(kind: str) -> str:
@@ -386,6 +637,11 @@ class _Renderer:
         block = f.rect(u0, u1, -half_w, half_w)
         self.cv.shade([block + self.shadow_offset(height_m)], 0.5)
         white = self.rng.uniform(205, 250)
+        if self.leaning:  # the block leans; its walls facing the sensor show
+            f = f.shifted(self.lean(height_m))
+            top = f.rect(u0, u1, -half_w, half_w)
+            self.cv.prism(block, top, (white * 0.78, white * 0.78, white * 0.76))
+            block = top
         self.cv.fill([block], (white, white, white * self.rng.uniform(0.93, 1.0)))
         bridge = f.rect(u1 - (u1 - u0) * 0.35, u1, -half_w * 1.12, half_w * 1.12)
         self.cv.fill([bridge], (white * 0.9,) * 3)
@@ -396,6 +652,8 @@ class _Renderer:
         """Tanker deck: coloured deck, centreline pipe rack and catwalk, manifold, aft accommodation."""
         rng = self.rng
         deck = DECK_COLOURS["tanker"][rng.integers(len(DECK_COLOURS["tanker"]))]
+        if (chosen := self._variety_deck()) is not None:
+            deck = chosen
         self.cv.fill([inner], np.array(deck) * rng.uniform(0.85, 1.15))
         u_aft, u_fwd = -L / 2 + 0.16 * L, L / 2 - 0.1 * L
         pipe = (rng.uniform(180, 235),) * 3
@@ -420,6 +678,8 @@ class _Renderer:
         """Bulk carrier / general cargo: large hatch covers, deck cranes, aft accommodation."""
         rng = self.rng
         deck = np.array(DECK_COLOURS["bulk_carrier"][rng.integers(4)]) * rng.uniform(0.8, 1.1)
+        if (chosen := self._variety_deck()) is not None:
+            deck = np.array(chosen, float)
         self.cv.fill([inner], deck * 0.8)
         n = int(rng.integers(3, 9)) if s.kind == "bulk_carrier" else int(rng.integers(2, 5))
         start, end = -L / 2 + 0.17 * L, L / 2 - 0.1 * L
@@ -458,6 +718,9 @@ class _Renderer:
         for k in range(n):
             c = f([(start + (k + 0.5) * (end - start) / n, 0)])[0]
             self.cv.circle(c + self.shadow_offset(6), 0.38 * B, (60, 60, 60))
+            if self.leaning:
+                self.cv.prism(_circle_m(c, 0.4 * B), _circle_m(c + self.lean(6), 0.4 * B), (195, 195, 190))
+                c = c + self.lean(6)
             self.cv.circle(c, 0.4 * B, (235, 235, 230))
         self._superstructure(f, -L / 2 + 0.03 * L, -L / 2 + 0.14 * L, 0.42 * B, rng.uniform(15, 25))
 
@@ -482,7 +745,420 @@ class _Renderer:
                 out = np.array([math.cos(h), math.sin(h)])
                 a, b = pt - out * 20, pt + out * self.rng.uniform(20, 45)
                 self.cv.line(a + self.shadow_offset(30), b + self.shadow_offset(30), (30, 30, 30), 1.5)
+                if self.leaning:  # the boom is 30 m up
+                    a, b = a + self.lean(30), b + self.lean(30)
                 self.cv.line(a, b, (200, 60, 40), 1.5)
+
+    # --- optional content: hard negatives, quay clutter, yachts, wakes (each from its own stream) ---------
+    def _water(self, geom):
+        """The part of a shape in the water (land cut away)."""
+        return geom.difference(self.land) if not self.land.is_empty else geom
+
+    def _clashes(self, geom, gap: float = 8.0) -> bool:
+        """Whether a new structure would touch one already there."""
+        near = geom.buffer(gap)
+        return any(near.intersects(g) for g in self.negatives)
+
+    def _coast_frame(self, r: np.random.Generator):
+        """The coast (p0, n out to sea, t along, concrete colour, real coast?) or a notional one for open water."""
+        if self.coast is not None:
+            p0, n, t, _, concrete = self.coast
+            return p0, n, t, concrete, True
+        theta = r.uniform(0, 2 * math.pi)
+        n = np.array([math.cos(theta), math.sin(theta)])
+        centre = np.array([self.spec.width_m, self.spec.height_m]) / 2
+        return centre - n * r.uniform(0.1, 0.4) * max(self.spec.width_m, self.spec.height_m), n, \
+            np.array([-n[1], n[0]]), (r.uniform(150, 200),) * 3, False
+
+    def _add_negative(self, geom, buffer_m: float) -> None:
+        self.negatives.append(geom)
+        self.blocked.append(geom.buffer(buffer_m))
+
+    def draw_port_structures(self) -> None:
+        """Hard negatives in the water: breakwaters, an oil-terminal jetty, a floating dock, a marina."""
+        r = self.stream("structures")
+        p0, n, t, concrete, coast = self._coast_frame(r)
+        for _ in range(int(r.integers(1, 3))):
+            self._breakwater(r, p0, n, t, concrete, coast)
+        if r.random() < 0.85:
+            self._oil_jetty(r, p0, n, t, concrete, coast)
+        if r.random() < 0.5:
+            self._floating_dock(r, p0, n, t, coast)
+        if coast and r.random() < 0.65:
+            self._marina(r, p0, n, t)
+
+    def _breakwater(self, r, p0, n, t, concrete, coast: bool) -> None:
+        """A rubble-mound breakwater, rooted on the shore or detached offshore."""
+        W, H = self.spec.width_m, self.spec.height_m
+        span = max(W, H)
+        width = r.uniform(12, 35)
+        for _ in range(12):
+            if coast and r.random() < 0.6:  # from the shore out, often with a dog-leg along the coast
+                start = p0 + t * r.uniform(-0.6, 0.6) * span - n * 15
+                a = math.radians(r.uniform(-60, 60))
+                out = n * math.cos(a) + t * math.sin(a)
+                pts = [start, start + out * r.uniform(120, 550)]
+                if r.random() < 0.6:
+                    pts.append(pts[-1] + t * float(r.choice([-1, 1])) * r.uniform(100, 420))
+            else:  # detached, parallel to the coast
+                mid = p0 + n * r.uniform(120, 700) + t * r.uniform(-0.5, 0.5) * span
+                half = r.uniform(80, 330)
+                pts = [mid - t * half, mid + t * half]
+            geom = LineString(pts).buffer(width / 2, cap_style="round", join_style="mitre")
+            geom = self._water(geom).intersection(box(-50, -50, W + 50, H + 50))
+            if geom.area > 300 and not self._clashes(geom) and geom.intersects(box(0, 0, W, H)):
+                break
+        else:
+            return
+        polys = _polygons(geom)
+        for p in polys:
+            self.cv.shade([p + self.shadow_offset(3.0)], 0.6)
+        for p in _polygons(self._water(geom.buffer(1.0 + r.uniform(0, 2.5)).difference(geom))):
+            self.cv.textured([p], (225, 230, 230), r, 3.0, 0.8, alpha=r.uniform(0.2, 0.5))  # surf at the toe
+        stone = np.array([r.uniform(115, 175)] * 3) * np.array([1.0, r.uniform(0.93, 1.0), r.uniform(0.85, 0.98)])
+        for p in polys:
+            self.cv.textured([p], stone, r, r.uniform(1.2, 3.5), r.uniform(0.12, 0.22))
+        if r.random() < 0.6:  # a road along the crest
+            crest = LineString(pts).intersection(geom.buffer(-width * 0.3))
+            for seg in getattr(crest, "geoms", [crest]):
+                if isinstance(seg, LineString) and seg.length > 5:
+                    c = np.asarray(seg.coords)
+                    for a, b in zip(c[:-1], c[1:]):
+                        self.cv.line(a, b, np.array(concrete) * 0.9, width * 0.25)
+        self._add_negative(geom, 4.0)
+
+    def _oil_jetty(self, r, p0, n, t, concrete, coast: bool) -> None:
+        """A T-shaped oil-terminal jetty: trestle with pipe racks, a berth head with loading arms, dolphins."""
+        W, H = self.spec.width_m, self.spec.height_m
+        span = max(W, H)
+        tw, head_l, head_d = r.uniform(6, 12), r.uniform(35, 80), r.uniform(14, 28)
+        for _ in range(12):
+            base = p0 + t * r.uniform(-0.45, 0.45) * span
+            reach = r.uniform(180, 550) if coast else r.uniform(100, 500)
+            head_c = base + n * (reach + head_d / 2)
+            trestle = Polygon([base + t * tw / 2 - n * 10, base + t * tw / 2 + n * reach,
+                               base - t * tw / 2 + n * reach, base - t * tw / 2 - n * 10])
+            head = Polygon([head_c + t * head_l / 2 - n * head_d / 2, head_c + t * head_l / 2 + n * head_d / 2,
+                            head_c - t * head_l / 2 + n * head_d / 2, head_c - t * head_l / 2 - n * head_d / 2])
+            size, spacing, k = r.uniform(5, 9), r.uniform(22, 40), int(r.integers(1, 4))
+            face = head_c + n * (head_d / 2 - size / 2)
+            dolphins = [Polygon(_square(face + t * side * (head_l / 2 + j * spacing), size, t, n))
+                        for side in (-1, 1) for j in range(1, k + 1)]
+            parts = ([self._water(trestle)] if coast else []) + [head] + dolphins
+            geom = unary_union(parts)
+            if geom.intersects(box(0, 0, W, H)) and not self._clashes(geom) and \
+                    (self.land.is_empty or unary_union([head] + dolphins).intersection(self.land).area < 1):
+                break
+        else:
+            return
+        ends = [face + t * side * (head_l / 2 + k * spacing) for side in (-1, 1)]
+        for p in _polygons(geom):
+            self.cv.shade([p + self.shadow_offset(6.0)], 0.55)
+        self.cv.thin(ends[0], ends[1], (150, 150, 150), 1.2)  # catwalks between the dolphins
+        for d in dolphins:
+            self.cv.fill(_polygons(d), (r.uniform(120, 165),) * 3)
+            self.cv.circle(np.asarray(d.centroid.coords[0]), 0.8, (40, 40, 40))
+        if coast:
+            self.cv.fill(_polygons(self._water(trestle)), np.array(concrete) * 0.9)
+            for i in range(int(r.integers(3, 8))):  # pipe rack along the trestle
+                v = (i / 6.0 - 0.5) * (tw - 1.5)
+                col = PIPE_COLOURS[r.integers(len(PIPE_COLOURS))]
+                self.cv.thin(base + t * v, base + t * v + n * reach, col, r.uniform(0.5, 1.0))
+        self.cv.fill(_polygons(head), concrete)
+        building = np.array(_square(head_c - n * head_d * 0.2 + t * head_l * 0.3, min(10, head_d * 0.5), t, n))
+        self.cv.shade([building + self.shadow_offset(5)], 0.55)
+        self._raised(building, 5.0, (r.uniform(170, 230),) * 3)
+        for i in range(int(r.integers(2, 5))):  # loading arms: risers near the face, booms reaching out
+            q = head_c + t * (i - 1.5) * head_l * 0.18 + n * (head_d / 2 - 3)
+            h = r.uniform(12, 20)
+            col = [(230, 190, 40), (225, 225, 220), (200, 60, 40)][i % 3]
+            self.cv.thin(q, q + self.shadow_offset(h), (40, 40, 40), 0.8, 0.7)
+            tip = q + n * 2.5 + (self.lean(h) if self.leaning else 0.0)
+            self.cv.thin(q, tip, col, 0.9)
+            self.cv.circle(q, 1.2, col)
+        self._add_negative(geom, 2.0)
+        # tankers berth along the head's face (listed thrice: terminals are busy)
+        heading = math.degrees(math.atan2(t[0], -t[1]))
+        for _ in range(3):
+            self.berths.append((head_c + n * (head_d / 2 + 1.0), heading, 1.0))
+
+    def _floating_dock(self, r, p0, n, t, coast: bool) -> None:
+        """A floating dry dock: a ship-sized pontoon with two high side walls (a hard negative)."""
+        W, H = self.spec.width_m, self.spec.height_m
+        L, B, wall, height = r.uniform(110, 260), r.uniform(28, 55), r.uniform(3.5, 7), r.uniform(10, 18)
+        for _ in range(15):
+            c = p0 + n * r.uniform(B / 2 + 25, 350) + t * r.uniform(-0.45, 0.45) * max(W, H)
+            along = t if coast else np.array([math.cos(a := r.uniform(0, math.pi)), math.sin(a)])
+            across = np.array([-along[1], along[0]])
+            rect = np.array([c + along * L / 2 + across * B / 2, c - along * L / 2 + across * B / 2,
+                             c - along * L / 2 - across * B / 2, c + along * L / 2 - across * B / 2])
+            geom = Polygon(rect)
+            inside = geom.intersection(box(0, 0, W, H)).area / geom.area
+            if inside > 0.5 and not self._clashes(geom) and (self.land.is_empty or not geom.intersects(self.land)):
+                break
+        else:
+            return
+        self.cv.shade([rect + self.shadow_offset(height)], 0.55)
+        floor = [(r.uniform(60, 100),) * 3, (110, 52, 42), (75, 80, 70)][r.integers(3)]
+        self.cv.fill([rect], floor)
+        for u in np.arange(-L / 2 + 10, L / 2 - 10, r.uniform(3.0, 5.0)):  # keel blocks
+            q = c + along * u
+            self.cv.fill([np.array(_square(q, 1.5, along, across))], (45, 40, 35))
+        wall_colour = [(200, 200, 195), (150, 150, 150), (70, 90, 120), (140, 80, 55)][r.integers(4)]
+        walls = [np.array([c + along * L / 2 + across * s * B / 2, c - along * L / 2 + across * s * B / 2,
+                           c - along * L / 2 + across * s * (B / 2 - wall), c + along * L / 2 + across * s * (B / 2 - wall)])
+                 for s in (-1, 1)]
+        for w_ in walls:
+            self.cv.shade([w_ + self.shadow_offset(height)], 0.6)
+        for w_ in walls:
+            self._raised(w_, height, wall_colour)
+            q = w_.mean(axis=0) + along * r.uniform(-0.3, 0.3) * L + (self.lean(height) if self.leaning else 0.0)
+            self.cv.fill([np.array(_square(q, 4.0, along, across))], (220, 180, 40))  # wall crane
+            self.cv.thin(q, q - (w_.mean(axis=0) - c) / (B / 2) * r.uniform(10, 20), (220, 180, 40), 0.9)
+        self._add_negative(geom, 4.0)
+
+    def _marina(self, r, p0, n, t) -> None:
+        """A yacht marina: a floating walkway out from the shore with finger pontoons (yacht berths)."""
+        W, H = self.spec.width_m, self.spec.height_m
+        walk_len, walk_w = r.uniform(60, 170), r.uniform(2.5, 4.0)
+        finger, pitch, fw = r.uniform(9, 18), r.uniform(6, 11), 1.2
+        for _ in range(12):
+            base = p0 + t * r.uniform(-0.45, 0.45) * max(W, H) - n * 3
+            walk = np.array([base + t * walk_w / 2, base + t * walk_w / 2 + n * walk_len,
+                             base - t * walk_w / 2 + n * walk_len, base - t * walk_w / 2])
+            fingers = [np.array([base + n * a + t * s * walk_w / 2, base + n * (a + fw) + t * s * walk_w / 2,
+                                 base + n * (a + fw) + t * s * (walk_w / 2 + finger), base + n * a + t * s * (walk_w / 2 + finger)])
+                       for a in np.arange(12, walk_len - 2, pitch) for s in (-1, 1)]
+            geom = unary_union([Polygon(walk)] + [Polygon(f_) for f_ in fingers])
+            if geom.intersects(box(0, 0, W, H)) and not self._clashes(self._water(geom)):
+                break
+        else:
+            return
+        deck = (r.uniform(170, 215), r.uniform(165, 205), r.uniform(150, 190))
+        for p in [walk] + fingers:
+            self.cv.shade([p + self.shadow_offset(0.6)], 0.6)
+        for p in [walk] + fingers:
+            self.cv.fill([p], deck)
+        for a in np.arange(12 + fw, walk_len - 2 - pitch, pitch):
+            for s in (-1, 1):
+                self.marina_slots.append((base + n * (a + pitch / 2 - fw / 2) + t * s * walk_w / 2, t * s,
+                                          pitch - fw - 1.0, finger + 3.0))
+        self._add_negative(self._water(geom), 0.3)
+
+    def draw_quay_clutter(self) -> None:
+        """Container stacks, sheds and vehicles on the land behind the quay."""
+        if self.coast is None or self.land.is_empty:
+            return
+        r = self.stream("clutter")
+        p0, n, t, quay_w, _ = self.coast
+        span = max(self.spec.width_m, self.spec.height_m)
+
+        def free(poly: Polygon) -> bool:
+            return self.land.contains(poly) and not any(poly.intersects(c) for c in self.clutter)
+
+        for _ in range(4 * int(r.integers(3, 12))):  # container stacks in the yard (a quarter of the tries fit)
+            rows, cols = int(r.integers(2, 8)), int(r.integers(3, 12))
+            clen = 12.2 if r.random() < 0.7 else 6.1
+            c = p0 + t * r.uniform(-0.6, 0.6) * span - n * r.uniform(quay_w + 15, quay_w + 260)
+            a_len, a_wid = cols * (clen + 0.5), rows * 2.7
+            outline = np.array(_rect(c, t, n, a_len, a_wid))
+            if not free(Polygon(outline)):
+                continue
+            self.clutter.append(Polygon(outline).buffer(3))
+            tiers = r.integers(1, 6, rows)
+            self.cv.shade([outline + self.shadow_offset(2.6 * float(tiers.max()))], 0.55)
+            for i in range(rows):
+                for j in range(cols):
+                    q = c + t * (-a_len / 2 + (j + 0.5) * (clen + 0.5)) - n * (-a_wid / 2 + (i + 0.5) * 2.7)
+                    col = np.array(CONTAINER_COLOURS[r.integers(len(CONTAINER_COLOURS))]) * r.uniform(0.75, 1.1)
+                    box_ = np.array(_rect(q, t, n, clen, 2.44))
+                    if self.leaning:
+                        box_ = box_ + self.lean(2.6 * float(tiers[i]))
+                    self.cv.fill([box_], col)
+        for _ in range(3 * int(r.integers(4, 16))):  # sheds and small buildings
+            c = p0 + t * r.uniform(-0.6, 0.6) * span - n * r.uniform(quay_w + 8, quay_w + 300)
+            rect = np.array(_rect(c, t, n, r.uniform(6, 35), r.uniform(5, 22)))
+            if not free(Polygon(rect)):
+                continue
+            self.clutter.append(Polygon(rect).buffer(2))
+            h = r.uniform(3, 9)
+            self.cv.shade([rect + self.shadow_offset(h)], 0.55)
+            roof = [(175, 175, 170), (140, 70, 55), (90, 120, 150), (210, 210, 200), (95, 100, 95)][r.integers(5)]
+            self._raised(rect, h, np.array(roof) * r.uniform(0.85, 1.1))
+        for _ in range(2 * int(r.integers(5, 25))):  # trucks and straddle carriers on the apron
+            c = p0 + t * r.uniform(-0.6, 0.6) * span - n * r.uniform(3, max(4.0, quay_w - 3))
+            self._vehicle(r, c, t, n, free, r.random() < 0.75)
+        for _ in range(3 * int(r.integers(0, 4))):  # parking lots
+            rows, cols = int(r.integers(2, 6)), int(r.integers(6, 25))
+            c = p0 + t * r.uniform(-0.6, 0.6) * span - n * r.uniform(quay_w + 20, quay_w + 250)
+            lot = np.array(_rect(c, t, n, cols * 2.6 + 4, rows * 6.0 + 4))
+            if not free(Polygon(lot)):
+                continue
+            self.clutter.append(Polygon(lot).buffer(1))
+            self.cv.fill([lot], (r.uniform(55, 85),) * 3)
+            for i in range(rows):
+                for j in range(cols):
+                    if r.random() < 0.7:
+                        q = c + t * (-cols * 1.3 + (j + 0.5) * 2.6) - n * (-rows * 3.0 + (i + 0.5) * 6.0)
+                        car = np.array(_rect(q, n, t, 4.5, 1.8))
+                        self.cv.shade([car + self.shadow_offset(1.5)], 0.6)
+                        self.cv.fill([car], np.array(CAR_COLOURS[r.integers(len(CAR_COLOURS))]) * r.uniform(0.85, 1.1))
+        for _ in range(3 * int(r.integers(3, 15))):  # cars and trucks on the roads and yards
+            c = p0 + t * r.uniform(-0.6, 0.6) * span - n * r.uniform(quay_w, quay_w + 300)
+            self._vehicle(r, c, t, n, free, r.random() < 0.3)
+
+    def _vehicle(self, r, c, t, n, free, big: bool) -> None:
+        """A car, or a truck with its cab / a straddle carrier, with its shadow."""
+        along, across = (t, n) if r.random() < 0.75 else (n, t)
+        size = ((16.5, 2.5) if r.random() < 0.7 else (8.0, 4.5)) if big else (4.6, 1.9)
+        rect = np.array(_rect(c, along, across, *size))
+        if not free(Polygon(rect)):
+            return
+        self.clutter.append(Polygon(rect).buffer(0.5))
+        self.cv.shade([rect + self.shadow_offset(1.6 if not big else 3.5)], 0.55)
+        if size[0] == 8.0:
+            self.cv.fill([rect], (215, 180, 40))
+            return
+        self.cv.fill([rect], np.array(CAR_COLOURS[r.integers(len(CAR_COLOURS))]) if not big else tuple(r.uniform(40, 230, 3)))
+        if big:
+            self.cv.fill([np.array(_rect(c + along * 7.0, along, across, 2.5, 2.5))], tuple(r.uniform(60, 235, 3)))
+
+    def place_yachts(self) -> list[ShipSpec]:
+        """Yachts in marina slots or at anchor (class 'vessel')."""
+        r = self.stream("yachts")
+        slots = list(self.marina_slots)
+        r.shuffle(slots)
+        out = []
+        for _ in range(self.spec.n_yachts):
+            length = float(np.clip(9 + r.gamma(1.5, 7.0), 9, 70))
+            if slots and r.random() < 0.75:
+                edge, out_dir, max_b, max_l = slots.pop()
+                length = min(length, max_l)
+                beam = min(length * r.uniform(0.26, 0.34), max_b)
+                c = edge + out_dir * (0.8 + length / 2)
+                s = ShipSpec("yacht", round(length, 1), round(beam, 1), 0, 0, 0)
+                heading = math.degrees(math.atan2(out_dir[0], -out_dir[1])) + (180 if r.random() < 0.7 else 0)
+                if self._try(s, c[0], c[1], heading % 360):
+                    out.append(s)
+                continue
+            ratio = r.uniform(0.25, 0.33) if length < 25 else r.uniform(0.17, 0.23)
+            s = ShipSpec("yacht", round(length, 1), round(length * ratio, 1), 0, 0, 0)
+            if self.place(s, rng=r):
+                out.append(s)
+        return out
+
+    def draw_yacht(self, s: ShipSpec, r: np.random.Generator) -> None:
+        """A sailing yacht (mast and its long shadow) or a motor yacht (stacked white decks)."""
+        f, L, B = _ShipFrame(s), s.length_m, s.beam_m
+        sail = r.random() < (0.55 if L < 22 else 0.12)
+        outline = hull_outline(L, B, 0.4 if sail else 0.3)
+        fb = r.uniform(1.0, 2.0) + 0.03 * L
+        self.cv.shade([f(outline) + self.shadow_offset(fb)], r.uniform(0.45, 0.7))
+        hull_colour = (r.uniform(225, 250),) * 3 if r.random() < 0.75 else \
+            [(25, 35, 70), (50, 52, 55), (20, 20, 22), (150, 30, 30)][r.integers(4)]
+        d = f
+        if self.leaning:
+            d = f.shifted(self.lean(fb))
+            self.cv.prism(f(outline), d(outline), np.array(hull_colour) * 0.75)
+        self.cv.fill([d(outline)], hull_colour)
+        teak = np.array([150, 115, 78]) * r.uniform(0.85, 1.1)
+        inner = d(hull_outline(L * 0.94, B * 0.82, 0.4 if sail else 0.3))
+        self.cv.fill([inner], teak if sail or r.random() < 0.4 else (235, 235, 232))
+        if sail:
+            self.cv.fill([d.rect(-0.42 * L, -0.2 * L, -0.3 * B, 0.3 * B)], teak * 0.8)  # cockpit
+            self.cv.shade([d.rect(-0.15 * L, 0.25 * L, -0.3 * B, 0.3 * B) + self.shadow_offset(0.8)], 0.6)
+            self.cv.fill([d.rect(-0.15 * L, 0.25 * L, -0.3 * B, 0.3 * B)], (r.uniform(200, 240),) * 3)  # cabin top
+            mast, h = d([(0.12 * L, 0)])[0], L * r.uniform(1.2, 1.5)
+            self.cv.thin(f([(0.12 * L, 0)])[0], f([(0.12 * L, 0)])[0] + self.shadow_offset(h), (25, 25, 25), 0.3, 0.8)
+            self.cv.thin(mast, d([(-0.3 * L, 0)])[0], (215, 215, 210), 0.25)  # boom
+            if self.leaning:
+                self.cv.thin(mast, mast + self.lean(h), (220, 220, 220), 0.3)
+            self.cv.circle(mast, max(0.15, 0.02 * L), (60, 60, 60))
+        else:
+            self.cv.fill([d.rect(-0.5 * L, -0.42 * L, -0.38 * B, 0.38 * B)], teak)  # swim platform
+            for k in range(1 + int(L > 18) + int(L > 35)):
+                u0, u1, hw = -0.3 * L + k * 0.06 * L, 0.22 * L - k * 0.08 * L, (0.36 - 0.05 * k) * B
+                h = 2.4 * (k + 1)
+                deck = d.shifted(self.lean(h)) if self.leaning else d
+                self.cv.shade([d.rect(u0, u1, -hw, hw) + self.shadow_offset(h)], 0.6)
+                if self.leaning:
+                    self.cv.prism(d.rect(u0, u1, -hw, hw), deck.rect(u0, u1, -hw, hw), (200, 200, 200))
+                self.cv.fill([deck.rect(u0, u1, -hw, hw)], (r.uniform(232, 250),) * 3)
+                self.cv.fill([deck.rect(u1 - 0.04 * L, u1, -hw * 0.9, hw * 0.9)], (30, 38, 55))  # windows
+
+    def draw_wakes(self, ships: list[ShipSpec]) -> None:
+        """Wakes behind ships underway: V (Kelvin) arms from the bow, turbulent track and stern wash.
+
+        Ships at a berth, alongside a structure or rafted to another ship never have one."""
+        r = self.stream("wakes")
+        obstacles = unary_union([g for g in [self.land, *self.negatives] if not g.is_empty]) \
+            if (not self.land.is_empty or self.negatives) else None
+        boxes = [ship_box_m(s) for s in ships]
+        for i, s in enumerate(ships):
+            near = boxes[i].buffer(15)
+            moving = r.random() < (0.75 if s.kind in ("tug", "fishing", "yacht") else 0.45)
+            at_berth = (obstacles is not None and near.intersects(obstacles)) or \
+                any(j != i and near.intersects(b) for j, b in enumerate(boxes))
+            if moving and not at_berth:
+                self._wake(s, r, obstacles)
+
+    def _wake(self, s: ShipSpec, r: np.random.Generator, obstacles) -> None:
+        """One ship's wake, drawn as a soft foam layer at about a tenth of the beam, clipped to the water."""
+        f, L, B = _ShipFrame(s), s.length_m, s.beam_m
+        speed = r.uniform(0.4, 1.0)
+        pieces: list[tuple[np.ndarray, float]] = []
+        track = L * r.uniform(1.0, 3.5) * speed
+        n_seg = 8
+        for k in range(n_seg):  # turbulent wake along the track, widening and fading
+            d0, d1 = track * k / n_seg, track * (k + 1) / n_seg
+            w0, w1 = B * (0.6 + 0.8 * d0 / track), B * (0.6 + 0.8 * d1 / track)
+            pieces.append((f([(-L / 2 - d0 + 2, -w0 / 2), (-L / 2 - d1, -w1 / 2), (-L / 2 - d1, w1 / 2),
+                              (-L / 2 - d0 + 2, w0 / 2)]), 0.7 * speed * (1 - k / n_seg) ** 1.3))
+        half, arm = math.radians(19.47), L * r.uniform(1.0, 2.5) * speed
+        for side in (-1, 1):  # Kelvin arms from the bow shoulders, thin and fading aft
+            for k in range(n_seg):
+                d0, d1 = arm * k / n_seg, arm * (k + 1) / n_seg
+                w0, w1 = 0.06 * B + 0.25 * B * d0 / arm, 0.06 * B + 0.25 * B * d1 / arm
+
+                def p(d: float, w: float) -> tuple[float, float]:
+                    return 0.4 * L - d * math.cos(half), side * (0.35 * B + d * math.sin(half) + w)
+
+                pieces.append((f([p(d0, -w0 / 2), p(d1, -w1 / 2), p(d1, w1 / 2), p(d0, w0 / 2)]),
+                               0.4 * speed * (1 - k / n_seg) ** 1.5))
+        for k in (-1, 1):  # bow wave along the shoulders
+            pieces.append((f([(0.5 * L + 1, 0), (0.3 * L, k * 0.6 * B), (0.05 * L, k * 0.62 * B), (0.3 * L, k * 0.48 * B)]),
+                           0.45 * speed))
+        for _ in range(int(6 + 12 * speed)):  # stern wash: churned foam just aft of the stern
+            c = f([(-L / 2 - r.uniform(0, 0.35 * L * speed + B), r.normal(0, 0.22 * B))])[0]
+            pieces.append((_circle_m(c, r.uniform(0.15, 0.35) * B, 10), r.uniform(0.4, 0.8) * speed))
+        clipped = []
+        for poly, alpha in pieces:
+            geom = Polygon(poly)
+            if obstacles is not None:
+                geom = geom.difference(obstacles)
+            clipped += [(q, alpha) for q in _polygons(geom)]
+        if not clipped:
+            return
+        cv = self.cv
+        pts = np.concatenate([q for q, _ in clipped]) / cv.gsd
+        c0, r0 = np.clip(np.floor(pts.min(axis=0)).astype(int) - 4, 0, [cv.w, cv.h])
+        c1, r1 = np.clip(np.ceil(pts.max(axis=0)).astype(int) + 4, 0, [cv.w, cv.h])
+        if c1 - c0 < 2 or r1 - r0 < 2:
+            return
+        step = max(cv.gsd, B / 10)  # the foam layer is drawn coarse and soft, then resized onto the canvas
+        lw, lh = max(2, int(math.ceil((c1 - c0) * cv.gsd / step))), max(2, int(math.ceil((r1 - r0) * cv.gsd / step)))
+        sx, sy = lw / ((c1 - c0) * cv.gsd), lh / ((r1 - r0) * cv.gsd)
+        layer = np.zeros((lh, lw), np.float32)
+        origin = np.array([c0, r0]) * cv.gsd
+        for q, alpha in clipped:
+            xy = np.round((q - origin) * [sx, sy] * 8).astype(np.int32).reshape(-1, 1, 2)
+            cv2.fillPoly(layer, [xy], float(alpha), cv2.LINE_AA, 3)
+        grain = r.normal(0, 1, (lh // 3 + 2, lw // 3 + 2)).astype(np.float32)
+        layer *= np.clip(1.0 + 0.7 * cv2.resize(grain, (lw, lh), interpolation=cv2.INTER_CUBIC), 0.0, 2.0)
+        layer = cv2.GaussianBlur(layer, (0, 0), 1.0)
+        alpha = np.clip(cv2.resize(layer, (c1 - c0, r1 - r0), interpolation=cv2.INTER_LINEAR), 0.0, 0.9)
+        region = cv.rgb[r0:r1, c0:c1]
+        region += (np.array([228, 232, 232], np.float32) - region) * alpha[..., None]
 
     # --- sensor -----------------------------------------------------------------------------
     def sense(self) -> np.ndarray:
@@ -492,23 +1168,114 @@ class _Renderer:
         if rng.random() < 0.3:  # thin cloud / haze
             haze = np.clip(self.noise_field(4, 0.25) + rng.uniform(0, 0.25), 0, 0.6)
             img = img * (1 - haze[..., None]) + 220 * haze[..., None]
+        if sp.cloud_cover > 0:
+            img = self.clouds(img)
+        if sp.pansharpen_fringe > 0:
+            img = self.pansharpen(img)
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.0))
         img = img + rng.normal(0, rng.uniform(1, 4), img.shape).astype(np.float32)
         img = img * rng.uniform(0.8, 1.15) + rng.uniform(-10, 10)
+        if sp.colour_jitter > 0:
+            img = self.colour_balance(img)
         bands = [img[..., 0], img[..., 1], img[..., 2]]
         if sp.bands == 4:  # NIR: water dark, land and decks bright
             bands.append(np.clip(img.mean(axis=2) * 1.3 - 30, 0, 255))
+        if sp.jpeg_quality is not None:
+            bands[:3] = self.jpeg(bands[:3])
         out = np.stack(bands)
         if sp.bit_depth == 8:
             return np.clip(out, 0, 255).astype(np.uint8)
         top = (1 << sp.bit_depth) - 1
         return np.clip(out * (top / 255.0) * rng.uniform(0.4, 0.9), 0, top).astype(np.uint16)
 
+    def clouds(self, img: np.ndarray) -> np.ndarray:
+        """Thin cloud (soft, blotchy, bright) and its shadow, displaced along the sun direction by its height."""
+        r, sp = self.stream("clouds"), self.spec
+        cover = float(np.clip(sp.cloud_cover, 0.0, 1.0))
+        h, w = img.shape[:2]
+        W, H = w * sp.gsd_m, h * sp.gsd_m
+        off = self.shadow_offset(r.uniform(300, 2000))  # ground offset of the shadow from its cloud
+        cell = r.uniform(120, 400)
+        x0, y0 = min(0.0, -off[0]) - 2 * cell, min(0.0, -off[1]) - 2 * cell
+        nx = int((max(W, W - off[0]) - x0) / cell) + 4
+        ny = int((max(H, H - off[1]) - y0) / cell) + 4
+        coarse = r.normal(0, 1, (ny, nx)).astype(np.float32)
+        fine = r.normal(0, 1, (3 * ny, 3 * nx)).astype(np.float32)
+        step = max(sp.gsd_m, min(8.0, cell / 12))  # clouds are smooth: sample them on a coarse grid, then resize
+        sw, sh = max(2, int(math.ceil(W / step))), max(2, int(math.ceil(H / step)))
+
+        def field(dx: float, dy: float) -> np.ndarray:
+            total = np.zeros((sh, sw), np.float32)
+            for grid, c_m, weight in ((coarse, cell, 1.0), (fine, cell / 3, 0.45)):
+                m = np.float32([[step / c_m, 0, (0.5 * step - dx - x0) / c_m], [0, step / c_m, (0.5 * step - dy - y0) / c_m]])
+                total += weight * cv2.warpAffine(grid, m, (sw, sh), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                                                 borderMode=cv2.BORDER_REFLECT)
+            return total
+
+        here = field(0.0, 0.0)
+        threshold = float(np.quantile(here, 1.0 - cover)) if cover < 1.0 else float(here.min()) - 1.0
+        soft, opacity = r.uniform(0.6, 1.5), r.uniform(0.25, 0.65)  # thin cloud: soft-edged, see-through
+        cloud = np.clip((here - threshold) / soft, 0, 1) * np.float32(opacity)
+        shadow = np.clip((field(off[0], off[1]) - threshold) / soft, 0, 1) * np.float32(r.uniform(0.25, 0.5))
+        colour = np.float32(r.uniform(215, 245)) * np.array([1.0, 1.0, r.uniform(1.0, 1.04)], np.float32)
+        # img * (1 - shadow) * (1 - cloud) + colour * cloud, with the single-band factors made at the coarse size
+        keep = cv2.resize((1.0 - shadow) * (1.0 - cloud), (w, h), interpolation=cv2.INTER_LINEAR)
+        cloud = cv2.resize(cloud, (w, h), interpolation=cv2.INTER_LINEAR)
+        img = img * keep[..., None]
+        img += cloud[..., None] * colour
+        return img
+
+    def pansharpen(self, img: np.ndarray) -> np.ndarray:
+        """Pan-sharpening colour fringes: bands shifted and blurred a little differently, pan detail re-injected."""
+        r, amount = self.stream("fringe"), float(self.spec.pansharpen_fringe)
+        h, w = img.shape[:2]
+        chans = cv2.split(np.ascontiguousarray(img, np.float32))
+        detail = chans[0] + chans[1]  # becomes pan - mean(bands) below, in place (this runs at full size)
+        detail += chans[2]
+        out = []
+        for ch in chans:
+            a, d = r.uniform(0, 2 * math.pi), amount * r.uniform(0.4, 1.0)
+            m = np.float32([[1, 0, d * math.cos(a)], [0, 1, d * math.sin(a)]])
+            ch = cv2.warpAffine(ch, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            if (sigma := amount * r.uniform(0.3, 1.0)) > 0.2:
+                ch = cv2.GaussianBlur(ch, (0, 0), sigma)
+            out.append(ch)
+        for ch in out:
+            detail -= ch
+        detail *= np.float32(1 / 3)
+        for ch in out:
+            ch += detail
+        return cv2.merge(out)
+
+    def colour_balance(self, img: np.ndarray) -> np.ndarray:
+        """Gamma, per-band gain and offset: the spread of real products' radiometry and stretches."""
+        r, j = self.stream("colour"), float(np.clip(self.spec.colour_jitter, 0.0, 1.0))
+        gamma = math.exp(j * r.uniform(-0.4, 0.4))
+        gains = (255.0 * (1.0 + j * r.uniform(-0.15, 0.15, 3))).astype(np.float32)
+        lift = (j * r.uniform(-6, 6, 3)).astype(np.float32)
+        x = cv2.pow(np.clip(img, 0, None) * np.float32(1 / 255), gamma)
+        return x * gains + lift
+
+    def jpeg(self, rgb: list[np.ndarray]) -> list[np.ndarray]:
+        """A JPEG encode/decode round trip of the RGB bands (blocks, ringing, chroma bleeding)."""
+        q = int(np.clip(self.spec.jpeg_quality, 1, 100))
+        bgr = cv2.merge([np.clip(b, 0, 255).astype(np.uint8) for b in rgb[::-1]])
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, q])
+        if not ok:
+            raise RuntimeError("JPEG encoding failed")
+        residual = cv2.imdecode(buf, cv2.IMREAD_COLOR).astype(np.float32) - bgr
+        return [b + residual[..., 2 - k] for k, b in enumerate(rgb)]
+
     def render(self) -> list[ShipSpec]:
         """Draw the whole scene; returns the ships placed."""
+        sp = self.spec
         self.draw_sea()
-        if self.spec.land:
+        if sp.land:
             self.draw_land()
+        if sp.port_structures:
+            self.draw_port_structures()
+        if sp.quay_clutter:
+            self.draw_quay_clutter()
         placed: list[ShipSpec] = [s for s in self.spec.ships if self.place(s, fixed=True)]
         wanted = [self.random_ship(str(self.rng.choice(TANKER_KINDS))) for _ in range(self.spec.n_tankers)]
         wanted += [self.random_ship(str(self.rng.choice(OTHER_KINDS))) for _ in range(self.spec.n_others)]
@@ -517,10 +1284,17 @@ class _Renderer:
                 placed.append(s)
                 if self.rng.random() < 0.12 and (partner := self.rafted_partner(s)):
                     placed.append(partner)
+        yachts = self.place_yachts() if sp.n_yachts > 0 else []
+        if sp.wakes:
+            self.draw_wakes(placed + yachts)
         for s in placed:
             self.draw_ship(s)
+        if yachts:
+            look = self.stream("yacht_look")
+            for s in yachts:
+                self.draw_yacht(s, look)
         self.draw_cranes()
-        return placed
+        return placed + yachts
 
 
 def georeference(spec: SceneSpec, w: int, h: int) -> tuple[Affine, CRS]:
@@ -544,7 +1318,7 @@ def generate_scene(spec: SceneSpec) -> SynthScene:
     ships = r.render()
     image = r.sense()
     transform, crs = georeference(spec, image.shape[2], image.shape[1])
-    return SynthScene(image=image, transform=transform, crs=crs, ships=ships, spec=spec)
+    return SynthScene(image=image, transform=transform, crs=crs, ships=ships, spec=spec, structures=list(r.negatives))
 
 
 def truth_features(scene: SynthScene, scene_id: str) -> dict:
@@ -614,14 +1388,16 @@ def write_scene(scene: SynthScene, out_dir: Path, scene_id: str) -> Path:
     return tif
 
 
-def random_spec(seed: int, gsd_range=(0.3, 2.0), extent_m: float = 1400.0) -> SceneSpec:
-    """A varied scene spec for training data: GSD, CRS, bit depth, bands, place, time."""
+def random_spec(seed: int, gsd_range=(0.3, 3.0), extent_m: float = 1400.0) -> SceneSpec:
+    """A varied scene spec for training data: GSD, CRS, bit depth, bands, place, time, and domain randomisation.
+
+    Each effect is on in only part of the scenes, so plain scenes stay in the mix."""
     rng = np.random.default_rng(seed + 7_919)
     gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
     ports = [(133.065, 42.745), (132.90, 42.79), (125.37, 38.72), (121.6, 31.3), (4.0, 51.95), (-95.0, 29.7)]
     lon, lat = ports[rng.integers(len(ports))]
     when = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(hours=float(rng.uniform(0, 8760)))
-    return SceneSpec(
+    spec = SceneSpec(
         seed=seed,
         width_m=extent_m,
         height_m=extent_m,
@@ -635,6 +1411,21 @@ def random_spec(seed: int, gsd_range=(0.3, 2.0), extent_m: float = 1400.0) -> Sc
         n_tankers=int(rng.integers(2, 9)),
         n_others=int(rng.integers(2, 10)),
     )
+    # drawn after the fields above, so those stay what they were for a seed
+    spec.water_style = str(rng.choice(["classic", "classic", "deep", "deep", "black", "green"]))
+    spec.glint = float(rng.uniform(0.15, 1.0)) if rng.random() < 0.35 else 0.0
+    spec.wakes = bool(rng.random() < 0.6)
+    spec.cloud_cover = float(rng.uniform(0.05, 0.5)) if rng.random() < 0.3 else 0.0
+    spec.off_nadir_deg = float(rng.uniform(3, 30)) if rng.random() < 0.7 else 0.0
+    spec.off_nadir_az_deg = float(rng.uniform(0, 360))
+    spec.jpeg_quality = int(rng.integers(40, 91)) if rng.random() < 0.4 else None
+    spec.pansharpen_fringe = float(rng.uniform(0.3, 1.5)) if rng.random() < 0.5 else 0.0
+    spec.colour_jitter = float(rng.uniform(0.2, 1.0)) if rng.random() < 0.7 else 0.0
+    spec.port_structures = bool(rng.random() < 0.7)
+    spec.quay_clutter = bool(rng.random() < 0.7)
+    spec.ship_variety = bool(rng.random() < 0.8)
+    spec.n_yachts = int(rng.integers(1, 13)) if rng.random() < 0.6 else 0
+    return spec
 
 
 def spec_to_dict(spec: SceneSpec) -> dict:

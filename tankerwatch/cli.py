@@ -171,7 +171,7 @@ def demo(out_dir, registry, ports, model, device, config, overrides) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for the scenes.")
 @click.option("--n", "count", type=click.IntRange(1), default=1, show_default=True, help="Number of scenes.")
 @click.option("--seed", type=int, default=0, show_default=True, help="First seed; scene i uses seed + i.")
-@click.option("--gsd", "gsd_m", type=click.FloatRange(0.05, 10), default=None, help="Fix the GSD (m/px); default varies 0.3-2 m.")
+@click.option("--gsd", "gsd_m", type=click.FloatRange(0.05, 10), default=None, help="Fix the GSD (m/px); default varies 0.3-3 m.")
 def synth(out_dir: Path, count: int, seed: int, gsd_m: float | None) -> None:
     """Generate synthetic georeferenced port scenes with ground truth.
 
