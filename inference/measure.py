@@ -68,6 +68,13 @@ def touches_tile_edge(corners: list[tuple[float, float]], x0: float, y0: float, 
     )
 
 
+def touches_scene_edge(corners: list[tuple[float, float]], scene_w: int, scene_h: int, tol_px: float) -> bool:
+    """Whether a box reaches the scene border: the hull may go on outside the image."""
+    xs = np.array([c[0] for c in corners])
+    ys = np.array([c[1] for c in corners])
+    return bool(xs.min() <= tol_px or ys.min() <= tol_px or xs.max() >= scene_w - tol_px or ys.max() >= scene_h - tol_px)
+
+
 def bow_sign(rgb_hull: np.ndarray, min_contrast: float = 35.0) -> int:
     """Which end of a hull image (rows across, columns along +axis) is the bow: +1, -1, or 0 when unclear.
 

@@ -20,7 +20,7 @@ from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.scene import Scene, open_scene, read_rgb, scene_reader
 from tankerwatch.inference.matching import identify
 from tankerwatch.inference.measure import (
-    bow_sign, box_from_xywhr, measure, refine_box, straightened_hull, touches_tile_edge,
+    bow_sign, box_from_xywhr, measure, refine_box, straightened_hull, touches_scene_edge, touches_tile_edge,
 )
 from tankerwatch.inference.merge import merge_boxes
 from tankerwatch.inference.tiling import Tile, plan_tiles, port_aoi_px
@@ -203,7 +203,10 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
         detections.append(d)
     detections.sort(key=lambda d: (-d.confidence, d.center_lon, d.center_lat))
     write_detections(ctx.out_dir, scene.scene_id, detections)
-    idents = [identify(d, ctx.registry, ctx.cfg.matching) for d in detections]
+    edge_px = EDGE_TOLERANCE_WORKING_PX * ctx.cfg.detect.working_gsd_m / scene.gsd_m
+    # a hull cut by the scene edge shows only a lower bound of its length: it is not named by size
+    idents = [Identification(d) if touches_scene_edge(d.box.corners(), scene.width, scene.height, edge_px)
+              else identify(d, ctx.registry, ctx.cfg.matching) for d in detections]
     new = store.record_scene(
         scene.scene_id, str(path), scene.acquired, idents, ctx.cfg.matching, ctx.cfg.visits,
         chip_writer(scene, ctx.out_dir, ctx.cfg.visits.chip_margin_m), ctx.port_names,

@@ -351,7 +351,9 @@ def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overri
     from dataclasses import asdict
 
     from tankerwatch.io import atomic_write_text
-    from tankerwatch.training.evaluate import SceneEval, evaluate, predictions_from_geojson, report_table, truth_from_geojson
+    from tankerwatch.training.evaluate import (
+        SceneEval, evaluate, predictions_from_geojson, report_table, scene_frame, truth_from_geojson,
+    )
     from tankerwatch.datasets.scene import open_scene
 
     if not scenes and real_dir is None:
@@ -367,8 +369,8 @@ def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overri
             truth = r.path.with_name(r.path.stem + ".truth.geojson")
             if not truth.exists():
                 raise TankerwatchError(f"{truth}: ground truth not found for {r.path.name}")
-            gsd = open_scene(r.path).gsd_m
-            evals.append(SceneEval(r.scene_id, truth_from_geojson(truth, gsd),
+            scene = open_scene(r.path)
+            evals.append(SceneEval(r.scene_id, truth_from_geojson(truth, scene.gsd_m, scene_frame(scene)),
                                    predictions_from_geojson(out_dir / "detections" / f"{r.scene_id}.geojson")))
         reports = evaluate(evals, iou_threshold=iou_threshold)
         report = {"scenes": len(evals), "iou_threshold": iou_threshold, "classes": {k: asdict(v) for k, v in reports.items()}}

@@ -61,3 +61,28 @@ def test_wrong_class_does_not_count():
 
 def test_average_precision_of_a_step_curve():
     assert average_precision(np.array([0.5, 1.0]), np.array([1.0, 0.5])) == pytest.approx(0.75)
+
+
+def test_a_hull_cut_by_the_scene_edge_counts_for_ap_but_not_for_size_error():
+    cut = TruthShip("tanker", hull(0, 0), 100.0, 20.0, 0.5, whole=False)
+    scene = SceneEval("s", [cut, truth(500, 0)],
+                      [pred(hull(0, 0), 0.9, length=60.0), pred(hull(500, 0), 0.8, length=102.0)])
+    r = evaluate([scene])["tanker"]
+    assert r.ap50 == pytest.approx(1.0)
+    assert r.length_mae_m == pytest.approx(2.0)  # only the whole hull's error
+
+
+def test_truth_wholly_inside_the_scene_frame(tmp_path):
+    import json
+
+    from tankerwatch.training.evaluate import truth_from_geojson
+
+    def feature(x0):
+        ring = [[x0, 0], [x0 + 1, 0], [x0 + 1, 1], [x0, 1], [x0, 0]]
+        return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"class": "tanker", "length_m": 100.0, "beam_m": 20.0}}
+
+    path = tmp_path / "s.truth.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature(2), feature(9.5)]}))
+    ships = truth_from_geojson(path, 0.5, frame=box(0, 0, 10, 10))
+    assert [t.whole for t in ships] == [True, False]

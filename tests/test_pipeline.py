@@ -85,6 +85,15 @@ def test_registry_tanker_in_port_gives_one_alert_and_rerun_adds_none(scene_facto
     assert (context.out_dir / "alerts.jsonl").read_bytes() == before
 
 
+def test_a_tanker_cut_by_the_scene_edge_is_detected_but_not_named(scene_factory, context, perfect_detector):
+    # its visible length is only a lower bound: matching it by size would name a shorter registry vessel
+    v = registry_tanker(context.registry)
+    ship = ShipSpec("product_tanker", v.length_m, v.beam_m, 20.0, 200.0, 90.0, imo=v.imo, name=v.name)
+    tif = scene_factory("vos_edge", gsd_m=0.5, land=False, ships=[ship], n_tankers=0, n_others=0)
+    (res,) = run_batch([tif], context)
+    assert res.status == "done" and res.detections == 1 and res.new_alerts == 0
+
+
 def test_bad_scene_fails_alone_and_the_batch_goes_on(scene_factory, context, perfect_detector, tmp_path):
     good = scene_factory("good", land=False, n_tankers=1, n_others=0)
     bad = tmp_path / "scenes" / "corrupt.tif"

@@ -23,6 +23,7 @@ class TruthShip:
     length_m: float
     beam_m: float
     gsd_m: float
+    whole: bool = True  # wholly inside the scene; a hull cut by the scene edge has no measurable size
 
 
 @dataclass
@@ -114,13 +115,14 @@ def _match_class(scenes: list[SceneEval], cls: str, iou_threshold: float, conf_t
 
 
 def _size_errors(report: ClassReport, pairs: list[tuple[PredictedShip, TruthShip]]) -> None:
-    """Length and beam MAE and bias (measured - true), overall and per GSD bin."""
+    """Length and beam MAE and bias (measured - true) of hulls wholly in their scene, overall and per GSD bin."""
     def stats(ps):
         dl = np.array([p.length_m - t.length_m for p, t in ps])
         db = np.array([p.beam_m - t.beam_m for p, t in ps])
         return {"n": len(ps), "length_mae_m": float(np.abs(dl).mean()), "length_bias_m": float(dl.mean()),
                 "beam_mae_m": float(np.abs(db).mean()), "beam_bias_m": float(db.mean())}
 
+    pairs = [(p, t) for p, t in pairs if t.whole]
     if not pairs:
         return
     s = stats(pairs)
@@ -137,14 +139,22 @@ def evaluate(scenes: list[SceneEval], iou_threshold: float = 0.5, conf_threshold
     return {cls: _match_class(scenes, cls, iou_threshold, conf_threshold) for cls in SHIP_CLASSES}
 
 
-def truth_from_geojson(path: Path, gsd_m: float) -> list[TruthShip]:
-    """Truth ships from a <scene>.truth.geojson file."""
+def truth_from_geojson(path: Path, gsd_m: float, frame: Polygon | None = None) -> list[TruthShip]:
+    """Truth ships from a <scene>.truth.geojson file; frame (the scene's lon/lat outline) marks hulls cut by it."""
     fc = read_json(path, "ground-truth GeoJSON")
-    return [
-        TruthShip(f["properties"]["class"], Polygon(f["geometry"]["coordinates"][0]), f["properties"]["length_m"],
-                  f["properties"]["beam_m"], gsd_m)
-        for f in fc["features"]
-    ]
+    ships = []
+    for f in fc["features"]:
+        footprint = Polygon(f["geometry"]["coordinates"][0])
+        whole = frame is None or footprint.difference(frame).area <= 1e-3 * footprint.area
+        ships.append(TruthShip(f["properties"]["class"], footprint, f["properties"]["length_m"],
+                               f["properties"]["beam_m"], gsd_m, whole))
+    return ships
+
+
+def scene_frame(scene) -> Polygon:
+    """A scene's outline in lon/lat."""
+    lon, lat = scene.lonlat([0, scene.width, scene.width, 0], [0, 0, scene.height, scene.height])
+    return Polygon(zip(lon, lat))
 
 
 def predictions_from_geojson(path: Path) -> list[PredictedShip]:
@@ -166,7 +176,7 @@ def report_table(reports: dict[str, ClassReport]) -> str:
     for cls, r in reports.items():
         lines.append(f"{cls:<8} {fmt(r.ap50)} {fmt(r.precision)} {fmt(r.recall)} {r.n_truth:>6} {r.n_predicted:>6} "
                      f"{fmt(r.length_mae_m)} {fmt(r.length_bias_m)} {fmt(r.beam_mae_m)} {fmt(r.beam_bias_m)}")
-        for b, s in r.by_gsd.items():
+        for b, s in r.by_gsd.items():  # size errors: hulls wholly inside their scene
             lines.append(f"  GSD {b:<12} n={s['n']:<4} length MAE {s['length_mae_m']:.2f} m (bias {s['length_bias_m']:+.2f}), "
                          f"beam MAE {s['beam_mae_m']:.2f} m (bias {s['beam_bias_m']:+.2f})")
     return "\n".join(lines)
