@@ -202,3 +202,25 @@ def train_yolo(
     if not best.exists():
         raise TankerwatchError(f"{run_dir}: training finished without a best.pt checkpoint")
     return best
+
+
+EXPORT_FORMATS = {"onnx": ".onnx", "engine": ".engine"}  # ONNX for CPU runtimes, TensorRT engines for GPUs
+
+
+def export_model(weights: Path, fmt: str, imgsz: int, device: str = "cpu", half: bool = False) -> Path:
+    """Export checksummed weights to ONNX or TensorRT beside them; returns the exported file (with its sha256)."""
+    if fmt not in EXPORT_FORMATS:
+        raise TankerwatchError(f"export format {fmt!r}: choose one of {sorted(EXPORT_FORMATS)}")
+    weights = Path(weights)
+    verify_sha256(weights)
+    device = resolve_device(device)
+    if fmt == "engine" and device == "cpu":
+        raise TankerwatchError(f"{weights}: a TensorRT engine is built on a CUDA GPU (use --device 0)")
+    model = ultralytics().YOLO(str(weights), task="obb")
+    try:
+        # simplify needs onnxslim and onnxruntime; the plain graph is what every runtime loads
+        out = Path(model.export(format=fmt, imgsz=imgsz, device=device, half=half, simplify=False, dynamic=False))
+    except (ImportError, ModuleNotFoundError) as e:
+        raise TankerwatchError(f"{weights}: {fmt} export needs {e.name or e} (pip install 'tankerwatch[export]')") from None
+    write_sha256(out)
+    return out

@@ -59,3 +59,25 @@ def test_tampered_weights_are_refused_before_loading(tmp_path):
     (tmp_path / "model.pt.sha256").unlink()
     with pytest.raises(TankerwatchError, match="no checksum file"):
         Detector(w)
+
+
+@pytest.mark.slow
+def test_onnx_export_writes_a_loadable_graph_with_its_checksum(tiny_run, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from tankerwatch.models.detector import export_model
+
+    _, best = tiny_run
+    out = export_model(best, "onnx", 128)
+    assert out.suffix == ".onnx" and out.exists()
+    verify_sha256(out)
+    graph = onnx.load(str(out)).graph
+    assert [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim] == [1, 3, 128, 128]
+
+
+def test_export_refuses_an_unknown_format_and_tensorrt_on_the_cpu(tmp_path):
+    from tankerwatch.models.detector import BUNDLED_WEIGHTS, export_model
+
+    with pytest.raises(TankerwatchError, match="choose one of"):
+        export_model(BUNDLED_WEIGHTS, "tflite", 128)
+    with pytest.raises(TankerwatchError, match="CUDA GPU"):
+        export_model(BUNDLED_WEIGHTS, "engine", 128, device="cpu")
