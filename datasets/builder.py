@@ -74,13 +74,22 @@ def chip_label_lines(boxes: list[TruthBox], x0: float, y0: float, size: int) -> 
     return lines
 
 
+def balanced_centres(boxes: list[TruthBox], rng) -> list[np.ndarray]:
+    """Hull centres in random order with the classes taking turns (tankers first), so a chip budget
+    smaller than a crowded port still covers every class."""
+    by_class = {c: [b.corners_px.mean(axis=0) for b in boxes if b.class_name == c] for c in SHIP_CLASSES}
+    for centres in by_class.values():
+        rng.shuffle(centres)
+    turns = max((len(v) for v in by_class.values()), default=0)
+    return [by_class[c][i] for i in range(turns) for c in SHIP_CLASSES if i < len(by_class[c])]
+
+
 def chip_origins(boxes: list[TruthBox], width: int, height: int, size: int, n_max: int, rng) -> list[tuple[int, int]]:
-    """Chip corners: one around each ship (jittered) plus background chips, inside the grid."""
+    """Chip corners: one around each ship (jittered, classes taking turns) plus background chips, inside the grid."""
     def clamp(x: float, hi: int) -> int:
         return int(np.clip(x, 0, max(0, hi - size)))
 
-    centres = [b.corners_px.mean(axis=0) for b in boxes]
-    rng.shuffle(centres)
+    centres = balanced_centres(boxes, rng)
     origins = []
     for c in centres[: max(0, n_max - 2)]:
         jx, jy = rng.uniform(-0.3, 0.3, 2) * size

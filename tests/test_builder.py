@@ -41,3 +41,15 @@ def test_build_from_labelled_scenes_writes_images_labels_and_yaml(tmp_path, scen
     rows = [l.split() for f in labels for l in f.read_text().splitlines() if l]
     assert rows and all(len(r) == 9 and r[0] in ("0", "1") for r in rows)
     assert all(0.0 <= float(v) <= 1.0 for r in rows for v in r[1:])
+
+
+def test_a_small_chip_budget_still_covers_every_class():
+    import numpy as np
+
+    from tankerwatch.datasets.builder import TruthBox, balanced_centres
+
+    square = np.array([[0, 0], [10, 0], [10, 4], [0, 4]], float)
+    boxes = [TruthBox("vessel", square + [100 * i, 0]) for i in range(8)] + [TruthBox("tanker", square + [0, 500])]
+    first_two = balanced_centres(boxes, np.random.default_rng(0))[:2]
+    assert [round(c[1]) for c in first_two] == [502, 2]  # the lone tanker, then a vessel
+    assert len(balanced_centres(boxes, np.random.default_rng(0))) == 9
