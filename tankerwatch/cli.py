@@ -335,7 +335,7 @@ def train(config_path: Path, data_yaml: Path, run_dir: Path, device: str | None,
                    "(DOTA / YOLO-OBB / YOLO HBB labels), e.g. ../shared/realworld/imagery.")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override an inference setting.")
 def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overrides) -> None:
-    """Score a model on labelled scenes (<scene>.truth.geojson beside each): AP50, P/R, length/beam error.
+    """Score a model on labelled scenes (<scene>.truth.geojson beside each): AP50, AP50:95, P/R, length/beam/heading error.
 
     Runs the main job over the whole of each scene, then matches detections to the truth.
     With --real DIR it also measures ship recall by length bin (any class counts as a ship) on the

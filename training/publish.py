@@ -16,12 +16,16 @@ def _metrics_table(report: dict) -> str:
     def f(v):
         return "–" if v is None or v != v else f"{v:.3f}" if isinstance(v, float) else str(v)
 
-    rows = ["| class | AP50 | precision | recall | truth | predicted | length MAE m | length bias m | beam MAE m | beam bias m |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    # .get: eval_report.json files written before AP50:95 and heading error were scored lack those keys
+    rows = ["| class | AP50 | AP50:95 | precision | recall | truth | predicted | length MAE m | length bias m | beam MAE m | "
+            "beam bias m | heading axis MAE ° | bow right (n) | bow MAE ° |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for cls, r in report["classes"].items():
-        rows.append(f"| {cls} | {f(r['ap50'])} | {f(r['precision'])} | {f(r['recall'])} | {r['n_truth']} | "
-                    f"{r['n_predicted']} | {f(r['length_mae_m'])} | {f(r['length_bias_m'])} | {f(r['beam_mae_m'])} | "
-                    f"{f(r['beam_bias_m'])} |")
+        bow_right = f"{f(r.get('bow_right_share'))} ({r['bow_n']})" if r.get("bow_n") else "–"
+        rows.append(f"| {cls} | {f(r['ap50'])} | {f(r.get('ap50_95'))} | {f(r['precision'])} | {f(r['recall'])} | "
+                    f"{r['n_truth']} | {r['n_predicted']} | {f(r['length_mae_m'])} | {f(r['length_bias_m'])} | "
+                    f"{f(r['beam_mae_m'])} | {f(r['beam_bias_m'])} | {f(r.get('heading_mae_deg'))} | {bow_right} | "
+                    f"{f(r.get('bow_mae_deg'))} |")
     by_gsd = [f"| {cls} | {b} | {s['n']} | {s['length_mae_m']:.2f} | {s['length_bias_m']:+.2f} | {s['beam_mae_m']:.2f} | "
               f"{s['beam_bias_m']:+.2f} |" for cls, r in report["classes"].items() for b, s in r["by_gsd"].items()]
     if by_gsd:
