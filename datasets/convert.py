@@ -317,11 +317,10 @@ def read_image_at(path: Path, stated_gsd_m: float | None, working_gsd_m: float) 
 
 def grid_origins(width: int, height: int, size: int, overlap: int) -> list[tuple[int, int]]:
     """Chip corners on a grid that covers the whole image, neighbours overlapping by `overlap` pixels."""
-    def starts(extent: int) -> list[int]:
-        last = max(0, extent - size)
-        return sorted({*range(0, last, max(1, size - overlap)), last})
+    from tankerwatch.inference.tiling import tile_starts
 
-    return [(x, y) for y in starts(height) for x in starts(width)]
+    stride = max(1, size - overlap)
+    return [(x, y) for y in tile_starts(0, height, size, stride) for x in tile_starts(0, width, size, stride)]
 
 
 def convert_image(

@@ -95,15 +95,28 @@ def _compute_stretch(src, bands, nodata) -> tuple[np.ndarray, np.ndarray]:
     valid = np.all(np.isfinite(data), axis=0)
     if nodata is not None:
         valid &= ~np.all(data == nodata, axis=0)
-    lo, hi = np.zeros(3), np.ones(3)
-    for i in range(3):
-        v = data[i][valid]
+    return percentile_limits(data, valid)
+
+
+def percentile_limits(data: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band (bands x rows x cols) stretch limits: the STRETCH_PERCENTILES of the valid pixels."""
+    lo, hi = np.zeros(len(data)), np.ones(len(data))
+    for i, band in enumerate(data):
+        v = band[valid]
         if v.size == 0:
             continue
         lo[i], hi[i] = np.percentile(v, STRETCH_PERCENTILES)
         if hi[i] <= lo[i]:
             hi[i] = lo[i] + 1.0
     return lo, hi
+
+
+def stretch_uint8(data: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Bands (bands x rows x cols, any dtype) stretched linearly from [lo, hi] to uint8."""
+    lo32 = np.asarray(lo, np.float32)[:, None, None]
+    hi32 = np.asarray(hi, np.float32)[:, None, None]
+    rgb = np.clip((data.astype(np.float32) - lo32) * (255.0 / (hi32 - lo32)), 0, 255)
+    return np.nan_to_num(rgb, nan=0.0).astype(np.uint8)
 
 
 def open_scene(path: str | Path, acquired: datetime | None = None) -> Scene:
@@ -170,9 +183,6 @@ def read_rgb(
     valid = np.all(np.isfinite(data), axis=0)
     if scene.nodata is not None:
         valid &= ~np.all(data == scene.nodata, axis=0)
-    lo = scene.stretch_lo[:, None, None].astype(np.float32)
-    hi = scene.stretch_hi[:, None, None].astype(np.float32)
-    rgb = np.clip((data - lo) * (255.0 / (hi - lo)), 0, 255)
-    rgb = np.nan_to_num(rgb, nan=0.0).astype(np.uint8)
+    rgb = stretch_uint8(data, scene.stretch_lo, scene.stretch_hi)
     rgb[:, ~valid] = 0
     return np.ascontiguousarray(rgb.transpose(1, 2, 0)), valid

@@ -8,7 +8,7 @@ import numpy as np
 
 from tankerwatch.datasets.scene import Scene
 from tankerwatch.geo import azimuth_deg, geodesic_m, ring_ccw
-from tankerwatch.schema import Detection, OrientedBox
+from tankerwatch.schema import SHIP_CLASSES, Detection, OrientedBox
 
 
 def box_from_xywhr(cx: float, cy: float, w: float, h: float, r: float, conf: float, class_name: str) -> OrientedBox:
@@ -57,22 +57,40 @@ def measure(box: OrientedBox, scene: Scene, grid_gsd_m: float | None = None, bow
     )
 
 
+EDGE_TOLERANCE_WORKING_PX = 3.0  # a box this close to a border (in working pixels) reaches it
+
+
+def _borders_reached(corners: list[tuple[float, float]], x0: float, y0: float, x1: float, y1: float,
+                     tol_px: float) -> tuple[bool, bool, bool, bool]:
+    """Which borders of the rectangle (x0, y0)-(x1, y1) a box reaches: left, top, right, bottom."""
+    xs = np.array([c[0] for c in corners])
+    ys = np.array([c[1] for c in corners])
+    return xs.min() <= x0 + tol_px, ys.min() <= y0 + tol_px, xs.max() >= x1 - tol_px, ys.max() >= y1 - tol_px
+
+
 def touches_tile_edge(corners: list[tuple[float, float]], x0: float, y0: float, x1: float, y1: float,
                       scene_w: int, scene_h: int, tol_px: float) -> bool:
     """Whether a box reaches a tile border that is not also the scene border (a hull cut by the tile)."""
-    xs = np.array([c[0] for c in corners])
-    ys = np.array([c[1] for c in corners])
-    return bool(
-        (x0 > 0 and xs.min() <= x0 + tol_px) or (y0 > 0 and ys.min() <= y0 + tol_px)
-        or (x1 < scene_w and xs.max() >= x1 - tol_px) or (y1 < scene_h and ys.max() >= y1 - tol_px)
-    )
+    inner = (x0 > 0, y0 > 0, x1 < scene_w, y1 < scene_h)
+    return any(r and i for r, i in zip(_borders_reached(corners, x0, y0, x1, y1, tol_px), inner))
 
 
 def touches_scene_edge(corners: list[tuple[float, float]], scene_w: int, scene_h: int, tol_px: float) -> bool:
     """Whether a box reaches the scene border: the hull may go on outside the image."""
-    xs = np.array([c[0] for c in corners])
-    ys = np.array([c[1] for c in corners])
-    return bool(xs.min() <= tol_px or ys.min() <= tol_px or xs.max() >= scene_w - tol_px or ys.max() >= scene_h - tol_px)
+    return any(_borders_reached(corners, 0, 0, scene_w, scene_h, tol_px))
+
+
+def tile_boxes(rows: np.ndarray, x0: float, y0: float, x1: float, y1: float, sx: float, sy: float,
+               scene_w: int, scene_h: int) -> tuple[list[OrientedBox], list[bool]]:
+    """A tile's detections (cx, cy, w, h, angle, conf, class) as scene-pixel boxes, each flagged when an
+    inner tile edge cuts it. The tile covers (x0, y0)-(x1, y1) of the scene; one tile pixel is sx by sy."""
+    boxes, cut = [], []
+    for cx, cy, w, h, r, conf, cls in np.asarray(rows, float).reshape(-1, 7):
+        s = (sx + sy) / 2  # x and y scales differ by rounding only
+        b = box_from_xywhr(x0 + cx * sx, y0 + cy * sy, w * s, h * s, r, conf, SHIP_CLASSES[int(cls)])
+        boxes.append(b)
+        cut.append(touches_tile_edge(b.corners(), x0, y0, x1, y1, scene_w, scene_h, EDGE_TOLERANCE_WORKING_PX * sx))
+    return boxes, cut
 
 
 def bow_sign(rgb_hull: np.ndarray, min_contrast: float = 35.0) -> int:
@@ -201,13 +219,12 @@ def refine_box(src, scene: Scene, box: OrientedBox, min_contrast: float = 18.0) 
     pixels = strip[outside].astype(np.float32)
     if len(pixels) < 30:
         return None
-    core = (slice(int(rows / 2 - box.beam_px * scale / 4), int(rows / 2 + box.beam_px * scale / 4) + 1),
-            slice(int(cols / 2 - box.length_px * scale / 4), int(cols / 2 + box.length_px * scale / 4) + 1))
+    mid = slice(int(cols / 2 - box.length_px * scale / 4), int(cols / 2 + box.length_px * scale / 4) + 1)
     mask = hull_mask(strip, water_colour(pixels), min_contrast)
     # bridge gaps between hatch covers and along dark rims: a hull is one piece
     close_u, close_v = max(1, int(5.0 / gsd * scale)), max(1, int(1.0 / gsd * scale))
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((close_v, close_u), np.uint8))
-    across = _extent(mask[:, core[1]].mean(axis=1), rows // 2, 0.5)
+    across = _extent(mask[:, mid].mean(axis=1), rows // 2, 0.5)
     if across is None:
         return None
     # a low share of the beam still counts, so the tapering bow is measured to its tip

@@ -14,22 +14,21 @@ import cv2
 import numpy as np
 from rasterio.windows import Window
 
-from tankerwatch.config import InferenceConfig
+from tankerwatch.config import DetectConfig, InferenceConfig
 from tankerwatch.datasets.ports import Port, load_ports, port_at
 from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.scene import Scene, open_scene, read_rgb, scene_reader
 from tankerwatch.inference.matching import identify
 from tankerwatch.inference.measure import (
-    bow_sign, box_from_xywhr, measure, refine_box, straightened_hull, touches_scene_edge, touches_tile_edge,
+    EDGE_TOLERANCE_WORKING_PX, bow_sign, measure, refine_box, straightened_hull, tile_boxes, touches_scene_edge,
 )
 from tankerwatch.inference.merge import merge_boxes
 from tankerwatch.inference.tiling import Tile, plan_tiles, port_aoi_px
 from tankerwatch.inference.visits import AlertStore
 from tankerwatch.io import atomic_write_bytes, atomic_write_text
-from tankerwatch.schema import SHIP_CLASSES, Detection, Identification, OrientedBox, TankerwatchError, Vessel
+from tankerwatch.schema import Detection, Identification, OrientedBox, TankerwatchError, Vessel
 
 SCENE_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2", ".img")
-EDGE_TOLERANCE_WORKING_PX = 3.0
 
 
 @dataclass
@@ -112,15 +111,10 @@ def detect_scene(scene: Scene, tiles: list[Tile], detector, cfg: InferenceConfig
         predictions = detector.predict([im for _, im in keep])
         for (t, _), rows in zip(keep, predictions):
             w = t.window
-            for cx, cy, bw, bh, r, conf, cls in rows:
-                # working-GSD tile pixels -> native pixels (scale differs slightly in x and y at edges)
-                b = box_from_xywhr(w.col_off + cx * t.scale_x, w.row_off + cy * t.scale_y,
-                                   bw * (t.scale_x + t.scale_y) / 2, bh * (t.scale_x + t.scale_y) / 2,
-                                   r, conf, SHIP_CLASSES[int(cls)])
-                boxes.append(b)
-                cut.append(touches_tile_edge(b.corners(), w.col_off, w.row_off, w.col_off + w.width,
-                                             w.row_off + w.height, scene.width, scene.height,
-                                             EDGE_TOLERANCE_WORKING_PX * t.scale_x))
+            tile, tile_cut = tile_boxes(rows, w.col_off, w.row_off, w.col_off + w.width, w.row_off + w.height,
+                                        t.scale_x, t.scale_y, scene.width, scene.height)
+            boxes += tile
+            cut += tile_cut
     return merge_boxes(boxes, cut, cfg.detect.iou_threshold)
 
 
@@ -176,6 +170,14 @@ def chip_writer(scene: Scene, out_dir: Path, margin_m: float) -> Callable[[Ident
     return write
 
 
+def read_hull(src, scene: Scene, box: OrientedBox, cfg: DetectConfig) -> tuple[OrientedBox, bool, int]:
+    """A hull's box re-measured on native pixels where it reads clearly, whether it was, and its bow sign."""
+    refined = refine_box(src, scene, box, cfg.refine_min_contrast) if cfg.refine else None
+    box = refined or box
+    # the bow cue reads its own averaged strip: the refinement's native crop weakened it in tests
+    return box, refined is not None, bow_sign(straightened_hull(src, scene, box), cfg.bow_min_contrast)
+
+
 def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult:
     """Detect, measure, identify and alert on one scene; raises TankerwatchError on bad input."""
     scene = open_scene(path, ctx.acquired)
@@ -190,14 +192,11 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
     boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg) if tiles else []
     with scene_reader(scene) as src:
-        refined = [refine_box(src, scene, b, ctx.cfg.detect.refine_min_contrast) if ctx.cfg.detect.refine else None
-                   for b in boxes]
-        boxes = [r or b for r, b in zip(refined, boxes)]
-        bows = [bow_sign(straightened_hull(src, scene, b), ctx.cfg.detect.bow_min_contrast) for b in boxes]
+        hulls = [read_hull(src, scene, b, ctx.cfg.detect) for b in boxes]
     detections = []
-    for b, r, bow in zip(boxes, refined, bows):
+    for b, refined, bow in hulls:
         # a refined hull was measured on native pixels; otherwise on the working grid
-        d = measure(b, scene, scene.gsd_m if r else ctx.cfg.detect.working_gsd_m, bow)
+        d = measure(b, scene, scene.gsd_m if refined else ctx.cfg.detect.working_gsd_m, bow)
         port = port_at(ctx.ports, d.center_lon, d.center_lat)
         d.port_id = port.id if port else None
         detections.append(d)

@@ -41,8 +41,8 @@ def native_per_working(scene: Scene, cfg: DetectConfig) -> float:
     return cfg.working_gsd_m / scene.gsd_m
 
 
-def _starts(lo: int, hi: int, size: int, stride: int) -> list[int]:
-    """Tile starts covering [lo, hi), the last one flush with hi."""
+def tile_starts(lo: int, hi: int, size: int, stride: int) -> list[int]:
+    """Tile (or chip) starts covering [lo, hi), the last one flush with hi."""
     if hi - lo <= size:
         return [lo]
     starts = list(range(lo, hi - size, stride))
@@ -79,8 +79,8 @@ def plan_tiles(scene: Scene, cfg: DetectConfig, aoi=None) -> list[Tile]:
         x0, y0 = max(0, int(math.floor(bx0))), max(0, int(math.floor(by0)))
         x1, y1 = min(scene.width, int(math.ceil(bx1))), min(scene.height, int(math.ceil(by1)))
     tiles = []
-    for row in _starts(y0, y1, size, stride):
-        for col in _starts(x0, x1, size, stride):
+    for row in tile_starts(y0, y1, size, stride):
+        for col in tile_starts(x0, x1, size, stride):
             c0, r0 = max(0, col), max(0, row)
             w, h = min(size, scene.width - c0), min(size, scene.height - r0)
             if aoi is not None and not aoi.intersects(box(c0, r0, c0 + w, r0 + h)):

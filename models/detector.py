@@ -204,7 +204,7 @@ def train_yolo(
     return best
 
 
-EXPORT_FORMATS = {"onnx": ".onnx", "engine": ".engine"}  # ONNX for CPU runtimes, TensorRT engines for GPUs
+EXPORT_FORMATS = ("onnx", "engine")  # ONNX for CPU runtimes, TensorRT engines for GPUs
 
 
 def export_model(weights: Path, fmt: str, imgsz: int, device: str = "cpu", half: bool = False) -> Path:

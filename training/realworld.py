@@ -32,17 +32,17 @@ from tankerwatch.config import DetectConfig
 from tankerwatch.datasets.convert import (
     LabelledBox, grid_origins, image_size, load_class_names, read_dota, read_image_at, read_yolo_hbb, read_yolo_obb,
 )
-from tankerwatch.datasets.scene import STRETCH_PERCENTILES
-from tankerwatch.inference.measure import box_from_xywhr, touches_tile_edge
+from tankerwatch.datasets.builder import pad_to_chip
+from tankerwatch.datasets.scene import percentile_limits, stretch_uint8
+from tankerwatch.inference.measure import tile_boxes
 from tankerwatch.inference.merge import merge_boxes
-from tankerwatch.schema import SHIP_CLASSES, OrientedBox, TankerwatchError
+from tankerwatch.schema import OrientedBox, TankerwatchError
 from tankerwatch.training.evaluate import rotated_iou
 
 REAL_IOU_THRESHOLD = 0.3
 SIZE_BINS_M: tuple[tuple[float, float], ...] = ((0.0, 20.0), (20.0, 50.0), (50.0, 100.0), (100.0, 200.0),
                                                 (200.0, math.inf))
 HEADLINE_MIN_LENGTH_M = 50.0  # "recall of ships > 50 m": the union of the bins from 50 m up
-EDGE_TOLERANCE_WORKING_PX = 3.0  # as in inference.pipeline: a box this close to an inner tile edge is a cut hull
 HBB_RULE = "rotated IoU for oriented truth; for HBB truth, IoU with the prediction's axis-aligned bounding box"
 
 # GSD where neither the labels nor index.csv give a number. dota8 is a 1024-px crop of the Google
@@ -250,26 +250,16 @@ def load_real_images(imagery_dir: Path, assumed: Mapping[str, float] = ASSUMED_G
 # ---------------------------------------------------------------------------------------------- detection
 
 def stretch_like_scenes(rgb: np.ndarray) -> np.ndarray:
-    """Per-band percentile stretch to uint8, the one scene reads apply, so real tiles look like those the model saw."""
-    out = np.empty_like(rgb)
-    for i in range(rgb.shape[2]):
-        band = rgb[..., i].astype(np.float32)
-        lo, hi = np.percentile(band, STRETCH_PERCENTILES)
-        hi = hi if hi > lo else lo + 1.0
-        out[..., i] = np.clip((band - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
-    return out
+    """The per-band percentile stretch scene reads apply, so real tiles look like those the model saw."""
+    bands = rgb.transpose(2, 0, 1)
+    lo, hi = percentile_limits(bands, np.ones(bands.shape[1:], bool))
+    return np.ascontiguousarray(stretch_uint8(bands, lo, hi).transpose(1, 2, 0))
 
 
 def working_image(path: Path, gsd_m: float, working_gsd_m: float) -> tuple[np.ndarray, tuple[int, int]]:
     """An image resampled to the working GSD and stretched, with its native (width, height)."""
     rgb, native = read_image_at(Path(path), gsd_m, working_gsd_m)
     return stretch_like_scenes(rgb), native
-
-
-def _pad(tile: np.ndarray, tile_px: int) -> np.ndarray:
-    """A tile padded right and bottom to tile_px (black, as the scene pipeline pads edge tiles)."""
-    h, w = tile.shape[:2]
-    return np.pad(tile, ((0, tile_px - h), (0, tile_px - w), (0, 0))) if (h, w) != (tile_px, tile_px) else tile
 
 
 def detect_image(rgb: np.ndarray, native: tuple[int, int], detector, tile_px: int, overlap_px: int,
@@ -283,21 +273,13 @@ def detect_image(rgb: np.ndarray, native: tuple[int, int], detector, tile_px: in
     cut: list[bool] = []
     for i in range(0, len(origins), max(1, batch)):
         chunk = origins[i : i + max(1, batch)]
-        tiles = [_pad(rgb[y0 : y0 + tile_px, x0 : x0 + tile_px], tile_px) for x0, y0 in chunk]
+        tiles = [pad_to_chip(rgb[y0 : y0 + tile_px, x0 : x0 + tile_px], tile_px) for x0, y0 in chunk]
         for (x0, y0), rows in zip(chunk, detector.predict(tiles)):
-            for cx, cy, bw, bh, r, conf, cls in np.asarray(rows, float).reshape(-1, 7):
-                b = box_from_xywhr(x0 + cx, y0 + cy, bw, bh, r, conf, SHIP_CLASSES[int(cls)])
-                cut.append(touches_tile_edge(b.corners(), x0, y0, min(x0 + tile_px, w), min(y0 + tile_px, h),
-                                             w, h, EDGE_TOLERANCE_WORKING_PX))
-                boxes.append(_to_native(b, sx, sy))
+            tile, tile_cut = tile_boxes(rows, x0 * sx, y0 * sy, min(x0 + tile_px, w) * sx, min(y0 + tile_px, h) * sy,
+                                        sx, sy, native[0], native[1])
+            boxes += tile
+            cut += tile_cut
     return merge_boxes(boxes, cut, merge_iou), len(origins)
-
-
-def _to_native(b: OrientedBox, sx: float, sy: float) -> OrientedBox:
-    """A working-pixel box in native pixels (x and y scales differ by rounding only, so sides take their mean)."""
-    s = (sx + sy) / 2
-    return OrientedBox(b.cx_px * sx, b.cy_px * sy, b.length_px * s, b.beam_px * s, b.axis_rad, b.confidence,
-                       b.class_name)
 
 
 # ---------------------------------------------------------------------------------------------- matching
