@@ -30,7 +30,7 @@ from tankerwatch.geo import geodesic_m
 from tankerwatch.inference.demo import VOSTOCHNY
 from tankerwatch.inference.matching import measurement_sigma_m
 from tankerwatch.inference.pipeline import RunContext, run_batch
-from tankerwatch.models.detector import Detector
+from tankerwatch.models.detector import load_detector
 
 POSITION_TOLERANCE_M = 20.0
 
@@ -103,7 +103,7 @@ def main() -> None:
 
     cfg = load_inference_config()
     ports = load_ports(bundled_path("ports.geojson"))
-    detector = Detector(args.model, device=cfg.detect.device, imgsz=cfg.detect.tile_px, conf=cfg.detect.conf_threshold)
+    detector = load_detector(args.model, cfg.detect)
     ctx = RunContext(cfg, detector, registry, ports, work / "out", port_names={p.id: p.name for p in ports})
     results = run_batch(scenes, ctx)
     failed = [r for r in results if r.status != "done"]

@@ -11,7 +11,8 @@ with ground truth for every ship. Then, each in its own subprocess so peak RSS i
   how a SAHI user runs it.
 
 Prints megapixels/s (scene native pixels / wall seconds), ship recall against the truth (ships
-longer than 50 m; hit = centre within 20 m or footprint IoU >= 0.3), peak RSS and the
+longer than 50 m; hit = centre within 20 m or footprint IoU >= 0.3), the length error of the ships
+found (long side of each footprint's least rotated rectangle), peak RSS and the
 tankerwatch/SAHI ratios; tankerwatch's time split (read / predict / merge / rest); pixels
 tankerwatch plans for the full scene vs the port AOI; and, with --gigapixel, tankerwatch's peak
 RSS on a ~32k x 32k mostly-water scene.
@@ -122,7 +123,7 @@ def build_scene(path: Path, size: int, block: int, seed: int, origin_lon: float,
                    tiled=True, blockxsize=512, blockysize=512, compress="deflate", BIGTIFF="IF_SAFER")
     n = math.ceil(size / block)
     t0 = time.perf_counter()
-    with rasterio.Env(GDAL_CACHEMAX=256), rasterio.open(tmp, "w", **profile) as dst:
+    with rasterio.Env(GDAL_CACHEMAX=256 * 2**20), rasterio.open(tmp, "w", **profile) as dst:
         for i in range(n * n):
             r, c = divmod(i, n)
             rows, cols = min(block, size - r * block), min(block, size - c * block)
@@ -380,8 +381,15 @@ def load_truth(tif: Path, crs) -> tuple[list, list[bool]]:
     return rings, counted
 
 
+def long_side_m(poly) -> float:
+    """The long side of a footprint's least rotated rectangle (scene metres)."""
+    x, y = poly.minimum_rotated_rectangle.exterior.coords.xy
+    return max(math.dist((x[0], y[0]), (x[1], y[1])), math.dist((x[1], y[1]), (x[2], y[2])))
+
+
 def score(truth_rings: list, counted: list[bool], det_rings: list) -> dict:
-    """Recall over counted truth ships, and detections matching no truth ship at all."""
+    """Recall over counted truth ships, the length error of the ships found, and detections matching no
+    truth ship at all."""
     from shapely.geometry import Polygon
     from shapely.strtree import STRtree
 
@@ -395,14 +403,21 @@ def score(truth_rings: list, counted: list[bool], det_rings: list) -> dict:
         return inter > 0 and inter / (a.area + b.area - inter) >= HIT_IOU
 
     det_tree = STRtree(dets) if dets else None
-    found = 0
+    found, length_errors = 0, []
     for t, c in zip(truth, counted):
         if c and det_tree is not None:
-            found += any(hit(t, dets[j]) for j in det_tree.query(t.buffer(HIT_CENTRE_M)))
+            hits = [dets[j] for j in det_tree.query(t.buffer(HIT_CENTRE_M)) if hit(t, dets[j])]
+            if hits:
+                found += 1
+                nearest = min(hits, key=lambda d: d.centroid.distance(t.centroid))
+                length_errors.append(abs(long_side_m(nearest) - long_side_m(t)))
     truth_tree = STRtree(truth) if truth else None
     stray = sum(1 for d in dets if truth_tree is None or not any(hit(d, truth[j]) for j in truth_tree.query(d.buffer(HIT_CENTRE_M))))
     n = sum(counted)
-    return {"recall": found / n if n else float("nan"), "found": found, "ships": n, "detections": len(dets), "stray": stray}
+    errors = np.asarray(length_errors)
+    return {"recall": found / n if n else float("nan"), "found": found, "ships": n, "detections": len(dets),
+            "stray": stray, "length_mae_m": float(errors.mean()) if errors.size else float("nan"),
+            "length_within_5m": float((errors <= 5).mean()) if errors.size else float("nan")}
 
 
 def tiling_pixels(tif: Path, overrides: list[str]) -> dict:
@@ -433,7 +448,8 @@ def ratio(a: float, b: float) -> str:
 def report_engine(name: str, r: dict, s: dict, scene_mp: float) -> None:
     """One engine's figures."""
     print(f"  {name:<12} {scene_mp / r['wall_s']:8.2f} MP/s  wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
-          f"recall {s['recall']:.3f} ({s['found']}/{s['ships']})  detections {s['detections']} "
+          f"recall {s['recall']:.3f} ({s['found']}/{s['ships']})  length MAE {s['length_mae_m']:.1f} m "
+          f"({100 * s['length_within_5m']:.0f}% within 5 m)  detections {s['detections']} "
           f"(stray {s['stray']})  peak RSS {r['rss_peak_mb']:7.0f} MB (after model load {r['rss_loaded_mb']:.0f} MB)")
 
 

@@ -153,10 +153,12 @@ REFINE_MAX_STRIP_PX = 1400
 REFINE_LENGTH_RATIO = (0.75, 1.5)  # refined / detected; outside it the detector's box stands
 REFINE_BEAM_RATIO = (0.6, 1.6)
 WATER_RADIUS = 30.0  # RGB distance that counts as the same water when seeking the water colour
+WATER_SAMPLE = 8000  # pixels enough to find the water colour; a long hull's strip has ~10x more
 
 
 def water_colour(pixels: np.ndarray, iterations: int = 4) -> np.ndarray:
     """The commonest colour among pixels around a hull: water, even beside a quay or another hull."""
+    pixels = pixels[:: max(1, len(pixels) // WATER_SAMPLE)]
     centre = np.median(pixels, axis=0)
     for _ in range(iterations):  # move to the densest colour cluster near the median
         near = pixels[np.linalg.norm(pixels - centre, axis=1) < WATER_RADIUS]

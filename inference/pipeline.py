@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,7 +52,7 @@ class RunContext:
     """Everything the main job shares across scenes of a batch."""
 
     cfg: InferenceConfig
-    detector: object  # tankerwatch.models.detector.Detector (anything with predict(tiles))
+    detector: object  # a Detector or DetectorPool: anything with predict(tiles) and batch (tiles per call)
     registry: list[Vessel]
     ports: list[Port]
     out_dir: Path
@@ -72,39 +74,55 @@ def find_scenes(inputs: list[Path]) -> list[Path]:
     return found
 
 
-def _tile_batches(scene: Scene, tiles: list[Tile], batch: int, tile_px: int) -> Iterator[tuple[list[Tile], list[np.ndarray]]]:
-    """Read and stretch tiles on a worker thread (its own rasterio handle) while the model runs."""
-    q: queue.Queue = queue.Queue(maxsize=2)
+def _tile_batches(
+    scene: Scene, tiles: list[Tile], batch: int, tile_px: int, readers: int = 1
+) -> Iterator[tuple[list[Tile], list[np.ndarray | None]]]:
+    """Batches of tiles read and stretched ahead of the model by reader threads, each with its own rasterio
+    handle; in tile order. An all-nodata tile comes as None."""
+    chunks = [tiles[i : i + batch] for i in range(0, len(tiles), batch)]
+    readers = max(1, min(readers, len(chunks)))
+    queues: list[queue.Queue] = [queue.Queue(maxsize=2) for _ in range(readers)]
+    stop = threading.Event()
 
-    def produce() -> None:
+    def produce(k: int) -> None:
         try:
             with scene_reader(scene) as src:
-                for i in range(0, len(tiles), batch):
-                    chunk, images = tiles[i : i + batch], []
-                    for t in chunk:
-                        rgb, valid = read_rgb(src, scene, t.window, (t.out_rows, t.out_cols))
-                        if not valid.any():
-                            rgb = None  # all nodata: nothing to look at
-                        else:
-                            rgb = np.pad(rgb, ((0, tile_px - rgb.shape[0]), (0, tile_px - rgb.shape[1]), (0, 0)))
-                        images.append(rgb)
-                    q.put((chunk, images))
+                for chunk in chunks[k::readers]:  # reader k takes every readers-th batch
+                    if stop.is_set():
+                        return
+                    queues[k].put((chunk, [read_tile(src, scene, t, tile_px) for t in chunk]))
         except BaseException as e:  # surfaced in the consumer
-            q.put(e)
-        q.put(None)
+            queues[k].put(e)
 
-    threading.Thread(target=produce, daemon=True).start()
-    while (item := q.get()) is not None:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    threads = [threading.Thread(target=produce, args=(k,), daemon=True) for k in range(readers)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(len(chunks)):
+            item = queues[i % readers].get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        for q in queues:  # unblock a reader waiting on a full queue
+            while not q.empty():
+                q.get_nowait()
+
+
+def read_tile(src, scene: Scene, tile: Tile, tile_px: int) -> np.ndarray | None:
+    """A tile at the working GSD as RGB uint8, padded to tile_px square; None when it is all nodata."""
+    rgb, valid = read_rgb(src, scene, tile.window, (tile.out_rows, tile.out_cols))
+    if not valid.any():
+        return None
+    return np.pad(rgb, ((0, tile_px - rgb.shape[0]), (0, tile_px - rgb.shape[1]), (0, 0)))
 
 
 def detect_scene(scene: Scene, tiles: list[Tile], detector, cfg: InferenceConfig) -> list[OrientedBox]:
     """Run the detector over tiles and merge the boxes into one list in native pixels."""
     boxes: list[OrientedBox] = []
     cut: list[bool] = []
-    for chunk, images in _tile_batches(scene, tiles, cfg.detect.batch_size, cfg.detect.tile_px):
+    for chunk, images in _tile_batches(scene, tiles, detector.batch, cfg.detect.tile_px, cfg.detect.readers):
         keep = [(t, im) for t, im in zip(chunk, images) if im is not None]
         if not keep:
             continue
@@ -178,6 +196,28 @@ def read_hull(src, scene: Scene, box: OrientedBox, cfg: DetectConfig) -> tuple[O
     return box, refined is not None, bow_sign(straightened_hull(src, scene, box), cfg.bow_min_contrast)
 
 
+HULL_BAND_PX = 1024  # hulls are read in bands of rows this high, west to east: neighbours share GDAL blocks
+
+
+def read_hulls(scene: Scene, boxes: list[OrientedBox], cfg: DetectConfig,
+               workers: int | None = None) -> list[tuple[OrientedBox, bool, int]]:
+    """read_hull for every box, in the boxes' order, on a thread per CPU core (each its own rasterio handle)."""
+    order = sorted(range(len(boxes)), key=lambda i: (int(boxes[i].cy_px // HULL_BAND_PX), boxes[i].cx_px))
+    workers = max(1, min(workers or os.cpu_count() or 1, 8, len(order)))
+    parts = [order[len(order) * k // workers : len(order) * (k + 1) // workers] for k in range(workers)]
+
+    def read_part(part: list[int]) -> list[tuple[int, tuple[OrientedBox, bool, int]]]:
+        with scene_reader(scene) as src:
+            return [(i, read_hull(src, scene, boxes[i], cfg)) for i in part]
+
+    out: list = [None] * len(boxes)
+    with ThreadPoolExecutor(workers, thread_name_prefix="tankerwatch-hulls") as pool:
+        for part in pool.map(read_part, parts):
+            for i, hull in part:
+                out[i] = hull
+    return out
+
+
 def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult:
     """Detect, measure, identify and alert on one scene; raises TankerwatchError on bad input."""
     scene = open_scene(path, ctx.acquired)
@@ -191,8 +231,7 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     aoi = None if ctx.full_scene else port_aoi_px(scene, ctx.ports, ctx.cfg.detect.port_margin_m)
     tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
     boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg) if tiles else []
-    with scene_reader(scene) as src:
-        hulls = [read_hull(src, scene, b, ctx.cfg.detect) for b in boxes]
+    hulls = read_hulls(scene, boxes, ctx.cfg.detect)
     detections = []
     for b, refined, bow in hulls:
         # a refined hull was measured on native pixels; otherwise on the working grid
@@ -221,13 +260,13 @@ def load_context(
     device: str | None, full_scene: bool, acquired: datetime | None, force: bool,
 ) -> RunContext:
     """Load registry, ports and the detector once for a batch (bad inputs fail before any scene)."""
-    from tankerwatch.models.detector import Detector
+    from tankerwatch.models.detector import load_detector
 
     registry = load_registry(registry_path)
     ports = load_ports(ports_path)
     if device:
         cfg.detect.device = device
-    detector = Detector(model_path, device=cfg.detect.device, imgsz=cfg.detect.tile_px, conf=cfg.detect.conf_threshold)
+    detector = load_detector(model_path, cfg.detect)
     return RunContext(cfg, detector, registry, ports, Path(out_dir), full_scene, acquired, force,
                       {p.id: p.name for p in ports})
 

@@ -67,7 +67,7 @@ def port_aoi_px(scene: Scene, ports: list[Port], margin_m: float):
 
 
 def plan_tiles(scene: Scene, cfg: DetectConfig, aoi=None) -> list[Tile]:
-    """Tiles (overlap longer than the longest ship) covering the AOI, or the whole scene when aoi is None."""
+    """Tiles overlapping by cfg.overlap_m covering the AOI, or the whole scene when aoi is None."""
     f = native_per_working(scene, cfg)
     size = max(1, int(round(cfg.tile_px * f)))
     overlap = int(math.ceil(cfg.overlap_m / scene.gsd_m))

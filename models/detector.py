@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tankerwatch.config import RUNTIMES, DetectConfig
 from tankerwatch.schema import SHIP_CLASSES, TankerwatchError
 
 CFG_DIR = Path(__file__).parent / "cfg"
@@ -41,6 +43,7 @@ def _ship_font(config_dir: Path) -> None:
 def ultralytics() -> ModuleType:
     """Import Ultralytics configured to stay offline (no downloads, no telemetry, no auto-install)."""
     config_dir = tankerwatch_home() / "ultralytics"
+    block_openvino_telemetry()  # before anything imports openvino (Ultralytics' OpenVINO backend does)
     os.environ["YOLO_OFFLINE"] = "1"
     os.environ["YOLO_AUTOINSTALL"] = "0"
     os.environ["YOLO_CONFIG_DIR"] = str(config_dir)
@@ -53,6 +56,10 @@ def ultralytics() -> ModuleType:
 
     # integration callbacks load whenever their package is installed; switch off every one known here
     SETTINGS.update({k: False for k in SETTINGS if isinstance(SETTINGS[k], bool) and k != "openvino_msg"})
+    from ultralytics.utils import torch_utils
+
+    # its device selection sets torch to cores - 1 threads (min 1: a single thread on 2 cores); use them all
+    torch_utils.NUM_THREADS = os.cpu_count() or 1
     return ul
 
 
@@ -108,22 +115,94 @@ def _set_threads(n: int) -> None:
 
 def resolve_device(device: str) -> str:
     """Map 'cpu', 'cuda', '0', '0,1' to an Ultralytics device string, checking CUDA exists."""
+    return ",".join(device_list(device))
+
+
+def device_list(device: str) -> list[str]:
+    """The devices a --device value names: ['cpu'], every visible GPU for 'cuda', or the GPUs listed ('0,1')."""
     import torch
 
     d = str(device).strip().lower()
     if d in ("", "cpu"):
-        return "cpu"
+        return ["cpu"]
     if not torch.cuda.is_available():
         raise TankerwatchError(f"--device {device}: CUDA is not available on this host (use --device cpu)")
-    return "0" if d == "cuda" else d
+    if d == "cuda":
+        return [str(i) for i in range(torch.cuda.device_count())]
+    ids = [p.strip().removeprefix("cuda:") for p in d.split(",") if p.strip()]
+    bad = [i for i in ids if not i.isdigit() or int(i) >= torch.cuda.device_count()]
+    if bad or not ids:
+        raise TankerwatchError(f"--device {device}: no such GPU (this host has {torch.cuda.device_count()})")
+    return ids
+
+
+EXPORT_SUFFIX = {"onnx": ".onnx", "openvino": "_openvino_model"}
+
+
+def block_openvino_telemetry() -> None:
+    """Make OpenVINO's converter use its no-op telemetry stub: it would otherwise report conversions online.
+
+    `import openvino` imports its converter, which imports openvino_telemetry inside try/except
+    ImportError and falls back to a stub; so this must run before openvino is first imported.
+    """
+    import sys
+
+    sys.modules.setdefault("openvino_telemetry", None)
+
+
+def runtime_export(weights: Path, runtime: str, imgsz: int, batch: int) -> Path:
+    """The weights exported for a CPU runtime at a fixed tile size and batch, made once and cached by sha256."""
+    import tempfile
+
+    module = {"onnx": "onnxruntime", "openvino": "openvino"}[runtime]
+    ultralytics()  # offline set-up first, OpenVINO's telemetry included
+    try:
+        __import__(module)
+    except ImportError:
+        raise TankerwatchError(f"runtime {runtime}: the {module} package is not installed "
+                               f"(pip install {module}, or --set detect.runtime=torch)") from None
+    cache = tankerwatch_home() / "exports"
+    target = cache / f"{sha256_of(weights)[:16]}-{imgsz}px-b{batch}{EXPORT_SUFFIX[runtime]}"
+    if target.exists():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        # Ultralytics writes the export beside the weights: export a private copy, then move it in place whole
+        copy = Path(tmp) / "model.pt"
+        shutil.copyfile(weights, copy)
+        model = ultralytics().YOLO(str(copy), task="obb")
+        extra = {"simplify": False} if runtime == "onnx" else {}  # onnxslim is not a dependency
+        try:
+            with warnings.catch_warnings():  # the tracer's warnings concern shapes a fixed export never sees
+                warnings.simplefilter("ignore")
+                out = Path(model.export(format=runtime, imgsz=imgsz, batch=batch, device="cpu", half=False,
+                                        dynamic=False, **extra))
+        except Exception as e:
+            raise TankerwatchError(f"{weights}: {runtime} export failed ({str(e).splitlines()[0]})") from None
+        try:
+            out.rename(target)
+        except OSError:  # another process exported the same model meanwhile
+            if not target.exists():
+                raise
+    return target
 
 
 class Detector:
-    """An oriented-box ship detector over uint8 RGB tiles."""
+    """An oriented-box ship detector over uint8 RGB tiles, on one device and runtime."""
 
-    def __init__(self, weights: Path | None = None, device: str = "cpu", imgsz: int = 1024, conf: float = 0.25) -> None:
+    def __init__(self, weights: Path | None = None, device: str = "cpu", imgsz: int = 1024, conf: float = 0.25,
+                 runtime: str = "torch", batch: int = 4) -> None:
         weights = Path(weights) if weights else BUNDLED_WEIGHTS
         verify_sha256(weights)
+        if runtime not in RUNTIMES:
+            raise TankerwatchError(f"runtime {runtime!r}: choose one of {list(RUNTIMES)}")
+        self.device = resolve_device(device)
+        if "," in self.device:
+            raise TankerwatchError(f"--device {device}: one Detector runs on one device (load_detector spreads over several)")
+        if runtime == "auto":
+            runtime = "openvino" if self.device == "cpu" else "torch"
+        if runtime != "torch" and self.device != "cpu":
+            raise TankerwatchError(f"runtime {runtime}: runs on the CPU; use --device cpu or runtime torch on GPUs")
         yolo = ultralytics().YOLO
         try:
             self.model = yolo(str(weights), task="obb")
@@ -132,22 +211,35 @@ class Detector:
         names = [self.model.names[i] for i in sorted(self.model.names)]
         if names != list(SHIP_CLASSES):
             raise TankerwatchError(f"{weights}: model classes {names} are not {list(SHIP_CLASSES)}")
-        self.device = resolve_device(device)
+        if runtime != "torch":
+            # exports are fixed-shape: every call gets exactly `batch` tiles of imgsz (padded with blanks)
+            self.model = yolo(str(runtime_export(weights, runtime, imgsz, batch)), task="obb")
+        self.runtime = runtime
+        self.batch = batch
         self.imgsz = imgsz
         self.conf = conf
         self.weights = weights
 
     def predict(self, tiles: list[np.ndarray]) -> list[np.ndarray]:
         """Oriented boxes per tile as rows (cx, cy, w, h, angle_rad, confidence, class_index) in tile pixels."""
+        out: list[np.ndarray] = []
+        for i in range(0, len(tiles), self.batch):
+            out += self._predict_batch(tiles[i : i + self.batch])
+        return out
+
+    def _predict_batch(self, tiles: list[np.ndarray]) -> list[np.ndarray]:
+        """predict() for at most one batch of tiles."""
         if not tiles:
             return []
         bgr = [np.ascontiguousarray(t[..., ::-1]) for t in tiles]
+        n = len(bgr)
+        if self.runtime != "torch" and n < self.batch:
+            bgr += [np.zeros_like(bgr[0])] * (self.batch - n)
         results = self.model.predict(
             bgr, imgsz=self.imgsz, conf=self.conf, device=self.device, half=self.device != "cpu", verbose=False
         )
-        _set_threads(os.cpu_count() or 1)
         out = []
-        for r in results:
+        for r in results[:n]:
             obb = r.obb
             if obb is None or len(obb) == 0:
                 out.append(np.zeros((0, 7), np.float32))
@@ -157,6 +249,35 @@ class Detector:
             )
             out.append(rows.astype(np.float32))
         return out
+
+
+class DetectorPool:
+    """One Detector per device; each call's tiles are split across the devices and run at the same time."""
+
+    def __init__(self, detectors: list[Detector]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.detectors = detectors
+        self.batch = sum(d.batch for d in detectors)  # tiles per call that keep every device busy
+        self._pool = ThreadPoolExecutor(len(detectors), thread_name_prefix="tankerwatch-device")
+
+    def predict(self, tiles: list[np.ndarray]) -> list[np.ndarray]:
+        """Oriented boxes per tile, in the order of the tiles, as Detector.predict gives them."""
+        parts, start = [], 0
+        for d in self.detectors:  # each device takes its batch's share, in order
+            share = -(-len(tiles) * d.batch // self.batch)
+            parts.append((d, tiles[start : start + share]))
+            start += share
+        futures = [self._pool.submit(d.predict, part) for d, part in parts if part]
+        return [rows for f in futures for rows in f.result()]
+
+
+def load_detector(weights: Path | None, cfg: DetectConfig, device: str | None = None) -> Detector | DetectorPool:
+    """The detector a DetectConfig describes: one device, or a pool over every GPU the device names."""
+    devices = device_list(device or cfg.device)
+    detectors = [Detector(weights, device=d, imgsz=cfg.tile_px, conf=cfg.conf_threshold, runtime=cfg.runtime,
+                          batch=cfg.batch_size) for d in devices]
+    return detectors[0] if len(detectors) == 1 else DetectorPool(detectors)
 
 
 def strip_checkpoint(checkpoint: Path, dest: Path) -> Path:

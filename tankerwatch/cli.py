@@ -394,7 +394,7 @@ def _evaluate_real(real_dir: Path, model, device, overrides) -> dict:
 
     cfg = load_inference_config(None, parse_overrides(overrides)).detect
     n_images = len(load_real_images(real_dir))  # reads every label first, so a bad file fails before the model loads
-    detector = detector_module.Detector(model, device=device or cfg.device, imgsz=cfg.tile_px, conf=cfg.conf_threshold)
+    detector = detector_module.load_detector(model, cfg, device)
     with tqdm(total=n_images, desc="real images", unit="image", file=sys.stderr, dynamic_ncols=True) as bar:
         real = evaluate_realworld(real_dir, detector, cfg, progress=lambda r: bar.update(1))
     click.echo("\n" + realworld_table(real))

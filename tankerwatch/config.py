@@ -19,18 +19,24 @@ def bundled_path(name: str) -> Path:
     return Path(str(resources.files("tankerwatch.configs").joinpath(name)))
 
 
+RUNTIMES = ("auto", "torch", "onnx", "openvino")  # auto: OpenVINO on the CPU, PyTorch (fp16) on GPUs
+CHOICES = {"runtime": RUNTIMES}
+
+
 @dataclass
 class DetectConfig:
     """How scenes are tiled and the detector run."""
 
     working_gsd_m: float = 1.0  # detection runs at this ground sample distance
     tile_px: int = 1024  # tile side at working GSD
-    overlap_m: float = 320.0  # > the longest ship, so each hull lies whole in some tile
+    overlap_m: float = 128.0  # hulls shorter lie whole in some tile; longer ones are rebuilt from their pieces
     port_margin_m: float = 500.0  # tiles reach this far beyond a port polygon
     conf_threshold: float = 0.25
     iou_threshold: float = 0.5  # rotated-box IoU for the cross-tile merge
-    batch_size: int = 4
-    device: str = "cpu"
+    batch_size: int = 4  # tiles per model call on each device
+    device: str = "cpu"  # cpu, cuda (every GPU of the host), 0, 0,1
+    runtime: str = "auto"  # auto (OpenVINO on the CPU, PyTorch on GPUs), torch, onnx, openvino
+    readers: int = 1  # reader threads decoding tiles ahead of the model (one rasterio handle each)
     bow_min_contrast: float = 25.0  # brightness step (0-255) between hull ends that resolves bow/stern
     refine: bool = True  # re-measure each hull's ends and sides on native pixels
     refine_min_contrast: float = 18.0  # RGB distance (0-255 stretch) from the water that counts as hull
@@ -111,7 +117,10 @@ def _check_ranges(obj: Any, where: str) -> None:
                 raise TankerwatchError(f"{where}.{f.name}: must be >= 0, got {v}")
             if ("probability" in f.name or f.name.startswith("prior") or "threshold" in f.name) and v > 1:
                 raise TankerwatchError(f"{where}.{f.name}: must be within 0..1, got {v}")
-    for name in ("working_gsd_m", "tile_px", "batch_size"):
+    for name, allowed in CHOICES.items():
+        if hasattr(obj, name) and getattr(obj, name) not in allowed:
+            raise TankerwatchError(f"{where}.{name}: {getattr(obj, name)!r} is not one of {list(allowed)}")
+    for name in ("working_gsd_m", "tile_px", "batch_size", "readers"):
         if hasattr(obj, name) and getattr(obj, name) <= 0:
             raise TankerwatchError(f"{where}.{name}: must be > 0")
 

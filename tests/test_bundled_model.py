@@ -11,7 +11,7 @@ from tankerwatch.datasets.ports import load_ports
 from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.synth import ShipSpec
 from tankerwatch.inference.pipeline import RunContext, run_batch
-from tankerwatch.models.detector import BUNDLED_WEIGHTS, Detector
+from tankerwatch.models.detector import BUNDLED_WEIGHTS, load_detector
 
 
 @pytest.mark.slow
@@ -23,7 +23,7 @@ def test_bundled_model_finds_measures_and_names_a_registry_tanker(scene_factory,
     ship = ShipSpec("product_tanker", v.length_m, v.beam_m, 300.0, 300.0, 60.0, imo=v.imo, name=v.name)
     tif = scene_factory("vostochny_test", width_m=600.0, height_m=600.0, gsd_m=0.5, land=False, ships=[ship],
                         n_tankers=0, n_others=2, seed=21)
-    detector = Detector(BUNDLED_WEIGHTS, imgsz=cfg.detect.tile_px, conf=cfg.detect.conf_threshold)
+    detector = load_detector(BUNDLED_WEIGHTS, cfg.detect)
     ctx = RunContext(cfg, detector, registry, ports, tmp_path / "out", port_names={p.id: p.name for p in ports})
     (res,) = run_batch([tif], ctx)
     assert res.status == "done", res.reason

@@ -22,6 +22,8 @@ LON, LAT = 133.065, 42.7475  # Vostochny
 class EmptyDetector:
     """Stands in for the model: sees every tile, finds nothing (no trained weights needed)."""
 
+    batch = 4
+
     def __init__(self) -> None:
         self.tiles = 0
 

@@ -231,7 +231,7 @@ def test_eval_cli_runs_real_imagery_only(tmp_path, monkeypatch):
     from tankerwatch import cli
 
     images = load_real_images(IMAGERY)
-    monkeypatch.setattr("tankerwatch.models.detector.Detector", lambda *a, **k: TruthStub(images))
+    monkeypatch.setattr("tankerwatch.models.detector.load_detector", lambda *a, **k: TruthStub(images))
     res = CliRunner().invoke(cli.main, ["eval", "--real", str(IMAGERY), "--out", str(tmp_path / "ev")])
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "ev" / "eval_report.json").read_text())

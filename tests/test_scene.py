@@ -11,7 +11,7 @@ import rasterio
 from rasterio.transform import from_origin
 from rasterio.windows import Window
 
-from tankerwatch.datasets.scene import open_scene, read_rgb, scene_reader
+from tankerwatch.datasets.scene import open_scene, read_rgb, scene_reader, stretch_uint8
 from tankerwatch.geo import geodesic_m
 from tankerwatch.schema import TankerwatchError
 
@@ -91,6 +91,22 @@ def test_uint16_12bit_four_band_scene_reads_as_stretched_rgb(tmp_path):
     assert rgb.min() < 30 and rgb.max() > 225  # the 12-bit range is stretched, not cut to its high byte
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
+def test_every_sample_type_reads_as_the_same_linear_stretch(tmp_path, dtype):
+    # 8/16-bit bands go through lookup tables; they must give exactly the float stretch
+    rng = np.random.default_rng(1)
+    top = 250 if dtype == "uint8" else 4000
+    data = rng.integers(5, top, (3, 40, 40)).astype(dtype)
+    data[:, :4, :4] = 0
+    scene = open_scene(write_raster(tmp_path / f"{dtype}.tif", data, nodata=0))
+    with scene_reader(scene) as src:
+        rgb, valid = read_rgb(src, scene, Window(0, 0, 40, 40), (40, 40))
+    expected = stretch_uint8(data.astype(np.float32), scene.stretch_lo, scene.stretch_hi).transpose(1, 2, 0)
+    expected[:4, :4] = 0
+    assert not valid[:4, :4].any() and valid.sum() == 40 * 40 - 16
+    np.testing.assert_array_equal(rgb, expected)
+
+
 def test_nodata_pixels_are_masked(tmp_path):
     data = np.full((3, 16, 16), 100, np.uint8)
     data[:, :, :8] = 0
@@ -100,3 +116,24 @@ def test_nodata_pixels_are_masked(tmp_path):
         rgb, valid = read_rgb(src, scene, Window(0, 0, 16, 16), (16, 16))
     assert not valid[:, :8].any() and valid[:, 8:].all()
     assert (rgb[:, :8] == 0).all()
+
+
+def gdal_cache_max_bytes() -> int:
+    """GDAL's block cache limit in this process, as GDAL itself reports it."""
+    import ctypes
+    import ctypes.util
+    import glob
+
+    libs = glob.glob(rasterio.__path__[0] + ".libs/libgdal*.so*") or [ctypes.util.find_library("gdal")]
+    if not libs or not libs[0]:
+        pytest.skip("libgdal not found to ask its cache size")
+    lib = ctypes.CDLL(libs[0])
+    lib.GDALGetCacheMax64.restype = ctypes.c_int64
+    return lib.GDALGetCacheMax64()
+
+
+def test_scene_reads_keep_a_working_block_cache(tmp_path):
+    # regression: GDAL_CACHEMAX=64 in rasterio.Env means 64 bytes, so every windowed read decoded its blocks again
+    path = write_raster(tmp_path / "s.tif", np.zeros((3, 64, 64), np.uint8), "EPSG:32653", from_origin(500000, 4700000, 1, 1))
+    with scene_reader(open_scene(path, datetime(2024, 5, 1, tzinfo=timezone.utc))):
+        assert 16 * 2**20 <= gdal_cache_max_bytes() <= 256 * 2**20
