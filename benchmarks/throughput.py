@@ -4,7 +4,8 @@ Builds (once, cached in --workdir) a 0.5 m synthetic GeoTIFF of --size x --size 
 Vostochny, mosaicked window by window from smaller synthetic scenes so it never sits in memory,
 with ground truth for every ship. Then, each in its own subprocess so peak RSS is its own:
 
-* tankerwatch: `run_batch` with a `RunContext`, full scene (--full-scene), the given weights;
+* tankerwatch: `run_batch` with a `RunContext`, full scene (--full-scene), the given weights, on its
+  default CPU runtime (OpenVINO, exported from those weights) and, with --torch-too, on PyTorch too;
 * SAHI: `AutoDetectionModel` (model_type "ultralytics", same .pt) and `get_sliced_prediction`
   with 512 px slices (the model's training size), overlap 0.2, `perform_standard_pred=False`,
   batched, on the whole scene read into memory as stretched RGB uint8 at native 0.5 m, which is
@@ -21,6 +22,7 @@ Usage:
   python benchmarks/throughput.py --model runs/x/weights/best.pt        # needs best.pt.sha256 beside it
   python benchmarks/throughput.py --size 2048 --workdir /tmp/twbench     # quick check on a small scene
   python benchmarks/throughput.py --gigapixel --skip-sahi                # add the 1-gigapixel memory run
+  python benchmarks/throughput.py --gigapixel --torch-too                # the README's figures
   pip install -e .[bench]                                                 # SAHI, for the comparison
 
 Without --model the bundled models/weights/tankerwatch-obb.pt is used. Runs on the CPU unless
@@ -346,12 +348,13 @@ def worker_main(job_path: Path) -> None:
     Path(job["result"]).write_text(json.dumps(result))
 
 
-def run_worker(engine: str, scene: Path, args: argparse.Namespace, tmp: Path) -> dict:
+def run_worker(engine: str, scene: Path, args: argparse.Namespace, tmp: Path, extra_set: tuple[str, ...] = ()) -> dict:
     """Run one engine in a fresh subprocess; its result plus the child's own peak RSS (os.wait4)."""
+    name = "-".join([engine, *(s.replace("=", "-").replace(".", "-") for s in extra_set)])
     job = {"engine": engine, "scene": str(scene), "model": str(args.model), "device": args.device,
-           "overrides": args.set, "sahi_batch": args.sahi_batch, "out_dir": str(tmp / f"out-{engine}"),
-           "result": str(tmp / f"{engine}-{scene.stem}.json")}
-    job_path = tmp / f"{engine}-{scene.stem}.job.json"
+           "overrides": [*args.set, *extra_set], "sahi_batch": args.sahi_batch, "out_dir": str(tmp / f"out-{name}"),
+           "result": str(tmp / f"{name}-{scene.stem}.json")}
+    job_path = tmp / f"{name}-{scene.stem}.job.json"
     job_path.write_text(json.dumps(job))
     env = dict(os.environ)
     if args.gdal_cachemax is not None:
@@ -502,6 +505,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--gdal-cachemax", type=int, default=None,
                     help="GDAL_CACHEMAX (MB) for both workers; default: GDAL's own (5%% of RAM), as a user runs it")
     ap.add_argument("--skip-sahi", action="store_true", help="run tankerwatch only")
+    ap.add_argument("--torch-too", action="store_true",
+                    help="also run tankerwatch on the PyTorch runtime SAHI uses (the default CPU runtime is OpenVINO)")
     ap.add_argument("--generate-only", action="store_true", help="build (or find) the cached scenes, run nothing")
     ap.add_argument("--gigapixel", action="store_true",
                     help="also measure tankerwatch's peak RSS on a ~32k x 32k (1 gigapixel) mostly-water scene")
@@ -557,7 +562,10 @@ def main(argv: list[str] | None = None) -> None:
 
     tw = run_worker("tankerwatch", tif, args, tmp)
     tw_s = score(truth, counted, tw["detections"])
-    sahi = sahi_s = None
+    pt = pt_s = sahi = sahi_s = None
+    if args.torch_too:  # the same engine on SAHI's runtime: what the pipeline gains without OpenVINO
+        pt = run_worker("tankerwatch", tif, args, tmp, ("detect.runtime=torch",))
+        pt_s = score(truth, counted, pt["detections"])
     if not args.skip_sahi:
         sahi = run_worker("sahi", tif, args, tmp)
         sahi_s = score(truth, counted, sahi["detections"])
@@ -571,6 +579,11 @@ def main(argv: list[str] | None = None) -> None:
               f"through the model; tankerwatch: {tw['tiles']} tiles, {pix['full']['working_mp']:.0f} MP)")
         print(f"  tankerwatch / SAHI: speed {ratio(sahi['wall_s'], tw['wall_s'])}, recall "
               f"{ratio(tw_s['recall'], sahi_s['recall'])}, peak RSS {ratio(tw['rss_peak_mb'], sahi['rss_peak_mb'])}")
+    if pt:
+        report_engine("tw PyTorch", pt, pt_s, scene_mp)
+        if sahi:
+            print(f"  tankerwatch on PyTorch / SAHI: speed {ratio(sahi['wall_s'], pt['wall_s'])}, recall "
+                  f"{ratio(pt_s['recall'], sahi_s['recall'])}, peak RSS {ratio(pt['rss_peak_mb'], sahi['rss_peak_mb'])}")
     print()
     report_profile(tw)
     f, a = pix["full"], pix["aoi"]
