@@ -126,9 +126,12 @@ def straightened_hull(src, scene: Scene, box: OrientedBox, px_along: int = 96, p
     from tankerwatch.datasets.scene import read_rgb
 
     along, across = box.length_px + 2 * pad_along_px, box.beam_px + 2 * pad_across_px
-    half = math.hypot(along, across) / 2 + 2
-    c0, r0 = max(0, int(box.cx_px - half)), max(0, int(box.cy_px - half))
-    c1, r1 = min(scene.width, int(box.cx_px + half) + 1), min(scene.height, int(box.cy_px + half) + 1)
+    ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
+    # the window is the padded hull's own bounding box: a long hull at an angle fills little of a square
+    half_x = (along * abs(ux) + across * abs(uy)) / 2 + 2
+    half_y = (along * abs(uy) + across * abs(ux)) / 2 + 2
+    c0, r0 = max(0, int(box.cx_px - half_x)), max(0, int(box.cy_px - half_y))
+    c1, r1 = min(scene.width, int(box.cx_px + half_x) + 1), min(scene.height, int(box.cy_px + half_y) + 1)
     if c1 - c0 < 2 or r1 - r0 < 2:
         return np.zeros((0, 0, 3), np.uint8)
     f = max(1.0, along / px_along)  # native pixels per chip pixel
@@ -137,7 +140,6 @@ def straightened_hull(src, scene: Scene, box: OrientedBox, px_along: int = 96, p
     sx, sy = (c1 - c0) / cols, (r1 - r0) / rows
     cx, cy = (box.cx_px - c0) / sx, (box.cy_px - r0) / sy
     length, beam = along / sx, across / sy
-    ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
     # affine map from strip pixels (u along, v across) to chip pixels
     m = np.array([[ux, -uy, cx - ux * length / 2 + uy * beam / 2],
                   [uy, ux, cy - uy * length / 2 - ux * beam / 2]], np.float32)
@@ -158,7 +160,7 @@ WATER_SAMPLE = 8000  # pixels enough to find the water colour; a long hull's str
 
 def water_colour(pixels: np.ndarray, iterations: int = 4) -> np.ndarray:
     """The commonest colour among pixels around a hull: water, even beside a quay or another hull."""
-    pixels = pixels[:: max(1, len(pixels) // WATER_SAMPLE)]
+    pixels = pixels[:: max(1, len(pixels) // WATER_SAMPLE)].astype(np.float32)
     centre = np.median(pixels, axis=0)
     for _ in range(iterations):  # move to the densest colour cluster near the median
         near = pixels[np.linalg.norm(pixels - centre, axis=1) < WATER_RADIUS]
@@ -173,10 +175,14 @@ def hull_mask(strip: np.ndarray, water: np.ndarray, min_contrast: float) -> np.n
     import cv2
 
     img = strip.astype(np.float32)  # unblurred: a blur would spread the hull over the water and the shadow
-    diff = np.linalg.norm(img - water, axis=2)
+    w = [float(c) for c in water]
+    add_bands = np.ones((1, 3), np.float32)  # (per-pixel work in OpenCV: a long hull's strip is ~0.3 MP)
+    diff = cv2.subtract(img, (*w, 0.0))
+    far = cv2.transform(cv2.multiply(diff, diff), add_bands) > min_contrast**2
     # shadowed water is no brighter than water in any band (the stretch may clip it to black)
-    shadow = np.all(img <= water + 6.0, axis=2) & (img.sum(axis=2) < 0.85 * water.sum())
-    mask = ((diff > min_contrast) & ~shadow).astype(np.uint8)
+    shadow = (cv2.inRange(img, (0.0, 0.0, 0.0), tuple(c + 6.0 for c in w)) > 0) & (
+        cv2.transform(img, add_bands) < 0.85 * sum(w))
+    mask = (far & ~shadow).astype(np.uint8)
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
 
 
@@ -218,7 +224,7 @@ def refine_box(src, scene: Scene, box: OrientedBox, min_contrast: float = 18.0) 
     u = np.abs(np.arange(cols) - cols / 2)[None, :]
     v = np.abs(np.arange(rows) - rows / 2)[:, None]
     outside = (u > box.length_px * scale / 2 + margin) | (v > box.beam_px * scale / 2 + margin)
-    pixels = strip[outside].astype(np.float32)
+    pixels = strip[outside]
     if len(pixels) < 30:
         return None
     mid = slice(int(cols / 2 - box.length_px * scale / 4), int(cols / 2 + box.length_px * scale / 4) + 1)

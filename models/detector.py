@@ -334,7 +334,7 @@ def export_model(weights: Path, fmt: str, imgsz: int, device: str = "cpu", half:
         raise TankerwatchError(f"export format {fmt!r}: choose one of {sorted(EXPORT_FORMATS)}")
     weights = Path(weights)
     verify_sha256(weights)
-    device = resolve_device(device)
+    device = device_list(device)[0]  # an engine is built on one GPU
     if fmt == "engine" and device == "cpu":
         raise TankerwatchError(f"{weights}: a TensorRT engine is built on a CUDA GPU (use --device 0)")
     model = ultralytics().YOLO(str(weights), task="obb")

@@ -166,5 +166,11 @@ def read_yaml(path: Path) -> dict:
 def load_inference_config(path: Path | None = None, overrides: dict | None = None) -> InferenceConfig:
     """Load configs/inference.yaml (or PATH) with CLI overrides applied on top."""
     path = Path(path) if path else bundled_path("inference.yaml")
-    data = _deep_merge(read_yaml(path), overrides or {})
-    return _build(InferenceConfig, data, str(path))
+    data = read_yaml(path)
+    cfg = _build(InferenceConfig, data, str(path))  # the file alone first: its errors name the file
+    if not overrides:
+        return cfg
+    try:
+        return _build(InferenceConfig, _deep_merge(data, overrides), "--set ")
+    except TankerwatchError as e:  # the file was valid, so the override is at fault
+        raise TankerwatchError(str(e).replace("--set .", "--set ", 1)) from None

@@ -72,9 +72,9 @@ def test_openvino_conversion_uses_its_offline_telemetry_stub():
 
 
 def test_runtime_and_device_are_checked(monkeypatch):
-    with pytest.raises(TankerwatchError, match=r"detect\.runtime: 'tensorrt' is not one of"):
+    with pytest.raises(TankerwatchError, match=r"^--set detect\.runtime: 'tensorrt' is not one of"):
         load_inference_config(None, parse_overrides(["detect.runtime=tensorrt"]))
-    with pytest.raises(TankerwatchError, match=r"detect\.readers: must be > 0"):
+    with pytest.raises(TankerwatchError, match=r"^--set detect\.readers: must be > 0"):
         load_inference_config(None, parse_overrides(["detect.readers=0"]))
     assert device_list("cpu") == ["cpu"]
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
