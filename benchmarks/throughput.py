@@ -291,36 +291,32 @@ def read_whole_scene(scene, strip_rows: int = 512) -> np.ndarray:
 
 def worker_sahi(job: dict) -> dict:
     """Run SAHI sliced prediction over the whole scene in memory; detections (scene metres) and wall time."""
-    import torch
-
     from tankerwatch.config import load_inference_config, parse_overrides
     from tankerwatch.datasets.scene import open_scene
-    from tankerwatch.models.detector import resolve_device, ultralytics, verify_sha256
+    from tankerwatch.models.detector import device_list, ultralytics, verify_sha256
 
-    ultralytics()  # Ultralytics configured offline before SAHI imports it
+    # Ultralytics configured offline before SAHI imports it; its predictor then uses every core, as
+    # tankerwatch's does, so the comparison is of engines, not thread counts
+    ultralytics()
     from sahi import AutoDetectionModel
     from sahi.predict import get_sliced_prediction
     from sahi.slicing import get_slice_bboxes
 
     cfg = load_inference_config(None, parse_overrides(job["overrides"]))
     verify_sha256(Path(job["model"]))
-    dev = resolve_device(job["device"])
+    dev = device_list(job["device"])[0]  # SAHI runs on one device
     model = AutoDetectionModel.from_pretrained(
         model_type="ultralytics", model_path=str(job["model"]), confidence_threshold=cfg.detect.conf_threshold,
-        device="cpu" if dev == "cpu" else f"cuda:{dev.split(',')[0]}", image_size=SAHI_SLICE_PX,
+        device="cpu" if dev == "cpu" else f"cuda:{dev}", image_size=SAHI_SLICE_PX,
     )
     rss_loaded = peak_rss_mb()
-    threads = os.cpu_count() or 1
     t0 = time.perf_counter()
     scene = open_scene(job["scene"])
     image = read_whole_scene(scene)
     t_read = time.perf_counter() - t0
-    # Ultralytics sets torch to cores-1 threads when its predictor starts; give SAHI the same
-    # threads tankerwatch's Detector restores, so the comparison is of engines, not thread counts
     result = get_sliced_prediction(
         image, model, slice_height=SAHI_SLICE_PX, slice_width=SAHI_SLICE_PX, overlap_height_ratio=SAHI_OVERLAP,
         overlap_width_ratio=SAHI_OVERLAP, perform_standard_pred=False, batch_size=job["sahi_batch"], verbose=0,
-        progress_callback=lambda done, total: torch.set_num_threads(threads),
     )
     wall = time.perf_counter() - t0
     polys = []

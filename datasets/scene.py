@@ -191,7 +191,8 @@ def read_rgb(
             np.take(lut, data[i], out=rgb[..., i])
     else:
         rgb = np.ascontiguousarray(stretch_uint8(data, scene.stretch_lo, scene.stretch_hi).transpose(1, 2, 0))
-    rgb[~valid] = 0
+    if not valid.all():
+        rgb[~valid] = 0
     return rgb, valid
 
 

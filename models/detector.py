@@ -79,8 +79,8 @@ def write_sha256(path: Path) -> Path:
     return side
 
 
-def verify_sha256(path: Path) -> None:
-    """Refuse a weights file whose sha256 does not match its <weights>.sha256 sidecar."""
+def verify_sha256(path: Path) -> str:
+    """The sha256 of a weights file, refusing one that does not match its <weights>.sha256 sidecar."""
     path = Path(path)
     if not path.exists():
         raise TankerwatchError(f"{path}: model weights not found")
@@ -90,10 +90,11 @@ def verify_sha256(path: Path) -> None:
             f"{path}: no checksum file {side.name}; weights are verified before loading "
             f"(create it with: sha256sum {path.name} > {side.name})"
         )
-    expected = side.read_text().split()[0].lower() if side.read_text().strip() else ""
+    expected = (side.read_text().split() or [""])[0].lower()
     actual = sha256_of(path)
     if actual != expected:
         raise TankerwatchError(f"{path}: sha256 {actual[:12]}… does not match {side.name} ({expected[:12]}…)")
+    return actual
 
 
 def _show_training_progress() -> None:
@@ -150,8 +151,22 @@ def block_openvino_telemetry() -> None:
     sys.modules.setdefault("openvino_telemetry", None)
 
 
-def runtime_export(weights: Path, runtime: str, imgsz: int, batch: int) -> Path:
-    """The weights exported for a CPU runtime at a fixed tile size and batch, made once and cached by sha256."""
+def _export(model, weights: Path, fmt: str, imgsz: int, batch: int = 1, device: str = "cpu", half: bool = False) -> Path:
+    """Ultralytics' fixed-shape export of a loaded model, quiet; a failure is one line naming the weights."""
+    extra = {"simplify": False} if fmt in ("onnx", "engine") else {}  # simplifying needs onnxslim and onnxruntime
+    try:
+        with warnings.catch_warnings():  # the tracer's warnings concern shapes a fixed export never sees
+            warnings.simplefilter("ignore")
+            return Path(model.export(format=fmt, imgsz=imgsz, batch=batch, device=device, half=half, dynamic=False,
+                                     **extra))
+    except (ImportError, ModuleNotFoundError) as e:
+        raise TankerwatchError(f"{weights}: {fmt} export needs {e.name or e} (pip install 'tankerwatch[export]')") from None
+    except Exception as e:
+        raise TankerwatchError(f"{weights}: {fmt} export failed ({str(e).splitlines()[0]})") from None
+
+
+def runtime_export(weights: Path, sha256: str, runtime: str, imgsz: int, batch: int) -> Path:
+    """The weights (of that sha256) exported for a CPU runtime at a fixed tile size and batch, made once and cached."""
     import tempfile
 
     module = {"onnx": "onnxruntime", "openvino": "openvino"}[runtime]
@@ -162,7 +177,7 @@ def runtime_export(weights: Path, runtime: str, imgsz: int, batch: int) -> Path:
         raise TankerwatchError(f"runtime {runtime}: the {module} package is not installed "
                                f"(pip install {module}, or --set detect.runtime=torch)") from None
     cache = tankerwatch_home() / "exports"
-    target = cache / f"{sha256_of(weights)[:16]}-{imgsz}px-b{batch}{EXPORT_SUFFIX[runtime]}"
+    target = cache / f"{sha256[:16]}-{imgsz}px-b{batch}{EXPORT_SUFFIX[runtime]}"
     if target.exists():
         return target
     cache.mkdir(parents=True, exist_ok=True)
@@ -170,15 +185,7 @@ def runtime_export(weights: Path, runtime: str, imgsz: int, batch: int) -> Path:
         # Ultralytics writes the export beside the weights: export a private copy, then move it in place whole
         copy = Path(tmp) / "model.pt"
         shutil.copyfile(weights, copy)
-        model = ultralytics().YOLO(str(copy), task="obb")
-        extra = {"simplify": False} if runtime == "onnx" else {}  # onnxslim is not a dependency
-        try:
-            with warnings.catch_warnings():  # the tracer's warnings concern shapes a fixed export never sees
-                warnings.simplefilter("ignore")
-                out = Path(model.export(format=runtime, imgsz=imgsz, batch=batch, device="cpu", half=False,
-                                        dynamic=False, **extra))
-        except Exception as e:
-            raise TankerwatchError(f"{weights}: {runtime} export failed ({str(e).splitlines()[0]})") from None
+        out = _export(_load_yolo(copy, weights), weights, runtime, imgsz, batch)
         try:
             out.rename(target)
         except OSError:  # another process exported the same model meanwhile
@@ -187,33 +194,37 @@ def runtime_export(weights: Path, runtime: str, imgsz: int, batch: int) -> Path:
     return target
 
 
+def _load_yolo(path: Path, weights: Path):
+    """An Ultralytics OBB model from a checkpoint or an export of the given weights."""
+    try:
+        return ultralytics().YOLO(str(path), task="obb")
+    except Exception as e:  # a corrupt or foreign checkpoint
+        raise TankerwatchError(f"{weights}: cannot load model ({e})") from None
+
+
 class Detector:
     """An oriented-box ship detector over uint8 RGB tiles, on one device and runtime."""
 
     def __init__(self, weights: Path | None = None, device: str = "cpu", imgsz: int = 1024, conf: float = 0.25,
                  runtime: str = "torch", batch: int = 4) -> None:
         weights = Path(weights) if weights else BUNDLED_WEIGHTS
-        verify_sha256(weights)
+        sha256 = verify_sha256(weights)
         if runtime not in RUNTIMES:
             raise TankerwatchError(f"runtime {runtime!r}: choose one of {list(RUNTIMES)}")
-        self.device = resolve_device(device)
-        if "," in self.device:
+        devices = device_list(device)
+        if len(devices) > 1:
             raise TankerwatchError(f"--device {device}: one Detector runs on one device (load_detector spreads over several)")
+        self.device = devices[0]
         if runtime == "auto":
             runtime = "openvino" if self.device == "cpu" else "torch"
         if runtime != "torch" and self.device != "cpu":
             raise TankerwatchError(f"runtime {runtime}: runs on the CPU; use --device cpu or runtime torch on GPUs")
-        yolo = ultralytics().YOLO
-        try:
-            self.model = yolo(str(weights), task="obb")
-        except Exception as e:  # a corrupt or foreign checkpoint
-            raise TankerwatchError(f"{weights}: cannot load model ({e})") from None
+        # exports are fixed-shape: every call gets exactly `batch` tiles of imgsz (padded with blanks)
+        source = weights if runtime == "torch" else runtime_export(weights, sha256, runtime, imgsz, batch)
+        self.model = _load_yolo(source, weights)
         names = [self.model.names[i] for i in sorted(self.model.names)]
         if names != list(SHIP_CLASSES):
             raise TankerwatchError(f"{weights}: model classes {names} are not {list(SHIP_CLASSES)}")
-        if runtime != "torch":
-            # exports are fixed-shape: every call gets exactly `batch` tiles of imgsz (padded with blanks)
-            self.model = yolo(str(runtime_export(weights, runtime, imgsz, batch)), task="obb")
         self.runtime = runtime
         self.batch = batch
         self.imgsz = imgsz
@@ -337,11 +348,6 @@ def export_model(weights: Path, fmt: str, imgsz: int, device: str = "cpu", half:
     device = device_list(device)[0]  # an engine is built on one GPU
     if fmt == "engine" and device == "cpu":
         raise TankerwatchError(f"{weights}: a TensorRT engine is built on a CUDA GPU (use --device 0)")
-    model = ultralytics().YOLO(str(weights), task="obb")
-    try:
-        # simplify needs onnxslim and onnxruntime; the plain graph is what every runtime loads
-        out = Path(model.export(format=fmt, imgsz=imgsz, device=device, half=half, simplify=False, dynamic=False))
-    except (ImportError, ModuleNotFoundError) as e:
-        raise TankerwatchError(f"{weights}: {fmt} export needs {e.name or e} (pip install 'tankerwatch[export]')") from None
+    out = _export(_load_yolo(weights, weights), weights, fmt, imgsz, device=device, half=half)
     write_sha256(out)
     return out

@@ -72,6 +72,11 @@ class InferenceConfig:
     visits: VisitConfig = field(default_factory=VisitConfig)
 
 
+def _key(where: str, name: str) -> str:
+    """The dotted key path of name under where (where is empty at the root of --set overrides)."""
+    return f"{where}.{name}" if where else name
+
+
 def _coerce(value: Any, typ: Any, where: str) -> Any:
     """Check a YAML value against a dataclass field type."""
     if dataclasses.is_dataclass(typ):
@@ -101,8 +106,8 @@ def _build(cls: type, data: dict, where: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(data) - names
     if unknown:
-        raise TankerwatchError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
-    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+        raise TankerwatchError(f"{where or 'top level'}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
+    kwargs = {k: _coerce(v, hints[k], _key(where, k)) for k, v in data.items()}
     obj = cls(**kwargs)
     _check_ranges(obj, where)
     return obj
@@ -114,15 +119,15 @@ def _check_ranges(obj: Any, where: str) -> None:
         v = getattr(obj, f.name)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             if v < 0:
-                raise TankerwatchError(f"{where}.{f.name}: must be >= 0, got {v}")
+                raise TankerwatchError(f"{_key(where, f.name)}: must be >= 0, got {v}")
             if ("probability" in f.name or f.name.startswith("prior") or "threshold" in f.name) and v > 1:
-                raise TankerwatchError(f"{where}.{f.name}: must be within 0..1, got {v}")
+                raise TankerwatchError(f"{_key(where, f.name)}: must be within 0..1, got {v}")
     for name, allowed in CHOICES.items():
         if hasattr(obj, name) and getattr(obj, name) not in allowed:
-            raise TankerwatchError(f"{where}.{name}: {getattr(obj, name)!r} is not one of {list(allowed)}")
+            raise TankerwatchError(f"{_key(where, name)}: {getattr(obj, name)!r} is not one of {list(allowed)}")
     for name in ("working_gsd_m", "tile_px", "batch_size", "readers"):
         if hasattr(obj, name) and getattr(obj, name) <= 0:
-            raise TankerwatchError(f"{where}.{name}: must be > 0")
+            raise TankerwatchError(f"{_key(where, name)}: must be > 0")
 
 
 def parse_overrides(items: list[str] | tuple[str, ...]) -> dict:
@@ -171,6 +176,6 @@ def load_inference_config(path: Path | None = None, overrides: dict | None = Non
     if not overrides:
         return cfg
     try:
-        return _build(InferenceConfig, _deep_merge(data, overrides), "--set ")
+        return _build(InferenceConfig, _deep_merge(data, overrides), "")
     except TankerwatchError as e:  # the file was valid, so the override is at fault
-        raise TankerwatchError(str(e).replace("--set .", "--set ", 1)) from None
+        raise TankerwatchError(f"--set {e}") from None
