@@ -1,6 +1,6 @@
 """Converters from public and in-house ship label formats into training chips at the working GSD.
 
-Readers turn DOTA labelTxt, YOLO-OBB, YOLO HBB, HRSC2016 XML and xView GeoJSON into oriented hull boxes in
+Readers turn DOTA labelTxt, YOLO-OBB, YOLO HBB, HRSC2016 XML, FAIR1M XML and xView GeoJSON into oriented hull boxes in
 image pixels with a project class (source class names are mapped to tanker or vessel, the rest dropped);
 the writer resamples each image to the working GSD and cuts it into the dataset layout builder.py writes.
 """
@@ -24,13 +24,15 @@ from tankerwatch.datasets.scene import open_scene
 from tankerwatch.io import read_json
 from tankerwatch.schema import SHIP_CLASSES, TankerwatchError
 
-FORMATS = ("dota", "yolo-obb", "yolo-hbb", "hrsc", "xview")
+FORMATS = ("dota", "yolo-obb", "yolo-hbb", "hrsc", "fair1m", "xview")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".jp2")
 CHIP_OVERLAP = 0.25  # of a chip side: most hulls cut by one chip's edge show whole in its neighbour
 
 # Source class names (compared case-blind, with '_' and '-' read as spaces) and the project class each becomes;
 # a name not here is not a ship (harbor, dock, storage tank, ...) and its boxes are dropped.
 _TANKER_NAMES = ("tanker", "oil tanker", "liquid cargo ship")  # the last is FAIR1M's tanker class
+# FAIR1M's other ship classes are all here: Motorboat, Fishing Boat, Dry Cargo Ship, other-ship ("other ship"),
+# Tugboat, Engineering Ship, Passenger Ship, Warship; its vehicles, bridges, intersections... are not
 _VESSEL_NAMES = (
     "ship", "vessel", "boat", "other ship", "other vessel", "merchant", "merchant ship", "naval", "warship",
     "warcraft", "aircraft carrier", "submarine", "maritime vessel", "motorboat", "sailboat", "tugboat", "barge",
@@ -224,14 +226,19 @@ def _xml_number(node: ET.Element, tag: str, where: str) -> float:
     return value
 
 
-def read_hrsc(path: Path, class_map: Mapping[str, str | None] | None = None) -> ImageLabels:
-    """Ship hulls of an HRSC2016 XML annotation (mbox centre, size, angle in radians), its GSD and image size."""
+def _xml_root(path: Path) -> ET.Element:
+    """The root element of a label XML file (one-line errors naming the file)."""
     try:
-        root = ET.parse(path).getroot()
+        return ET.parse(path).getroot()
     except FileNotFoundError:
         raise TankerwatchError(f"{path}: label file not found") from None
     except ET.ParseError as e:
         raise TankerwatchError(f"{path}:{e.position[0]}: not valid XML ({e})") from None
+
+
+def read_hrsc(path: Path, class_map: Mapping[str, str | None] | None = None) -> ImageLabels:
+    """Ship hulls of an HRSC2016 XML annotation (mbox centre, size, angle in radians), its GSD and image size."""
+    root = _xml_root(path)
     classes = class_lookup(class_map)
     size = [_xml_number(root, tag, str(path)) for tag in ("Img_SizeWidth", "Img_SizeHeight")]
     labels = ImageLabels(Path(path).stem, image_size=(int(size[0]), int(size[1])))
@@ -244,6 +251,45 @@ def read_hrsc(path: Path, class_map: Mapping[str, str | None] | None = None) -> 
         cx, cy, w, h, ang = (_xml_number(obj, tag, where) for tag in ("mbox_cx", "mbox_cy", "mbox_w", "mbox_h", "mbox_ang"))
         # HRSC annotates nothing but ships, so a class id the map does not name is still a vessel
         labels.add(obj.findtext("Class_ID", "").strip(), rotated_corners(cx, cy, w, h, ang), classes, fallback="vessel")
+    return labels
+
+
+def _fair1m_corners(obj: ET.Element, where: str) -> np.ndarray:
+    """The four corners of a FAIR1M <points> list ('x,y' each; a fifth point repeating the first closes the ring)."""
+    try:
+        points = [[float(v) for v in p.text.split(",")] for p in obj.iterfind("points/point")]
+        corners = np.array(points, float)
+    except (AttributeError, ValueError):
+        raise TankerwatchError(f"{where}: <point> must be 'x,y' numbers") from None
+    if len(corners) > 1 and np.allclose(corners[0], corners[-1]):  # the closing point
+        corners = corners[:-1]
+    if corners.shape != (4, 2) or not np.all(np.isfinite(corners)):
+        raise TankerwatchError(f"{where}: expected 4 <point> corners 'x,y' (and optionally the first repeated), "
+                               f"got {len(corners)} distinct")
+    return corners
+
+
+def read_fair1m(path: Path, class_map: Mapping[str, str | None] | None = None) -> ImageLabels:
+    """Ship hulls of a FAIR1M XML annotation (<object>: possibleresult/name and 4 corner points in pixels), its size."""
+    # PASCAL-VOC-like; FAIR1M states no GSD, so labels.gsd_m stays None. Objects whose class is not a ship
+    # (Small Car, Van, Bridge, Intersection, ...) are dropped by the class map like any other reader's.
+    root = _xml_root(path)
+    classes = class_lookup(class_map)
+    size = root.find("size")
+    labels = ImageLabels(Path(path).stem)
+    if size is not None:
+        w, h = (_xml_number(size, tag, f"{path}: <size>") for tag in ("width", "height"))
+        labels.image_size = (int(w), int(h))
+    for i, obj in enumerate(root.iter("object"), 1):
+        where = f"{path}: object {i}"
+        coordinate = (obj.findtext("coordinate") or "pixel").strip().lower()
+        if coordinate != "pixel":
+            raise TankerwatchError(f"{where}: <coordinate> {coordinate!r}; only pixel coordinates are read")
+        name = (obj.findtext("possibleresult/name") or "").strip()
+        if not name:
+            raise TankerwatchError(f"{where}: no <possibleresult><name> class")
+        if classes.get(_normalised(name)) is not None:  # corners of non-ship objects are not checked
+            labels.add(name, _fair1m_corners(obj, where), classes)
     return labels
 
 
@@ -357,7 +403,7 @@ def load_labels(
             raise TankerwatchError(f"{labels_path}: expected the folder of {fmt} label files")
         if fmt.startswith("yolo") and names is None:
             names = load_class_names(_classes_txt(labels_path))
-        suffix = ".xml" if fmt == "hrsc" else ".txt"
+        suffix = ".xml" if fmt in ("hrsc", "fair1m") else ".txt"
         found = [_read_label_file(fmt, labels_path / f"{p.stem}{suffix}", p, names, class_map) for p in images]
     if images and not any(found):
         raise TankerwatchError(f"{labels_path}: no {fmt} labels for any of the {len(images)} images")
@@ -382,6 +428,8 @@ def _read_label_file(
         return read_dota(path, class_map)
     if fmt == "hrsc":
         return read_hrsc(path, class_map)
+    if fmt == "fair1m":
+        return read_fair1m(path, class_map)
     reader = read_yolo_obb if fmt == "yolo-obb" else read_yolo_hbb
     return reader(path, image_size(image), names, class_map)
 

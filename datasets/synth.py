@@ -13,9 +13,12 @@ import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS
+from rasterio.features import rasterize
 from shapely.affinity import translate
 from shapely.geometry import LineString, Polygon, box
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
+from shapely.validation import make_valid
 
 from tankerwatch.geo import (
     azimuth_deg,
@@ -74,7 +77,10 @@ WATER_STYLES: dict[str, tuple | None] = {
 }
 # independent random streams for the optional content and effects: turning one on leaves the rest as it was
 _STREAMS = {"structures": 1, "variety": 2, "water": 3, "glint": 4, "wakes": 5, "clouds": 6, "fringe": 7,
-            "colour": 8, "clutter": 9, "yachts": 10, "yacht_look": 11}
+            "colour": 8, "clutter": 9, "yachts": 10, "yacht_look": 11, "land": 12, "hard_water": 13, "swell": 14}
+# Seeds from here up are for evaluation only (hard-port and open-sea test sets); every training set (random_spec,
+# hard_port_spec and open_sea_spec scenes alike) draws its seeds below it, so no evaluation scene is ever trained on.
+EVAL_SEED_BASE = 9_000_000
 
 
 @dataclass
@@ -129,6 +135,12 @@ class SceneSpec:
     quay_clutter: bool = False  # container stacks, sheds and vehicles behind the quay
     ship_variety: bool = False  # loaded/light freeboard, more deck and hull colours, rust streaks
     n_yachts: int = 0  # yachts (class 'vessel') at a marina or at anchor
+    # realistic land behind the quays (terrain, vegetation, bare soil, hillside, villages, roads and rail, warehouse
+    # rows, tank farms, container yards, stockpiles) and ship-shaped structures in the water that are not ships
+    # (pontoons, segmented breakwaters): the land the detector mistakes for tankers (datasets/synth_land.py)
+    hard_land: bool = False
+    swell: float = 0.0  # 0..1: long-crested swell (wave trains tens to hundreds of metres long), whitecaps when strong
+    other_kinds: list[str] | None = None  # kinds drawn (uniformly, repeats weigh) for n_others; None: OTHER_KINDS
 
 
 @dataclass
@@ -141,6 +153,9 @@ class SynthScene:
     ships: list[ShipSpec]
     spec: SceneSpec
     structures: list[Polygon] = field(default_factory=list)  # hard negatives in the water (piers, jetties, ...)
+    # everything that is not open water, in scene metres (x east, y down, origin top-left): the land half-plane with
+    # its quay plus every structure (piers, jetties, breakwaters, floating docks, pontoons, marinas); ships are water
+    land: BaseGeometry = field(default_factory=Polygon)
 
 
 class _Canvas:
@@ -231,6 +246,13 @@ class _Canvas:
         else:  # the texture modulates the opacity (foam)
             a = mask * np.clip(alpha * (1.0 + contrast * tex), 0.0, 1.0)
             region += (np.asarray(colour, np.float32) - region) * a[..., None]
+
+
+class _NoCanvas:
+    """A canvas that draws nothing (to make a drawing's random draws without its marks)."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
 
 
 def _polygons(geom) -> list[np.ndarray]:
@@ -333,6 +355,7 @@ class _Renderer:
         self.negatives: list[Polygon] = []  # structures in the water (piers, jetties, docks, ...)
         self.marina_slots: list[tuple] = []  # (walkway edge point, unit direction out, max beam, max length)
         self.clutter: list[Polygon] = []
+        self.hard = None  # synth_land.HardLand while SceneSpec.hard_land draws the land
         self.leaning = spec.off_nadir_deg > 0
         az = math.radians(spec.off_nadir_az_deg)
         self.lean_dir = np.array([math.sin(az), -math.cos(az)]) * math.tan(math.radians(min(spec.off_nadir_deg, 60.0)))
@@ -386,8 +409,46 @@ class _Renderer:
         waves = self.rng.normal(0, self.rng.uniform(1, 5), (self.cv.h, self.cv.w)).astype(np.float32)
         waves = cv2.GaussianBlur(waves, (0, 0), max(0.6, 1.2 / self.spec.gsd_m))
         self.cv.rgb += waves[..., None] * (2.0 if calm is None else float(2.0 * calm))
+        if self.spec.swell > 0:  # the glint sparkles on the swell's slopes as on the short waves
+            waves = waves + self.draw_swell() * np.float32(waves.std())
         if self.spec.glint > 0:
             self.draw_glint(waves)
+
+    def draw_swell(self) -> np.ndarray:
+        """Long-crested swell: a few wave trains, bright on the slopes facing the sun, whitecaps on steep crests.
+
+        Returns the swell's slope towards the sun on the canvas (unit spread)."""
+        r, cv, sp = self.stream("swell"), self.cv, self.spec
+        strength = float(np.clip(sp.swell, 0.0, 1.0))
+        lam, theta = r.uniform(40, 220), r.uniform(0, 2 * math.pi)  # dominant wavelength (m) and direction
+        step = max(sp.gsd_m, lam / 12)  # smooth at the wavelength: sampled coarse, then resized onto the canvas
+        gw, gh = int(math.ceil(sp.width_m / step)) + 1, int(math.ceil(sp.height_m / step)) + 1
+        y, x = np.mgrid[0:gh, 0:gw].astype(np.float32) * np.float32(step)
+        sun = -self.shadow_dir
+        height, slope = np.zeros((gh, gw), np.float32), np.zeros((gh, gw), np.float32)
+        for _ in range(int(r.integers(3, 6))):  # a spread of wavelengths and directions round the dominant one
+            wl, a, amp = lam * r.uniform(0.7, 1.35), theta + r.normal(0, 0.25), r.uniform(0.5, 1.0)
+            kx, ky = 2 * math.pi / wl * math.cos(a), 2 * math.pi / wl * math.sin(a)
+            phase = kx * x + ky * y + np.float32(r.uniform(0, 2 * math.pi))
+            height += np.float32(amp) * np.sin(phase)
+            slope += np.float32(amp * (math.cos(a) * sun[0] + math.sin(a) * sun[1])) * np.cos(phase)
+        cells = max(2, int(max(sp.width_m, sp.height_m) / (lam * 6)))  # wave groups: the swell comes in sets
+        groups = cv2.resize(r.normal(0, 1, (cells, cells)).astype(np.float32), (gw, gh), interpolation=cv2.INTER_CUBIC)
+        groups = np.clip(1.0 + 0.45 * groups, 0.2, 2.0)
+        slope *= groups
+        slope /= np.float32(slope.std() + 1e-6)
+        slope = cv2.resize(slope, (cv.w, cv.h), interpolation=cv2.INTER_LINEAR)
+        cv.rgb += (slope * np.float32(strength * r.uniform(3, 9)))[..., None]
+        if strength > 0.4:  # whitecaps: foam specks on the highest crests of the biggest sets
+            fine = max(sp.gsd_m, 1.5)
+            fw, fh = int(math.ceil(sp.width_m / fine)), int(math.ceil(sp.height_m / fine))
+            crest = cv2.resize(height * groups, (fw, fh), interpolation=cv2.INTER_LINEAR)
+            crest *= np.float32(1.0 / (float(np.abs(crest).max()) + 1e-6))
+            specks = r.normal(0, 1, (fh, fw)).astype(np.float32)
+            caps = np.clip((crest - np.float32(1.05 - 0.5 * strength)) * 4, 0, 1) * np.clip(specks - 1.2, 0, 1)
+            caps = cv2.resize(cv2.GaussianBlur(caps, (0, 0), 0.8), (cv.w, cv.h), interpolation=cv2.INTER_LINEAR)
+            cv.rgb += (np.float32(228) - cv.rgb) * np.clip(caps * np.float32(0.8), 0, 0.7)[..., None]
+        return slope
 
     def draw_glint(self, waves: np.ndarray) -> None:
         """Sun glint: a broad bright patch on the side away from the sun, sparkling on the wave facets."""
@@ -414,7 +475,13 @@ class _Renderer:
         t = np.array([-n[1], n[0]])
         centre = np.array([W / 2, H / 2])
         half = 0.5 * abs(W * n[0]) + 0.5 * abs(H * n[1])
-        p0 = centre - n * half * rng.uniform(0.25, 0.75)
+        frac = rng.uniform(0.25, 0.75)
+        if sp.hard_land:  # a real port has more land behind its quays: the coast may lie past the centre
+            from tankerwatch.datasets.synth_land import HardLand
+
+            self.hard = HardLand(self)
+            frac = self.hard.coast_fraction
+        p0 = centre - n * half * frac
         big = 4 * max(W, H)
         land = Polygon([p0 + t * big, p0 - t * big, p0 - t * big - n * big, p0 + t * big - n * big])
         self.land = land.intersection(box(0, 0, W, H))
@@ -429,7 +496,13 @@ class _Renderer:
         concrete = (rng.uniform(150, 200),) * 3
         self.cv.fill([np.array([p0 + t * big, p0 - t * big, p0 - t * big - n * quay_w, p0 + t * big - n * quay_w])], concrete)
         self.coast = (p0, n, t, quay_w, concrete)
-        self._land_features(p0, n, t, quay_w)
+        if self.hard is None:
+            self._land_features(p0, n, t, quay_w)
+        else:  # the hard land replaces these features; their draws are still made, so self.rng stays in step
+            canvas, self.cv = self.cv, _NoCanvas()
+            self._land_features(p0, n, t, quay_w)
+            self.cv = canvas
+            self.hard.draw()
         self.blocked.append(land.buffer(3))
         # berths along the quay: ships lie parallel to the coast
         heading = math.degrees(math.atan2(t[0], -t[1]))
@@ -810,14 +883,7 @@ class _Renderer:
                 break
         else:
             return
-        polys = _polygons(geom)
-        for p in polys:
-            self.cv.shade([p + self.shadow_offset(3.0)], 0.6)
-        for p in _polygons(self._water(geom.buffer(1.0 + r.uniform(0, 2.5)).difference(geom))):
-            self.cv.textured([p], (225, 230, 230), r, 3.0, 0.8, alpha=r.uniform(0.2, 0.5))  # surf at the toe
-        stone = np.array([r.uniform(115, 175)] * 3) * np.array([1.0, r.uniform(0.93, 1.0), r.uniform(0.85, 0.98)])
-        for p in polys:
-            self.cv.textured([p], stone, r, r.uniform(1.2, 3.5), r.uniform(0.12, 0.22))
+        self.rubble(r, geom)
         if r.random() < 0.6:  # a road along the crest
             crest = LineString(pts).intersection(geom.buffer(-width * 0.3))
             for seg in getattr(crest, "geoms", [crest]):
@@ -826,6 +892,17 @@ class _Renderer:
                     for a, b in zip(c[:-1], c[1:]):
                         self.cv.line(a, b, np.array(concrete) * 0.9, width * 0.25)
         self._add_negative(geom, 4.0)
+
+    def rubble(self, r, geom) -> None:
+        """A rubble mound in the water (breakwater): shadow, surf at its toe, blotchy stone."""
+        polys = _polygons(geom)
+        for p in polys:
+            self.cv.shade([p + self.shadow_offset(3.0)], 0.6)
+        for p in _polygons(self._water(geom.buffer(1.0 + r.uniform(0, 2.5)).difference(geom))):
+            self.cv.textured([p], (225, 230, 230), r, 3.0, 0.8, alpha=r.uniform(0.2, 0.5))  # surf at the toe
+        stone = np.array([r.uniform(115, 175)] * 3) * np.array([1.0, r.uniform(0.93, 1.0), r.uniform(0.85, 0.98)])
+        for p in polys:
+            self.cv.textured([p], stone, r, r.uniform(1.2, 3.5), r.uniform(0.12, 0.22))
 
     def _oil_jetty(self, r, p0, n, t, concrete, coast: bool) -> None:
         """A T-shaped oil-terminal jetty: trestle with pipe racks, a berth head with loading arms, dolphins."""
@@ -965,16 +1042,7 @@ class _Renderer:
             if not free(Polygon(outline)):
                 continue
             self.clutter.append(Polygon(outline).buffer(3))
-            tiers = r.integers(1, 6, rows)
-            self.cv.shade([outline + self.shadow_offset(2.6 * float(tiers.max()))], 0.55)
-            for i in range(rows):
-                for j in range(cols):
-                    q = c + t * (-a_len / 2 + (j + 0.5) * (clen + 0.5)) - n * (-a_wid / 2 + (i + 0.5) * 2.7)
-                    col = np.array(CONTAINER_COLOURS[r.integers(len(CONTAINER_COLOURS))]) * r.uniform(0.75, 1.1)
-                    box_ = np.array(_rect(q, t, n, clen, 2.44))
-                    if self.leaning:
-                        box_ = box_ + self.lean(2.6 * float(tiers[i]))
-                    self.cv.fill([box_], col)
+            self.container_stack(r, c, t, n, rows, cols, clen)
         for _ in range(3 * int(r.integers(4, 16))):  # sheds and small buildings
             c = p0 + t * r.uniform(-0.6, 0.6) * span - n * r.uniform(quay_w + 8, quay_w + 300)
             rect = np.array(_rect(c, t, n, r.uniform(6, 35), r.uniform(5, 22)))
@@ -1006,6 +1074,21 @@ class _Renderer:
         for _ in range(3 * int(r.integers(3, 15))):  # cars and trucks on the roads and yards
             c = p0 + t * r.uniform(-0.6, 0.6) * span - n * r.uniform(quay_w, quay_w + 300)
             self._vehicle(r, c, t, n, free, r.random() < 0.3)
+
+    def container_stack(self, r, c, t, n, rows: int, cols: int, clen: float) -> None:
+        """A block of container stacks centred at c: cols containers along t, rows across, 1-5 tiers a row."""
+        a_len, a_wid = cols * (clen + 0.5), rows * 2.7
+        outline = np.array(_rect(c, t, n, a_len, a_wid))
+        tiers = r.integers(1, 6, rows)
+        self.cv.shade([outline + self.shadow_offset(2.6 * float(tiers.max()))], 0.55)
+        for i in range(rows):
+            for j in range(cols):
+                q = c + t * (-a_len / 2 + (j + 0.5) * (clen + 0.5)) - n * (-a_wid / 2 + (i + 0.5) * 2.7)
+                col = np.array(CONTAINER_COLOURS[r.integers(len(CONTAINER_COLOURS))]) * r.uniform(0.75, 1.1)
+                box_ = np.array(_rect(q, t, n, clen, 2.44))
+                if self.leaning:
+                    box_ = box_ + self.lean(2.6 * float(tiers[i]))
+                self.cv.fill([box_], col)
 
     def _vehicle(self, r, c, t, n, free, big: bool) -> None:
         """A car, or a truck with its cab / a straddle carrier, with its shadow."""
@@ -1266,6 +1349,13 @@ class _Renderer:
         residual = cv2.imdecode(buf, cv2.IMREAD_COLOR).astype(np.float32) - bgr
         return [b + residual[..., 2 - k] for k, b in enumerate(rgb)]
 
+    def land_truth(self) -> BaseGeometry:
+        """Everything that is not open water (land with its quay, and every structure), cut to the scene."""
+        parts = [g for g in [self.land, *self.negatives] if not g.is_empty]
+        if not parts:
+            return Polygon()
+        return make_valid(unary_union(parts)).intersection(box(0, 0, self.spec.width_m, self.spec.height_m))
+
     def render(self) -> list[ShipSpec]:
         """Draw the whole scene; returns the ships placed."""
         sp = self.spec
@@ -1274,11 +1364,16 @@ class _Renderer:
             self.draw_land()
         if sp.port_structures:
             self.draw_port_structures()
+        if self.hard is not None:  # after the port structures, so these keep clear of them
+            from tankerwatch.datasets.synth_land import draw_hard_water
+
+            draw_hard_water(self)
         if sp.quay_clutter:
             self.draw_quay_clutter()
         placed: list[ShipSpec] = [s for s in self.spec.ships if self.place(s, fixed=True)]
         wanted = [self.random_ship(str(self.rng.choice(TANKER_KINDS))) for _ in range(self.spec.n_tankers)]
-        wanted += [self.random_ship(str(self.rng.choice(OTHER_KINDS))) for _ in range(self.spec.n_others)]
+        kinds = OTHER_KINDS if sp.other_kinds is None else tuple(sp.other_kinds)
+        wanted += [self.random_ship(str(self.rng.choice(kinds))) for _ in range(self.spec.n_others)]
         for s in wanted:
             if self.place(s):
                 placed.append(s)
@@ -1318,7 +1413,53 @@ def generate_scene(spec: SceneSpec) -> SynthScene:
     ships = r.render()
     image = r.sense()
     transform, crs = georeference(spec, image.shape[2], image.shape[1])
-    return SynthScene(image=image, transform=transform, crs=crs, ships=ships, spec=spec, structures=list(r.negatives))
+    return SynthScene(image=image, transform=transform, crs=crs, ships=ships, spec=spec, structures=list(r.negatives),
+                      land=r.land_truth())
+
+
+def _polygon_parts(geom) -> list[Polygon]:
+    """The polygons (with their holes) in a shapely geometry; lines and points left out."""
+    if geom is None or geom.is_empty:
+        return []
+    if isinstance(geom, Polygon):
+        return [geom] if geom.area > 0 else []
+    return [p for g in getattr(geom, "geoms", []) for p in _polygon_parts(g)]
+
+
+def water_truth(scene: SynthScene, gsd_m: float) -> np.ndarray:
+    """Water mask of a scene on a grid at gsd_m covering the scene: uint8 rows x cols, 1 water, 0 land or structure.
+
+    A pixel is land when its centre lies in SynthScene.land; ships count as water (a hull floats on it)."""
+    _, h, w = scene.image.shape
+    width_m, height_m = w * scene.spec.gsd_m, h * scene.spec.gsd_m
+    rows, cols = max(1, int(round(height_m / gsd_m))), max(1, int(round(width_m / gsd_m)))
+    polys = _polygon_parts(scene.land)
+    if not polys:
+        return np.ones((rows, cols), np.uint8)
+    # y runs down in scene metres as in the rows, so the grid's transform has a positive y scale
+    grid = Affine(width_m / cols, 0, 0, 0, height_m / rows, 0)
+    return rasterize([(p, 0) for p in polys], out_shape=(rows, cols), fill=1, transform=grid, dtype="uint8")
+
+
+def land_features(scene: SynthScene, scene_id: str) -> dict:
+    """SynthScene.land as a GeoJSON FeatureCollection in WGS84 lon/lat: one (Multi)Polygon feature, kind "land".
+
+    An open-sea scene gets an empty MultiPolygon, so a reader always finds the feature (and knows there is no land)."""
+    to_ll = to_lonlat_transformer(scene.crs)
+    gsd = scene.spec.gsd_m
+
+    def ring(coords, hole: bool) -> list[list[float]]:
+        px = np.asarray(coords)[:, :2] / gsd
+        lon, lat = pixels_to_lonlat(scene.transform, to_ll, px[:, 0], px[:, 1])
+        pts = ring_ccw(list(zip(lon.tolist(), lat.tolist())))
+        return [list(q) for q in (pts[::-1] if hole else pts)]  # RFC 7946: holes run clockwise
+
+    polys = [[ring(p.exterior.coords, False)] + [ring(i.coords, True) for i in p.interiors]
+             for p in _polygon_parts(scene.land)]
+    geometry = {"type": "Polygon", "coordinates": polys[0]} if len(polys) == 1 else \
+        {"type": "MultiPolygon", "coordinates": polys}
+    feature = {"type": "Feature", "geometry": geometry, "properties": {"kind": "land", "scene_id": scene_id}}
+    return {"type": "FeatureCollection", "features": [feature]}
 
 
 def truth_features(scene: SynthScene, scene_id: str) -> dict:
@@ -1370,7 +1511,7 @@ def stac_item(scene: SynthScene, scene_id: str, tif_name: str) -> dict:
 
 
 def write_scene(scene: SynthScene, out_dir: Path, scene_id: str) -> Path:
-    """Write <id>.tif (GeoTIFF), <id>.json (STAC Item) and <id>.truth.geojson; returns the .tif path."""
+    """Write <id>.tif (GeoTIFF), <id>.json (STAC Item), <id>.truth.geojson and <id>.land.geojson; returns the .tif."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tif = out_dir / f"{scene_id}.tif"
     tmp = out_dir / f".{scene_id}.tif.tmp"
@@ -1385,7 +1526,15 @@ def write_scene(scene: SynthScene, out_dir: Path, scene_id: str) -> Path:
     tmp.replace(tif)
     atomic_write_text(out_dir / f"{scene_id}.json", json.dumps(stac_item(scene, scene_id, tif.name), indent=1))
     atomic_write_text(out_dir / f"{scene_id}.truth.geojson", json.dumps(truth_features(scene, scene_id)))
+    atomic_write_text(out_dir / f"{scene_id}.land.geojson", json.dumps(land_features(scene, scene_id)))
     return tif
+
+
+_PORTS = [(133.065, 42.745), (132.90, 42.79), (125.37, 38.72), (121.6, 31.3), (4.0, 51.95), (-95.0, 29.7)]
+# kinds for hard_port_spec's n_others: bulk carriers and container ships (the ship-shaped land's look-alikes) weigh most
+HARD_PORT_OTHER_KINDS = ["bulk_carrier"] * 3 + ["container_ship"] * 3 + ["general_cargo"] * 2 + \
+    ["lpg_carrier", "tug", "tug", "barge", "fishing"]
+_MAX_SIDE_PX = 5600  # hard-port and open-sea scenes stay under ~31 Mpx (the extent shrinks at the finest GSDs)
 
 
 def random_spec(seed: int, gsd_range=(0.3, 3.0), extent_m: float = 1400.0) -> SceneSpec:
@@ -1394,8 +1543,7 @@ def random_spec(seed: int, gsd_range=(0.3, 3.0), extent_m: float = 1400.0) -> Sc
     Each effect is on in only part of the scenes, so plain scenes stay in the mix."""
     rng = np.random.default_rng(seed + 7_919)
     gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
-    ports = [(133.065, 42.745), (132.90, 42.79), (125.37, 38.72), (121.6, 31.3), (4.0, 51.95), (-95.0, 29.7)]
-    lon, lat = ports[rng.integers(len(ports))]
+    lon, lat = _PORTS[rng.integers(len(_PORTS))]
     when = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(hours=float(rng.uniform(0, 8760)))
     spec = SceneSpec(
         seed=seed,
@@ -1425,6 +1573,58 @@ def random_spec(seed: int, gsd_range=(0.3, 3.0), extent_m: float = 1400.0) -> Sc
     spec.quay_clutter = bool(rng.random() < 0.7)
     spec.ship_variety = bool(rng.random() < 0.8)
     spec.n_yachts = int(rng.integers(1, 13)) if rng.random() < 0.6 else 0
+    return spec
+
+
+def _eval_frame(rng: np.random.Generator, seed: int) -> SceneSpec:
+    """GSD 0.3-1 m, a 1400-2000 m square (at most _MAX_SIDE_PX a side), a place and a time: the hard sets' base."""
+    gsd = round(float(np.exp(rng.uniform(np.log(0.3), np.log(1.0)))), 3)
+    extent = round(min(float(rng.uniform(1400.0, 2000.0)), _MAX_SIDE_PX * gsd), 1)
+    lon, lat = _PORTS[rng.integers(len(_PORTS))]
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(hours=float(rng.uniform(0, 8760)))
+    return SceneSpec(
+        seed=seed, width_m=extent, height_m=extent, gsd_m=gsd,
+        center_lon=lon + rng.uniform(-0.05, 0.05), center_lat=lat + rng.uniform(-0.05, 0.05),
+        crs="EPSG:4326" if rng.random() < 0.25 else "utm", acquired=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        bit_depth=int(rng.choice([8, 8, 11, 12])), bands=int(rng.choice([3, 3, 4])),
+        water_style=str(rng.choice(["classic", "classic", "deep", "deep", "black", "green"])),
+        jpeg_quality=int(rng.integers(40, 91)) if rng.random() < 0.4 else None,
+        pansharpen_fringe=float(rng.uniform(0.3, 1.5)) if rng.random() < 0.5 else 0.0,
+        colour_jitter=float(rng.uniform(0.2, 1.0)) if rng.random() < 0.7 else 0.0,
+    )
+
+
+def hard_port_spec(seed: int) -> SceneSpec:
+    """A hard port scene: realistic land behind the quays (SceneSpec.hard_land), port structures and quay clutter,
+    8-25 ships with bulk carriers and container ships among them, GSD 0.3-1 m, 1400-2000 m across.
+
+    Seeds from EVAL_SEED_BASE up are the evaluation set; below it, hard negatives for training."""
+    rng = np.random.default_rng([seed, 0x4A9D])  # a sequence of its own: not random_spec's for the same seed
+    spec = _eval_frame(rng, seed)
+    spec.land, spec.hard_land, spec.port_structures, spec.quay_clutter, spec.ship_variety = True, True, True, True, True
+    spec.n_tankers, spec.n_others = int(rng.integers(3, 11)), int(rng.integers(5, 16))
+    spec.other_kinds = list(HARD_PORT_OTHER_KINDS)
+    spec.glint = float(rng.uniform(0.15, 1.0)) if rng.random() < 0.35 else 0.0
+    spec.wakes = bool(rng.random() < 0.6)
+    spec.cloud_cover = float(rng.uniform(0.05, 0.4)) if rng.random() < 0.25 else 0.0
+    spec.off_nadir_deg = float(rng.uniform(3, 30)) if rng.random() < 0.7 else 0.0
+    spec.off_nadir_az_deg = float(rng.uniform(0, 360))
+    spec.swell = float(rng.uniform(0.1, 0.6)) if rng.random() < 0.3 else 0.0
+    spec.n_yachts = int(rng.integers(1, 13)) if rng.random() < 0.6 else 0
+    return spec
+
+
+def open_sea_spec(seed: int) -> SceneSpec:
+    """An open-sea scene with nothing to find: no land, no ships, no structures, but cloud, swell and glint
+    (each in most scenes, at least one in every scene), GSD 0.3-1 m, 1400-2000 m across.
+
+    Seeds from EVAL_SEED_BASE up are the evaluation set; below it, hard negatives for training."""
+    rng = np.random.default_rng([seed, 0x05EA])
+    spec = _eval_frame(rng, seed)
+    spec.land, spec.n_tankers, spec.n_others, spec.n_yachts = False, 0, 0, 0
+    spec.cloud_cover = float(rng.uniform(0.1, 0.7)) if rng.random() < 0.7 else 0.0
+    spec.glint = float(rng.uniform(0.2, 1.0)) if rng.random() < 0.6 else 0.0
+    spec.swell = float(rng.uniform(0.2, 1.0)) if rng.random() < 0.85 or not (spec.cloud_cover or spec.glint) else 0.0
     return spec
 
 

@@ -7,7 +7,7 @@ import os
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
@@ -15,11 +15,16 @@ from typing import Callable, Iterator
 import cv2
 import numpy as np
 from rasterio.windows import Window
+from shapely.geometry.base import BaseGeometry
 
-from tankerwatch.config import DetectConfig, InferenceConfig
+from tankerwatch.config import DetectConfig, InferenceConfig, StageConfig
 from tankerwatch.datasets.ports import Port, load_ports, port_at
 from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.scene import Scene, open_scene, read_rgb, scene_reader
+from tankerwatch.datasets.layers import layer_in_crs, read_layer
+from tankerwatch.inference.classify import classify, is_ship, read_chip
+from tankerwatch.inference.floating import array_water_mask, hull_water_share, scene_water_mask, write_water_mask
+from tankerwatch.models.shiptype import hull_chip
 from tankerwatch.inference.matching import identify
 from tankerwatch.inference.measure import (
     EDGE_TOLERANCE_WORKING_PX, bow_sign, measure, refine_box, straightened_hull, tile_boxes, touches_scene_edge,
@@ -60,6 +65,25 @@ class RunContext:
     acquired: datetime | None = None
     force: bool = False
     port_names: dict[str, str] = field(default_factory=dict)
+    stages: HullStages | None = None
+
+
+@dataclass
+class HullStages:
+    """The models and layers of the stages after the detector (either model may be off: None)."""
+
+    masker: object | None = None  # a WaterMasker
+    typer: object | None = None  # a ShipTyper
+    land_path: Path | None = None  # user layers (--land / --water)
+    water_path: Path | None = None
+    _layers: dict = field(default_factory=dict)  # per scene CRS: (land, water) reprojected once
+
+    def layers(self, crs) -> tuple[BaseGeometry | None, BaseGeometry | None]:
+        """The user's land and water layers in a scene's CRS."""
+        key = crs.to_string()
+        if key not in self._layers:
+            self._layers[key] = tuple(layer_in_crs(p, crs) if p else None for p in (self.land_path, self.water_path))
+        return self._layers[key]
 
 
 def find_scenes(inputs: list[Path]) -> list[Path]:
@@ -153,6 +177,7 @@ def detection_feature(d: Detection) -> dict:
             "scene_id": d.scene_id,
             "acquired": d.acquired.strftime("%Y-%m-%dT%H:%M:%SZ") if d.acquired else None,
             "port_id": d.port_id,
+            **({"type": d.type_name, "type_probabilities": d.type_probabilities} if d.type_name else {}),
         },
     }
 
@@ -188,27 +213,38 @@ def chip_writer(scene: Scene, out_dir: Path, margin_m: float) -> Callable[[Ident
     return write
 
 
-def read_hull(src, scene: Scene, box: OrientedBox, cfg: DetectConfig) -> tuple[OrientedBox, bool, int]:
-    """A hull's box re-measured on native pixels where it reads clearly, whether it was, and its bow sign."""
+@dataclass
+class HullRead:
+    """What the native pixels say of one hull: its (refined) box, whether refined, bow sign, type chip."""
+
+    box: OrientedBox
+    refined: bool
+    bow: int
+    chip: np.ndarray | None = None
+
+
+def read_hull(src, scene: Scene, box: OrientedBox, cfg: DetectConfig, chip: bool = False) -> HullRead:
+    """A hull's box re-measured on native pixels where it reads clearly, its bow sign and (if asked) its type chip."""
     refined = refine_box(src, scene, box, cfg.refine_min_contrast) if cfg.refine else None
     box = refined or box
     # the bow cue reads its own averaged strip: the refinement's native crop weakened it in tests
-    return box, refined is not None, bow_sign(straightened_hull(src, scene, box), cfg.bow_min_contrast)
+    bow = bow_sign(straightened_hull(src, scene, box), cfg.bow_min_contrast)
+    return HullRead(box, refined is not None, bow, read_chip(src, scene, box) if chip else None)
 
 
 HULL_BAND_PX = 1024  # hulls are read in bands of rows this high, west to east: neighbours share GDAL blocks
 
 
 def read_hulls(scene: Scene, boxes: list[OrientedBox], cfg: DetectConfig,
-               workers: int | None = None) -> list[tuple[OrientedBox, bool, int]]:
+               workers: int | None = None, chips: bool = False) -> list[HullRead]:
     """read_hull for every box, in the boxes' order, on a thread per CPU core (each its own rasterio handle)."""
     order = sorted(range(len(boxes)), key=lambda i: (int(boxes[i].cy_px // HULL_BAND_PX), boxes[i].cx_px))
     workers = max(1, min(workers or os.cpu_count() or 1, 8, len(order)))
     parts = [order[len(order) * k // workers : len(order) * (k + 1) // workers] for k in range(workers)]
 
-    def read_part(part: list[int]) -> list[tuple[int, tuple[OrientedBox, bool, int]]]:
+    def read_part(part: list[int]) -> list[tuple[int, HullRead]]:
         with scene_reader(scene) as src:
-            return [(i, read_hull(src, scene, boxes[i], cfg)) for i in part]
+            return [(i, read_hull(src, scene, boxes[i], cfg, chips)) for i in part]
 
     out: list = [None] * len(boxes)
     with ThreadPoolExecutor(workers, thread_name_prefix="tankerwatch-hulls") as pool:
@@ -216,6 +252,51 @@ def read_hulls(scene: Scene, boxes: list[OrientedBox], cfg: DetectConfig,
             for i, hull in part:
                 out[i] = hull
     return out
+
+
+def floating_hulls(scene: Scene, tiles: list[Tile], boxes: list[OrientedBox], ctx: RunContext) -> list[OrientedBox]:
+    """The boxes that lie on water, by the scene's water mask over the tiles read (written beside the detections)."""
+    st = ctx.cfg.stages
+    if not (st.water_mask and ctx.stages and tiles):
+        return boxes
+    c0 = min(int(t.window.col_off) for t in tiles)
+    r0 = min(int(t.window.row_off) for t in tiles)
+    c1 = max(int(t.window.col_off + t.window.width) for t in tiles)
+    r1 = max(int(t.window.row_off + t.window.height) for t in tiles)
+    land, water = ctx.stages.layers(scene.crs)
+    mask = scene_water_mask(scene, Window(c0, r0, c1 - c0, r1 - r0), ctx.stages.masker, land, water)
+    if st.write_mask:
+        write_water_mask(ctx.out_dir, scene, mask)
+    return [b for b in boxes if hull_water_share(mask, b, scene.gsd_m, st.ring_m) >= st.water_share_threshold]
+
+
+def typed_ships(detections: list[Detection], chips: list, typer, not_ship_threshold: float) -> list[Detection]:
+    """Detections with their ship type from native chips; hulls that are probably not ships are dropped."""
+    verdicts = classify(typer, chips, [(d.length_m, d.beam_m) for d in detections])
+    kept = []
+    for d, v in zip(detections, verdicts, strict=True):
+        if not is_ship(v, not_ship_threshold):
+            continue
+        d.type_name, d.type_probabilities, d.class_name = v.type_name, v.probabilities, v.class_name
+        kept.append(d)
+    return kept
+
+
+def image_hull_filter(stages: HullStages, cfg: StageConfig) -> Callable[[np.ndarray, float, list[OrientedBox]], list[OrientedBox]]:
+    """The same two stages for an image with no georeferencing (real test images): (rgb, gsd_m, boxes) -> kept boxes."""
+
+    def keep(rgb: np.ndarray, gsd_m: float, boxes: list[OrientedBox]) -> list[OrientedBox]:
+        if cfg.water_mask and stages.masker is not None and boxes:
+            mask = array_water_mask(rgb, gsd_m, stages.masker)
+            boxes = [b for b in boxes if hull_water_share(mask, b, gsd_m, cfg.ring_m) >= cfg.water_share_threshold]
+        if cfg.ship_type and stages.typer is not None and boxes:
+            verdicts = classify(stages.typer, [hull_chip(rgb, b) for b in boxes],
+                                [(b.length_px * gsd_m, b.beam_px * gsd_m) for b in boxes])
+            boxes = [replace(b, class_name=v.class_name) for b, v in zip(boxes, verdicts, strict=True)
+                     if is_ship(v, cfg.not_ship_threshold)]
+        return boxes
+
+    return keep
 
 
 def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult:
@@ -231,14 +312,18 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     aoi = None if ctx.full_scene else port_aoi_px(scene, ctx.ports, ctx.cfg.detect.port_margin_m)
     tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
     boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg) if tiles else []
-    hulls = read_hulls(scene, boxes, ctx.cfg.detect)
+    boxes = floating_hulls(scene, tiles, boxes, ctx)
+    typer = ctx.stages.typer if ctx.stages and ctx.cfg.stages.ship_type else None
+    hulls = read_hulls(scene, boxes, ctx.cfg.detect, chips=typer is not None)
     detections = []
-    for b, refined, bow in hulls:
+    for h in hulls:
         # a refined hull was measured on native pixels; otherwise on the working grid
-        d = measure(b, scene, scene.gsd_m if refined else ctx.cfg.detect.working_gsd_m, bow)
+        d = measure(h.box, scene, scene.gsd_m if h.refined else ctx.cfg.detect.working_gsd_m, h.bow)
         port = port_at(ctx.ports, d.center_lon, d.center_lat)
         d.port_id = port.id if port else None
         detections.append(d)
+    if typer is not None:
+        detections = typed_ships(detections, [h.chip for h in hulls], typer, ctx.cfg.stages.not_ship_threshold)
     detections.sort(key=lambda d: (-d.confidence, d.center_lon, d.center_lat))
     write_detections(ctx.out_dir, scene.scene_id, detections)
     edge_px = EDGE_TOLERANCE_WORKING_PX * ctx.cfg.detect.working_gsd_m / scene.gsd_m
@@ -258,8 +343,9 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
 def load_context(
     cfg: InferenceConfig, registry_path: Path, ports_path: Path, out_dir: Path, model_path: Path | None,
     device: str | None, full_scene: bool, acquired: datetime | None, force: bool,
+    land_path: Path | None = None, water_path: Path | None = None,
 ) -> RunContext:
-    """Load registry, ports and the detector once for a batch (bad inputs fail before any scene)."""
+    """Load registry, ports, the detector and the stage models once for a batch (bad inputs fail before any scene)."""
     from tankerwatch.models.detector import load_detector
 
     registry = load_registry(registry_path)
@@ -268,7 +354,34 @@ def load_context(
         cfg.detect.device = device
     detector = load_detector(model_path, cfg.detect)
     return RunContext(cfg, detector, registry, ports, Path(out_dir), full_scene, acquired, force,
-                      {p.id: p.name for p in ports})
+                      {p.id: p.name for p in ports}, load_stages(cfg, land_path, water_path))
+
+
+def load_stages(cfg: InferenceConfig, land_path: Path | None = None, water_path: Path | None = None) -> HullStages:
+    """The water-mask and ship-type models the config turns on, and the user's layers (read once to check them)."""
+    from tankerwatch.models.shiptype import TYPE_WEIGHTS_NAME, ShipTyper
+    from tankerwatch.models.watermask import WATER_WEIGHTS_NAME, WaterMasker
+    from tankerwatch.models.detector import WEIGHTS_DIR
+
+    st = cfg.stages
+    device = "cpu" if cfg.detect.device == "cpu" else "cuda"
+    masker = WaterMasker(_stage_weights(st.water_model, WEIGHTS_DIR / WATER_WEIGHTS_NAME, "water_mask"), device) \
+        if st.water_mask else None
+    typer = ShipTyper(_stage_weights(st.type_model, WEIGHTS_DIR / TYPE_WEIGHTS_NAME, "ship_type"), device) \
+        if st.ship_type else None
+    for p in (land_path, water_path):
+        if p:
+            read_layer(Path(p))
+    return HullStages(masker, typer, Path(land_path) if land_path else None, Path(water_path) if water_path else None)
+
+
+def _stage_weights(configured: str, bundled: Path, switch: str) -> Path:
+    """The weights a stage loads: the configured file, else the bundled one (a clear error if neither exists)."""
+    path = Path(configured) if configured else bundled
+    if not path.exists():
+        raise TankerwatchError(f"{path}: stage weights not found (train them with `tankerwatch train-stage ship-type|water-mask`, "
+                               f"or turn the stage off with --set stages.{switch}=false)")
+    return path
 
 
 def run_batch(scenes: list[Path], ctx: RunContext, progress: Callable[[SceneResult], None] | None = None) -> list[SceneResult]:

@@ -97,6 +97,17 @@ def verify_sha256(path: Path) -> str:
     return actual
 
 
+def load_checked_state(weights: Path, what: str) -> dict:
+    """A second-stage model's saved state (torch.save of a dict), after its sha256 check."""
+    import torch
+
+    verify_sha256(Path(weights))
+    try:
+        return torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise TankerwatchError(f"{weights}: cannot load {what} weights ({e})") from None
+
+
 def _show_training_progress() -> None:
     """Let Ultralytics print its epoch lines and progress bars (prediction stays quiet)."""
     import logging

@@ -58,7 +58,8 @@ def _parse_acquired(value: str | None) -> datetime | None:
     return parse_time(value, "--acquired")
 
 
-def _run_main_job(scenes, registry, ports, out_dir, full_scene, model, device, acquired, config, overrides, force):
+def _run_main_job(scenes, registry, ports, out_dir, full_scene, model, device, acquired, config, overrides, force,
+                  land=None, water=None):
     """Run the main job over scenes, printing one line per scene; returns the results."""
     from tqdm import tqdm
 
@@ -69,7 +70,8 @@ def _run_main_job(scenes, registry, ports, out_dir, full_scene, model, device, a
     paths = find_scenes(list(scenes))
     if not paths:
         raise TankerwatchError(f"no scenes found in {', '.join(map(str, scenes))} (looked for .tif/.tiff/.vrt/.jp2)")
-    ctx = load_context(cfg, registry, ports, out_dir, model, device, full_scene, _parse_acquired(acquired), force)
+    ctx = load_context(cfg, registry, ports, out_dir, model, device, full_scene, _parse_acquired(acquired), force,
+                       land, water)
     bar = tqdm(total=len(paths), desc="scenes", unit="scene", file=sys.stderr, dynamic_ncols=True)
 
     def report(res) -> None:
@@ -115,20 +117,28 @@ def _with_run_options(f):
 @click.option("--full-scene", is_flag=True, help="Look at the whole scene, not only tiles touching a port.")
 @click.option("--acquired", default=None, metavar="ISO8601", help="Acquisition time (overrides sidecar and TIFF tag).")
 @click.option("--force", is_flag=True, help="Reprocess scenes the manifest marks done (alerts stay unique).")
+@click.option("--land", type=click.Path(path_type=Path), default=None,
+              help="Land polygons (GeoJSON or GeoPackage, e.g. an OpenStreetMap land export): hulls there are dropped.")
+@click.option("--water", type=click.Path(path_type=Path), default=None,
+              help="Water polygons (GeoJSON or GeoPackage): always water in the scene's water mask.")
 @_with_run_options
-def run(scenes, out_dir, full_scene, acquired, force, registry, ports, model, device, config, overrides) -> None:
+def run(scenes, out_dir, full_scene, acquired, force, land, water, registry, ports, model, device, config,
+        overrides) -> None:
     """The main job: detect, measure and identify tankers; write detections and port-visit alerts.
 
     SCENES are GeoTIFF/COG files or folders of them. Outputs in OUT:
-    detections/<scene_id>.geojson, alerts.jsonl, alerts.geojson, chips/, tankerwatch.sqlite.
+    detections/<scene_id>.geojson, masks/<scene_id>.water.tif, alerts.jsonl, alerts.geojson, chips/,
+    tankerwatch.sqlite. A hull must float: detections off the water mask are dropped, and a ship-type
+    classifier on native pixels types each hull and drops what is not a ship.
     Exit status: 0 every scene done, 1 some scenes failed (each printed), 2 usage error.
 
     \b
     Example:
       tankerwatch run scenes/ --registry configs/registry.csv --ports configs/ports.geojson --out out/
+      tankerwatch run scenes/ --out out/ --full-scene --land osm_land.gpkg
     """
     results = _run_main_job(scenes, registry or _bundled("registry.csv"), ports or _bundled("ports.geojson"),
-                            out_dir, full_scene, model, device, acquired, config, overrides, force)
+                            out_dir, full_scene, model, device, acquired, config, overrides, force, land, water)
     failed = [r for r in results if r.status == "failed"]
     done = sum(r.status == "done" for r in results)
     click.echo(f"{done} scene(s) done, {sum(r.status == 'skipped' for r in results)} skipped, "
@@ -171,25 +181,42 @@ def demo(out_dir, registry, ports, model, device, config, overrides) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for the scenes.")
 @click.option("--n", "count", type=click.IntRange(1), default=1, show_default=True, help="Number of scenes.")
 @click.option("--seed", type=int, default=0, show_default=True, help="First seed; scene i uses seed + i.")
-@click.option("--gsd", "gsd_m", type=click.FloatRange(0.05, 10), default=None, help="Fix the GSD (m/px); default varies 0.3-3 m.")
-def synth(out_dir: Path, count: int, seed: int, gsd_m: float | None) -> None:
+@click.option("--gsd", "gsd_m", type=click.FloatRange(0.05, 10), default=None,
+              help="Fix the GSD (m/px); default varies 0.3-3 m (0.3-1 m with --hard-port or --open-sea).")
+@click.option("--hard-port", is_flag=True,
+              help="Hard port scenes: realistic land behind the quays (warehouse rows, rail, tank farms, villages, "
+                   "bare soil), port structures, 8-25 ships; GSD 0.3-1 m.")
+@click.option("--open-sea", is_flag=True,
+              help="Open-sea scenes with nothing to find: no land, no ships; cloud, swell and glint; GSD 0.3-1 m.")
+def synth(out_dir: Path, count: int, seed: int, gsd_m: float | None, hard_port: bool, open_sea: bool) -> None:
     """Generate synthetic georeferenced port scenes with ground truth.
 
-    Each scene is written as <id>.tif (GeoTIFF), <id>.json (STAC Item) and
-    <id>.truth.geojson (hull footprints, class, length_m, beam_m, heading_deg).
+    Each scene is written as <id>.tif (GeoTIFF), <id>.json (STAC Item),
+    <id>.truth.geojson (hull footprints, class, length_m, beam_m, heading_deg)
+    and <id>.land.geojson (everything that is not open water: land, quays,
+    piers, breakwaters, pontoons; kind "land").
+
+    Seeds from 9000000 (EVAL_SEED_BASE) up are for evaluation sets only;
+    training sets use seeds below it.
 
     \b
     Example:
       tankerwatch synth --out scenes/ --n 5 --seed 42
+      tankerwatch synth --out eval/hardport --n 20 --seed 9000000 --hard-port
+      tankerwatch synth --out eval/opensea --n 10 --seed 9000000 --open-sea
     """
-    from tankerwatch.datasets.synth import generate_scene, random_spec, write_scene
+    from tankerwatch.datasets.synth import generate_scene, hard_port_spec, open_sea_spec, random_spec, write_scene
 
+    if hard_port and open_sea:
+        raise click.UsageError("--hard-port and --open-sea exclude each other: pick one")
+    make, prefix = (hard_port_spec, "hardport") if hard_port else (open_sea_spec, "opensea") if open_sea else \
+        (random_spec, "synth")
     with _progress(count, "synth") as bar:
         for i in range(count):
-            spec = random_spec(seed + i)
+            spec = make(seed + i)
             if gsd_m:
                 spec.gsd_m = gsd_m
-            write_scene(generate_scene(spec), out_dir, f"synth_{seed + i:06d}")
+            write_scene(generate_scene(spec), out_dir, f"{prefix}_{seed + i:06d}")
             bar.update(1)
     click.echo(f"wrote {count} scene(s) to {out_dir}")
 
@@ -251,7 +278,7 @@ def dataset_build(scenes, out_dir, split, working_gsd_m, chip_px, max_chips) -> 
 @dataset.command("convert")
 @click.argument("images_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("labels", type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["dota", "yolo-obb", "yolo-hbb", "hrsc", "xview"]), required=True,
+@click.option("--format", "fmt", type=click.Choice(["dota", "yolo-obb", "yolo-hbb", "hrsc", "fair1m", "xview"]), required=True,
               help="Label format of LABELS.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Dataset folder.")
 @click.option("--gsd", "gsd_m", type=click.FloatRange(0, min_open=True), default=None,
@@ -265,7 +292,7 @@ def dataset_build(scenes, out_dir, split, working_gsd_m, chip_px, max_chips) -> 
 @click.option("--map", "mappings", multiple=True, metavar="NAME=CLASS",
               help="Map a source class to tanker, vessel or none (repeatable; adds to the built-in map).")
 def dataset_convert(images_dir, labels, fmt, out_dir, gsd_m, split, working_gsd_m, chip_px, names_path, mappings) -> None:
-    """Convert labelled images (DOTA, YOLO-OBB, YOLO HBB, HRSC2016, xView) into a dataset split at the working GSD.
+    """Convert labelled images (DOTA, YOLO-OBB, YOLO HBB, HRSC2016, FAIR1M, xView) into a dataset split at the working GSD.
 
     LABELS is the folder of label files named like the images, or the GeoJSON for xview. Source
     classes become tanker ("Oil Tanker", ...) or vessel (ship, merchant, ferry, ...); others are dropped.
@@ -322,6 +349,77 @@ def train(config_path: Path, data_yaml: Path, run_dir: Path, device: str | None,
     click.echo(f"best checkpoint: {best} (sha256 in {best.name}.sha256)")
 
 
+@dataset.command("stages")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--scenes", "n_scenes", type=click.IntRange(1), default=240, show_default=True,
+              help="Rendered training scenes (a mix of randomised, hard-port and open-sea scenes).")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="First scene seed.")
+@click.option("--model", type=click.Path(path_type=Path), default=None,
+              help="Detector whose boxes become hard examples (default: the bundled model).")
+@click.option("--no-detector", is_flag=True, help="Only truth and random boxes (fast; no detector pass).")
+@click.option("--train-ok", type=click.Path(path_type=Path), default=None,
+              help="Licensed real imagery for hard negatives (default: ../shared/realworld/train_ok when present).")
+@click.option("--per-class", type=click.IntRange(0), default=25, show_default=True,
+              help="UC Merced mosaics per land class.")
+@click.option("--workers", type=click.IntRange(1), default=None, help="Processes (default: 2 or the core count).")
+def dataset_stages(out_dir, n_scenes, seed, model, no_detector, train_ok, per_class, workers) -> None:
+    """Training data of the second-stage models: hull chips by ship type (chips.npz) and water tiles (water.npz).
+
+    \b
+    Example:
+      tankerwatch dataset stages --out data/stages --scenes 240
+    """
+    from tqdm import tqdm
+
+    from tankerwatch.datasets.backgrounds import default_train_ok
+    from tankerwatch.datasets.stage_dataset import build_stage_dataset
+
+    root = train_ok or default_train_ok()
+    if train_ok is not None and not root.is_dir():
+        raise TankerwatchError(f"{root}: --train-ok folder not found")
+    bar = tqdm(desc="scenes and real images", unit="image", file=sys.stderr, dynamic_ncols=True)
+    summary = build_stage_dataset(out_dir, n_scenes, seed, model, not no_detector, root if root.is_dir() else None,
+                                  per_class, workers, progress=lambda _: bar.update(1))
+    bar.close()
+    click.echo(f"{summary['chips']} chips {summary['chips_by_type']}, {summary['water_tiles']} water tiles "
+               f"-> {out_dir / 'chips.npz'}, {out_dir / 'water.npz'}")
+
+
+@main.command("train-stage")
+@click.argument("stage", type=click.Choice(["ship-type", "water-mask"]))
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="Folder written by `tankerwatch dataset stages`.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
+              help="Weights file (default: runs/<stage>.pt); a .sha256 and a metrics .json go beside it.")
+@click.option("--epochs", type=click.IntRange(1), default=12, show_default=True)
+@click.option("--batch", type=click.IntRange(1), default=64, show_default=True)
+@click.option("--lr", type=click.FloatRange(1e-6, 1.0), default=2e-3, show_default=True)
+@click.option("--width", type=click.IntRange(4), default=None, help="Network width (default: 24 ship-type, 16 water).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
+def train_stage(stage, data_dir, out_path, epochs, batch, lr, width, seed, device) -> None:
+    """Train a second-stage model: the ship-type classifier or the water mask.
+
+    \b
+    Example:
+      tankerwatch train-stage ship-type --data data/stages --out runs/ship-type.pt
+      tankerwatch train-stage water-mask --data data/stages --out runs/water-mask.pt --epochs 20
+    """
+    from tankerwatch.training.stages import StageTrainConfig, train_ship_type, train_water_mask
+
+    out_path = out_path or Path("runs") / f"{stage}.pt"
+    cfg = StageTrainConfig(epochs=epochs, batch=batch, lr=lr, seed=seed, device=device,
+                           width=width or (24 if stage == "ship-type" else 16))
+    if stage == "ship-type":
+        m = train_ship_type(data_dir / "chips.npz", out_path, cfg, log=click.echo)
+        click.echo(f"held-out accuracy {m['accuracy']:.3f}; " + ", ".join(
+            f"{t} P {v['precision']} R {v['recall']}" for t, v in m["per_type"].items()))
+    else:
+        m = train_water_mask(data_dir / "water.npz", out_path, cfg, log=click.echo)
+        click.echo(f"held-out water IoU {m['water_iou']}, land IoU {m['land_iou']}")
+    click.echo(f"weights: {out_path} (sha256 and metrics beside it)")
+
+
 @main.command("eval")
 @click.argument("scenes", nargs=-1, required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
@@ -337,7 +435,9 @@ def train(config_path: Path, data_yaml: Path, run_dir: Path, device: str | None,
 def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overrides) -> None:
     """Score a model on labelled scenes (<scene>.truth.geojson beside each): AP50, AP50:95, P/R, length/beam/heading error.
 
-    Runs the main job over the whole of each scene, then matches detections to the truth.
+    Runs the main job over the whole of each scene, then matches detections to the truth. It also
+    tabulates what each true ship type (from the truth's kind) was called, matching regardless of class,
+    and splits false detections into land and water (per km2) where <scene>.land.geojson exists.
     With --real DIR it also measures ship recall by length bin (any class counts as a ship) on the
     real images DIR/index.csv lists, each resampled to the working GSD; SCENES may then be left out.
 
@@ -352,7 +452,8 @@ def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overri
 
     from tankerwatch.io import atomic_write_text
     from tankerwatch.training.evaluate import (
-        SceneEval, evaluate, predictions_from_geojson, report_table, scene_frame, truth_from_geojson,
+        SceneEval, confusion_table, evaluate, evaluate_types, land_from_geojson, predictions_from_geojson,
+        report_table, scene_frame, truth_from_geojson,
     )
     from tankerwatch.datasets.scene import open_scene
 
@@ -370,11 +471,17 @@ def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overri
             if not truth.exists():
                 raise TankerwatchError(f"{truth}: ground truth not found for {r.path.name}")
             scene = open_scene(r.path)
-            evals.append(SceneEval(r.scene_id, truth_from_geojson(truth, scene.gsd_m, scene_frame(scene)),
-                                   predictions_from_geojson(out_dir / "detections" / f"{r.scene_id}.geojson")))
+            frame = scene_frame(scene)
+            land = r.path.with_name(r.path.stem + ".land.geojson")  # absent for older scenes: no land split
+            evals.append(SceneEval(r.scene_id, truth_from_geojson(truth, scene.gsd_m, frame),
+                                   predictions_from_geojson(out_dir / "detections" / f"{r.scene_id}.geojson"),
+                                   land_from_geojson(land) if land.exists() else None, frame))
         reports = evaluate(evals, iou_threshold=iou_threshold)
-        report = {"scenes": len(evals), "iou_threshold": iou_threshold, "classes": {k: asdict(v) for k, v in reports.items()}}
+        types = evaluate_types(evals, iou_threshold=iou_threshold)
+        report = {"scenes": len(evals), "iou_threshold": iou_threshold, "classes": {k: asdict(v) for k, v in reports.items()},
+                  **asdict(types)}  # "confusion", "false_detections"
         click.echo(report_table(reports))
+        click.echo("\n" + confusion_table(types))
     if real_dir is not None:
         report["realworld"] = _evaluate_real(real_dir, model, device, overrides)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
@@ -392,11 +499,17 @@ def _evaluate_real(real_dir: Path, model, device, overrides) -> dict:
     from tankerwatch.models import detector as detector_module
     from tankerwatch.training.realworld import evaluate_realworld, load_real_images, realworld_table, report_dict
 
-    cfg = load_inference_config(None, parse_overrides(overrides)).detect
+    from tankerwatch.inference.pipeline import image_hull_filter, load_stages
+
+    full = load_inference_config(None, parse_overrides(overrides))
+    cfg = full.detect
     n_images = len(load_real_images(real_dir))  # reads every label first, so a bad file fails before the model loads
     detector = detector_module.load_detector(model, cfg, device)
+    # the same stages as `tankerwatch run` after the detector (off with --set stages.water_mask=false ...)
+    hull_filter = image_hull_filter(load_stages(full), full.stages) \
+        if (full.stages.water_mask or full.stages.ship_type) else None
     with tqdm(total=n_images, desc="real images", unit="image", file=sys.stderr, dynamic_ncols=True) as bar:
-        real = evaluate_realworld(real_dir, detector, cfg, progress=lambda r: bar.update(1))
+        real = evaluate_realworld(real_dir, detector, cfg, progress=lambda r: bar.update(1), hull_filter=hull_filter)
     click.echo("\n" + realworld_table(real))
     return report_dict(real)
 

@@ -64,10 +64,25 @@ class VisitConfig:
 
 
 @dataclass
+class StageConfig:
+    """The stages after the detector: a hull must float (water mask), and ship type on native pixels."""
+
+    water_mask: bool = True  # drop hulls that do not lie on water
+    water_model: str = ""  # water-mask weights; empty: the bundled models/weights/water-mask.pt
+    water_share_threshold: float = 0.5  # a hull floats when this share of it, or of the ring around it, is water
+    ring_m: float = 30.0  # width of that ring
+    write_mask: bool = True  # write OUT/masks/<scene_id>.water.tif
+    ship_type: bool = True  # classify each hull on native pixels; "not a ship" drops it
+    type_model: str = ""  # ship-type weights; empty: the bundled models/weights/ship-type.pt
+    not_ship_threshold: float = 0.5  # a hull with P(not a ship) at or above this is dropped
+
+
+@dataclass
 class InferenceConfig:
     """Everything `tankerwatch run` needs besides its inputs."""
 
     detect: DetectConfig = field(default_factory=DetectConfig)
+    stages: StageConfig = field(default_factory=StageConfig)
     matching: MatchConfig = field(default_factory=MatchConfig)
     visits: VisitConfig = field(default_factory=VisitConfig)
 

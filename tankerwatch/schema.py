@@ -55,6 +55,8 @@ class Detection:
     gsd_m: float  # GSD of the grid the hull was measured in (sets the expected measurement error)
     box: OrientedBox
     port_id: str | None = None
+    type_name: str | None = None  # ship type from the native-pixel classifier (None where it did not run)
+    type_probabilities: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

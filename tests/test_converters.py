@@ -1,4 +1,4 @@
-"""Label-format converters: DOTA, YOLO-OBB, YOLO HBB, HRSC2016 and xView into YOLO-OBB chips at the working GSD."""
+"""Label-format converters: DOTA, YOLO-OBB, YOLO HBB, HRSC2016, FAIR1M and xView into YOLO-OBB chips at the working GSD."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from tankerwatch.datasets.convert import (
     image_size,
     load_labels,
     read_dota,
+    read_fair1m,
     read_hrsc,
     read_xview,
     read_yolo_hbb,
@@ -105,6 +106,63 @@ HRSC_XML = """<?xml version="1.0" encoding="utf-8"?>
   </HRSC_Objects>
 </HRSC_Image>
 """
+
+
+
+
+def fair1m_object(name: str, points: list[tuple[float, float]]) -> str:
+    """One FAIR1M <object> as the v1.0 label XMLs have it (the point list closes on its first point)."""
+    pts = "".join(f"\n\t\t\t\t<point>{x:.6f},{y:.6f}</point>" for x, y in [*points, points[0]])
+    return f"""
+\t\t<object>
+\t\t\t<coordinate>pixel</coordinate>
+\t\t\t<type>rectangle</type>
+\t\t\t<description>None</description>
+\t\t\t<possibleresult>
+\t\t\t\t<name>{name}</name>
+\t\t\t</possibleresult>
+\t\t\t<points>{pts}
+\t\t\t</points>
+\t\t</object>"""
+
+
+def fair1m_xml(objects: str, width: int = 400, height: int = 300) -> str:
+    """A FAIR1M v1.0 label XML (header fields as in train/part1) around the given <object> elements."""
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<annotation>
+\t<source>
+\t\t<filename>1027.tif</filename>
+\t\t<origin>GF2/GF3</origin>
+\t</source>
+\t<research>
+\t\t<version>1.0</version>
+\t\t<provider>FAIR1M</provider>
+\t\t<author>Cyber</author>
+\t\t<pluginname>FAIR1M</pluginname>
+\t\t<pluginclass>object detection</pluginclass>
+\t\t<time>2021-07-21</time>
+\t</research>
+\t<size>
+\t\t<width>{width}</width>
+\t\t<height>{height}</height>
+\t\t<depth>3</depth>
+\t</size>
+\t<objects>{objects}
+\t</objects>
+</annotation>
+"""
+
+
+# a tanker, a cargo ship, an "other-ship" and a fishing boat, plus objects that are not ships
+FAIR1M_OBJECTS = "".join([
+    fair1m_object("Liquid Cargo Ship", [(100, 50), (300, 60), (298, 100), (98, 90)]),
+    fair1m_object("Small Car", [(10, 10), (18, 10), (18, 14), (10, 14)]),
+    fair1m_object("Dry Cargo Ship", [(50, 200), (50, 150), (70, 150), (70, 200)]),
+    fair1m_object("Bridge", [(0, 250), (400, 250), (400, 270), (0, 270)]),
+    fair1m_object("other-ship", [(320, 200), (360, 200), (360, 210), (320, 210)]),
+    fair1m_object("Fishing Boat", [(200, 220), (215, 220), (215, 225), (200, 225)]),
+    fair1m_object("Intersection", [(300, 280), (320, 280), (320, 300), (300, 300)]),
+])
 
 
 def xview_feature(image_id: str, type_id: int, bounds: str, feature_id: int) -> dict:
@@ -238,6 +296,70 @@ def test_hrsc_reader_corners_gsd_and_round_trip(tmp_path):
     cv2.imwrite(str(image), np.full((753, 1166, 3), 90, np.uint8))
     back, chip = round_trip(tmp_path, image, labels, labels.gsd_m)
     assert_same_boxes(labels, back, chip)
+
+
+def test_fair1m_reader_keeps_ship_classes_with_their_four_corners(tmp_path):
+    xml = tmp_path / "1027.xml"
+    xml.write_text(fair1m_xml(FAIR1M_OBJECTS))
+    labels = read_fair1m(xml)
+    assert labels.image_size == (400, 300) and labels.gsd_m is None  # FAIR1M records no GSD
+    # the car, the bridge and the intersection are dropped; the tanker class is FAIR1M's Liquid Cargo Ship
+    assert [(b.source_class, b.class_name) for b in labels.boxes] == [
+        ("Liquid Cargo Ship", "tanker"), ("Dry Cargo Ship", "vessel"), ("other-ship", "vessel"),
+        ("Fishing Boat", "vessel")]
+    # four corners in pixels, the closing fifth point dropped, corner order kept
+    np.testing.assert_allclose(labels.boxes[0].corners_px, [[100, 50], [300, 60], [298, 100], [98, 90]])
+    np.testing.assert_allclose(labels.boxes[1].corners_px, [[50, 200], [50, 150], [70, 150], [70, 200]])
+    assert all(b.corners_px.shape == (4, 2) for b in labels.boxes)
+    mapped = read_fair1m(xml, class_map_with(["Fishing Boat=none"]))
+    assert [b.source_class for b in mapped.boxes] == ["Liquid Cargo Ship", "Dry Cargo Ship", "other-ship"]
+
+
+@pytest.mark.parametrize("objects, message", [
+    (fair1m_object("Motorboat", [(1, 1), (5, 1), (5, 3)]), r"object 1: expected 4 <point> corners"),
+    (fair1m_object("Motorboat", [(1, 1), (5, 1), (5, 3), (1, 3)]).replace("5.000000,1.000000", "5.0;1.0"),
+     r"object 1: <point> must be 'x,y'"),
+    (fair1m_object("Tugboat", [(1, 1), (5, 1), (5, 3), (1, 3)]).replace("<name>Tugboat</name>", ""),
+     r"object 1: no <possibleresult><name>"),
+])
+def test_fair1m_bad_object_names_file_and_object(tmp_path, objects, message):
+    xml = tmp_path / "7.xml"
+    xml.write_text(fair1m_xml(objects))
+    with pytest.raises(TankerwatchError, match=r"7\.xml: " + message):
+        read_fair1m(xml)
+
+
+def test_cli_convert_fair1m(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labelXml").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "1027.jpg"), np.full((300, 400, 3), 70, np.uint8))
+    (tmp_path / "labelXml" / "1027.xml").write_text(fair1m_xml(FAIR1M_OBJECTS))
+    out = tmp_path / "ds"
+    result = CliRunner().invoke(main, ["dataset", "convert", str(tmp_path / "images"), str(tmp_path / "labelXml"),
+                                       "--format", "fair1m", "--gsd", "0.5", "--out", str(out), "--chip", "256"])
+    assert result.exit_code == 0, result.output
+    assert "1 image(s), 4 ship(s)" in result.output
+    rows = assert_valid_dataset(out / "data.yaml")
+    # 400 x 300 px at 0.5 m is 200 x 150 px at 1 m: one 256 px chip with the 4 ships, the tanker as class 0
+    assert sorted(r[0] for r in rows) == ["0", "1", "1", "1"]
+
+
+def test_fair1m_labels_for_another_image_size_are_refused(tmp_path):
+    xml = tmp_path / "1027.xml"
+    xml.write_text(fair1m_xml(FAIR1M_OBJECTS))
+    image = tmp_path / "1027.png"
+    cv2.imwrite(str(image), np.zeros((100, 100, 3), np.uint8))
+    with pytest.raises(TankerwatchError, match="1027.png.*100x100.*400x300"):
+        convert_image(image, read_fair1m(xml), tmp_path / "ds", "train", gsd_m=0.5)
+
+
+def test_fair1m_real_tiles_parse(tmp_path):
+    root = needs_realworld(IMAGERY / "fair1m_part1")
+    images = find_images(root / "images")
+    labels = load_labels(images, root / "labelXml", "fair1m")
+    assert len(images) == 41 and sum(len(l.boxes) for l in labels) == 735  # README A4: 735 ship-class objects
+    assert sum(b.class_name == "tanker" for l in labels for b in l.boxes) == 14  # Liquid Cargo Ship
+    assert all(l.image_size == image_size(p) for p, l in zip(images, labels))
 
 
 def test_hrsc_labels_for_another_image_size_are_refused(tmp_path):

@@ -154,7 +154,7 @@ def hulls_in_tiles(tif, tile_px: int, overlap_m: float) -> tuple[list[OrientedBo
     scene = open_scene(tif)
     tiles = plan_tiles(scene, cfg.detect)
     boxes = pipeline.detect_scene(scene, tiles, TileTruthDetector(scene, tiles), cfg)
-    return [b for b, _, _ in pipeline.read_hulls(scene, boxes, cfg.detect)], len(tiles)
+    return [h.box for h in pipeline.read_hulls(scene, boxes, cfg.detect)], len(tiles)
 
 
 @pytest.mark.parametrize("centre_m", [336.0, 250.0], ids=["both-pieces-seen", "one-piece-seen"])

@@ -1,5 +1,6 @@
-"""Real-imagery ship recall: size-bin arithmetic, the HBB/oriented matching rule, and the whole
-evaluation end to end on the real images with a stub detector that returns the truth."""
+"""Real-imagery ship recall and precision: size-bin arithmetic, the HBB/oriented matching rule, what a false
+detection is, negative images, the hull-filter hook, the index files, and the whole evaluation end to end on
+the real images with a stub detector that returns the truth."""
 
 from __future__ import annotations
 
@@ -17,14 +18,21 @@ from tankerwatch.datasets.convert import rect_corners, rotated_corners
 from tankerwatch.inference.measure import box_from_xywhr
 from tankerwatch.inference.merge import merge_boxes
 from tankerwatch.schema import OrientedBox
+from shapely.geometry import Polygon
+
+from tankerwatch.schema import TankerwatchError
 from tankerwatch.training.realworld import (
-    ImageResult, TruthHull, evaluate_image, evaluate_realworld, hbb_or_rotated_iou, load_real_images, match_image,
-    realworld_table, report_dict, summarise, working_image,
+    ImageResult, TruthHull, evaluate_image, evaluate_realworld, false_detections, hbb_or_rotated_iou, load_real_images,
+    match_image, realworld_table, report_dict, summarise, working_image,
 )
 from tests.conftest import REALWORLD
 
 IMAGERY = REALWORLD / "imagery"
 needs_imagery = pytest.mark.skipif(not (IMAGERY / "index.csv").exists(), reason="real imagery not present")
+# README A: 32 images / 1006 ships in index.csv; index_more.csv adds 61 images (10 of them negatives) / 760 ships
+MORE = (IMAGERY / "index_more.csv").exists()
+N_IMAGES, N_SHIPS = (93, 1766) if MORE else (32, 1006)
+SOURCES = {"dota_devkit", "dota8", "shiprsimagenet_sdde"} | ({"fair1m_part1", "airbus_kaggle"} if MORE else set())
 
 
 def oriented_truth(cx: float, cy: float, length_px: float, beam_px: float, angle_rad: float, gsd_m: float = 1.0):
@@ -48,7 +56,7 @@ def test_perfect_predictions_give_recall_one_in_every_bin():
     truth = [oriented_truth(400 * i + 200, 300, length, length / 6, 0.3 * i) for i, length in enumerate((10, 30, 80, 120, 250))]
     found, tp = match_image(truth, [box_on(t) for t in truth])
     assert found == [True] * 5 and tp == 5
-    report = summarise("s", [ImageResult("s", "a.png", 1.0, False, [t.length_m for t in truth], found, 5, tp, 1)])
+    report = summarise("s", [ImageResult("s", "a.png", 1.0, False, [t.length_m for t in truth], found, 5, tp, 1, 0)])
     assert [b.recall for b in report.bins] == [1.0] * 5
     assert [b.n_truth for b in report.bins] == [1] * 5
     assert report.over_50m.recall == 1.0 and report.over_50m.n_truth == 3
@@ -59,7 +67,7 @@ def test_missed_120m_ship_lowers_over_50m_recall_by_a_third():
     truth = [oriented_truth(400 * i + 200, 300, length, length / 6, 0.0) for i, length in enumerate((10, 30, 80, 120, 250))]
     predictions = [box_on(t) for t in truth if t.length_m != 120]  # the 120 m ship is missed
     found, tp = match_image(truth, predictions)
-    report = summarise("s", [ImageResult("s", "a.png", 1.0, False, [t.length_m for t in truth], found, 4, tp, 1)])
+    report = summarise("s", [ImageResult("s", "a.png", 1.0, False, [t.length_m for t in truth], found, 4, tp, 1, 0)])
     by_label = {b.label: b for b in report.bins}
     assert by_label["100-200 m"].recall == 0.0 and by_label["100-200 m"].n_truth == 1
     assert by_label["<20 m"].recall == by_label["50-100 m"].recall == by_label[">200 m"].recall == 1.0
@@ -72,10 +80,57 @@ def test_missed_120m_ship_lowers_over_50m_recall_by_a_third():
 def test_an_empty_bin_has_no_recall_and_precision_counts_false_alarms():
     truth = [oriented_truth(100, 100, 60, 10, 0.0)]
     stray = OrientedBox(500, 500, 60, 10, 0.0, 0.95, "tanker")  # matches nothing
-    found, tp = match_image(truth, [stray, box_on(truth[0], conf=0.5)])
-    report = summarise("s", [ImageResult("s", "a.png", 1.0, False, [60.0], found, 2, tp, 1)])
+    predictions = [stray, box_on(truth[0], conf=0.5)]
+    found, tp = match_image(truth, predictions)
+    false = false_detections(truth, predictions)
+    assert false == [True, False]
+    report = summarise("s", [ImageResult("s", "a.png", 1.0, False, [60.0], found, 2, tp, 1, sum(false))])
     assert report.bins[0].recall is None and report.bins[0].n_truth == 0
-    assert report.over_50m.recall == 1.0 and report.precision == 0.5
+    assert report.over_50m.recall == 1.0 and report.precision == 0.5 and report.precision_matched == 0.5
+    assert report.n_false == 1 and report.false_per_image == 1.0
+
+
+def test_precision_and_false_detections_per_image_with_a_negative_image():
+    # image a: one ship, one detection on it and one on open water; image b: no ship, three detections
+    ship = oriented_truth(100, 100, 120, 20, 0.3)
+    on_ship, on_water = box_on(ship), OrientedBox(600, 400, 80, 15, 0.0, 0.8, "vessel")
+    a = evaluate_boxes("a.png", [ship], [on_ship, on_water])
+    b = evaluate_boxes("b.png", [], [OrientedBox(100 * i + 50, 50, 40, 8, 0.0, 0.7, "tanker") for i in range(3)])
+    assert (a.n_predicted, a.n_true_positive, a.n_false) == (2, 1, 1) and not a.negative
+    assert (b.n_predicted, b.n_true_positive, b.n_false) == (3, 0, 3) and b.negative
+    only_a = summarise("s", [a])
+    assert only_a.precision == 0.5 and only_a.false_per_image == 1.0 and only_a.negative_images == 0
+    assert only_a.false_per_negative_image is None
+    both = summarise("s", [a, b])
+    assert both.precision == pytest.approx(1 / 5) and both.n_false == 4 and both.false_per_image == 2.0
+    assert both.negative_images == 1 and both.false_per_negative_image == 3.0
+    assert both.recall == 1.0 and both.over_50m.n_truth == 1  # the negative image adds no truth
+    assert summarise("neg", [b]).precision == 0.0 and summarise("none", []).precision is None
+
+
+def test_a_detection_covering_a_ship_is_not_false_even_when_it_does_not_match():
+    ship = oriented_truth(300, 300, 200, 30, 0.0)  # 200 m hull at 1 m/px
+    duplicate = box_on(ship, conf=0.5)  # a second box on a hull already matched
+    bow = OrientedBox(375, 300, 50, 30, 0.0, 0.6, "vessel")  # the bow 50 m only: IoU 0.25 fails, all of it on the hull
+    assert hbb_or_rotated_iou(Polygon(bow.corners()), ship) < 0.3
+    found, tp = match_image([ship], [box_on(ship), duplicate, bow])
+    assert found == [True] and tp == 1
+    assert false_detections([ship], [box_on(ship), duplicate, bow]) == [False, False, False]
+    # one box over two boats moored side by side contains both centres; a box beside a boat covers neither
+    boats = [oriented_truth(500, 100, 20, 6, 0.0), oriented_truth(500, 108, 20, 6, 0.0)]
+    raft = OrientedBox(500, 104, 60, 40, 0.0, 0.6, "vessel")  # much larger than either: IoU and IoD both low
+    beside = OrientedBox(540, 104, 20, 6, 0.0, 0.6, "vessel")
+    assert false_detections(boats, [raft, beside]) == [False, True]
+    # a box only touching the edge of a hull (under 0.3 of its area on it, centre off the hull) is false
+    edge = OrientedBox(300, 322, 100, 30, 0.0, 0.6, "vessel")  # overlaps the hull by 8 of its 30 px beam
+    assert false_detections([ship], [edge]) == [True]
+
+
+def evaluate_boxes(name: str, truth: list[TruthHull], predictions: list[OrientedBox]) -> ImageResult:
+    """An ImageResult for given predictions, scored as evaluate_image scores them."""
+    found, tp = match_image(truth, predictions)
+    return ImageResult("s", name, 1.0, False, [t.length_m for t in truth], found, len(predictions), tp, 1,
+                       sum(false_detections(truth, predictions)))
 
 
 def test_one_prediction_finds_one_ship_only():
@@ -93,8 +148,6 @@ def test_hbb_truth_is_matched_by_the_predictions_bounding_box():
     x1, y1 = ship.corners_px.max(axis=0)
     hbb = TruthHull(rect_corners(x0, y0, x1, y1), False, (x1 - x0) * 1.0)
     exact = box_on(ship)
-    from shapely.geometry import Polygon
-
     from tankerwatch.training.evaluate import rotated_iou
 
     # rotated IoU of the exact hull against the HBB is below the bar: rotated matching would miss it
@@ -187,16 +240,27 @@ def survivors_of_merge(image, cfg: DetectConfig) -> list[bool]:
 def test_real_evaluation_end_to_end_with_a_truth_stub_finds_every_ship():
     cfg = DetectConfig()  # 1 m working GSD, 1024 px tiles: every real image fits in one tile
     images = load_real_images(IMAGERY)
-    assert len(images) == 32 and sum(len(im.truth) for im in images) == 1006
+    assert len(images) == N_IMAGES and sum(len(im.truth) for im in images) == N_SHIPS
     by_source = {im.source: im for im in images}
     assert not by_source["dota_devkit"].gsd_assumed and by_source["dota_devkit"].gsd_m == pytest.approx(0.2556, abs=1e-4)
     assert by_source["dota8"].gsd_assumed and by_source["dota8"].gsd_m == 0.25
     assert by_source["shiprsimagenet_sdde"].gsd_assumed and by_source["shiprsimagenet_sdde"].gsd_m == 0.3
+    if MORE:
+        fair = {im.image_path.stem: im for im in images if im.source == "fair1m_part1"}
+        assert len(fair) == 41 and sum(len(im.truth) for im in fair.values()) == 735
+        # port tiles at the assumed 0.5 m; the three 1000-px tiles at their index's car-based estimates
+        assert {(im.gsd_m, im.gsd_assumed) for k, im in fair.items() if k not in ("1013", "1073", "1088")} == {(0.5, True)}
+        assert [fair[k].gsd_m for k in ("1013", "1073", "1088")] == [0.24, 0.24, 0.27]
+        # README A4: about 107 ships over 50 m at the likely GSD
+        assert sum(t.length_m > 50 for im in fair.values() for t in im.truth) == 107
+        airbus = [im for im in images if im.source == "airbus_kaggle"]
+        assert len(airbus) == 20 and {im.gsd_m for im in airbus} == {1.2} and all(im.gsd_assumed for im in airbus)
+        assert sum(not im.truth for im in airbus) == 10 and sum(len(im.truth) for im in airbus) == 25
 
     stub = TruthStub(images)
     report = evaluate_realworld(IMAGERY, stub, cfg)
-    assert stub.tiles_seen == 32
-    assert report.overall.n_truth == 1006 and report.overall.precision == 1.0
+    assert stub.tiles_seen == N_IMAGES
+    assert report.overall.n_truth == N_SHIPS and report.overall.precision == 1.0 and report.overall.n_false == 0
     # oriented labels come back exactly: every ship found
     assert report.sources["dota_devkit"].recall == report.sources["dota8"].recall == 1.0
     # HBB labels come back as axis-aligned boxes, and where two berthed ships' HBBs overlap by more than
@@ -207,8 +271,13 @@ def test_real_evaluation_end_to_end_with_a_truth_stub_finds_every_ship():
     hbb = report.sources["shiprsimagenet_sdde"]
     kept = sum(sum(survivors_of_merge(im, cfg)) for im in images if im.source == "shiprsimagenet_sdde")
     assert hbb.n_found == kept >= 0.95 * hbb.n_truth
+    if MORE:
+        assert report.sources["fair1m_part1"].recall >= 0.95
+        neg = report.negatives["airbus_kaggle"]
+        assert (neg.images, neg.n_truth, neg.n_predicted, neg.false_per_image) == (10, 0, 0, 0.0)
     table = realworld_table(report)
     assert "dota8" in table and "(assumed)" in table and "GSD assumed for dota8, shiprsimagenet_sdde" in table
+    assert ("airbus_kaggle (negatives)" in table) == MORE
     json.dumps(report_dict(report))  # JSON-ready: no NaN, no numpy scalars
 
 
@@ -236,8 +305,8 @@ def test_eval_cli_runs_real_imagery_only(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "ev" / "eval_report.json").read_text())
     real = report["realworld"]
-    assert real["overall"]["n_truth"] == 1006 and "classes" not in report
-    assert set(real["sources"]) == {"dota_devkit", "dota8", "shiprsimagenet_sdde"} and len(real["images"]) == 32
+    assert real["overall"]["n_truth"] == N_SHIPS and "classes" not in report
+    assert set(real["sources"]) == SOURCES and len(real["images"]) == N_IMAGES
     o = real["overall"]["over_50m"]
     assert f"headline: recall of ships >50 m = {o['recall']:4.2f} ({o['n_found']}/{o['n_truth']})" in res.output
 
@@ -247,3 +316,163 @@ def test_eval_cli_needs_scenes_or_real(tmp_path):
 
     res = CliRunner().invoke(cli.main, ["eval", "--out", str(tmp_path / "ev")])
     assert res.exit_code == 2 and "--real" in res.output
+
+
+# ------------------------------------------------------------------------------------------ generated imagery folders
+
+INDEX_HEADER = "source_dir,image,annotation,width,height,ship_count,box_type,gsd_m,notes\n"
+
+
+def noisy_image(path, width: int, height: int, seed: int = 0) -> None:
+    """A lossless image with texture, so the percentile stretch has something to stretch."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.random.default_rng(seed).integers(20, 200, (height, width, 3), dtype=np.uint8))
+
+
+def write_imagery(root, more: bool = True, main: bool = True):
+    """A real-imagery folder in the layout of ../shared/realworld/imagery: a DOTA image in index.csv; a FAIR1M
+    tile, an Airbus chip with a ship (YOLO HBB, no classes.txt) and an Airbus negative in index_more.csv."""
+    from tests.test_converters import FAIR1M_OBJECTS, fair1m_xml
+
+    if main:
+        noisy_image(root / "dota_devkit" / "images" / "P0001.png", 400, 300)
+        (root / "dota_devkit" / "labelTxt").mkdir(parents=True)
+        (root / "dota_devkit" / "labelTxt" / "P0001.txt").write_text(
+            "imagesource:GoogleEarth\ngsd:0.5\n"
+            "20 85 180 85 180 115 20 115 ship 0\n"  # 160 x 30 px: 80 m
+            "270 193 330 193 330 207 270 207 ship 0\n"  # 60 x 14 px: 30 m
+            "10 10 40 10 40 40 10 40 harbor 0\n")
+        (root / "index.csv").write_text(INDEX_HEADER + 'dota_devkit,images/P0001.png,labelTxt/P0001.txt,400,300,2,'
+                                        '"OBB (DOTA 8-corner, pixel)",0.5 (label header),\n')
+    if more:
+        noisy_image(root / "fair1m_part1" / "images" / "1027.jpg", 400, 300, 1)
+        (root / "fair1m_part1" / "labelXml").mkdir(parents=True)
+        (root / "fair1m_part1" / "labelXml" / "1027.xml").write_text(fair1m_xml(FAIR1M_OBJECTS))
+        noisy_image(root / "airbus_kaggle" / "images" / "a1.jpg", 200, 200, 2)
+        noisy_image(root / "airbus_kaggle" / "images" / "n1.jpg", 200, 200, 3)
+        (root / "airbus_kaggle" / "labels").mkdir(parents=True)
+        (root / "airbus_kaggle" / "labels" / "a1.txt").write_text("0 0.5 0.25 0.4 0.1\n")
+        hbb = "HBB (YOLO cx cy w h normalized; class 0 = ship)"
+        (root / "index_more.csv").write_text(
+            INDEX_HEADER
+            + 'fair1m_part1,images/1027.jpg,labelXml/1027.xml,400,300,4,"OBB (FAIR1M XML, 4 corner points in pixels)",'
+              '0.3-0.8 (FAIR1M dataset range; per-image not recorded),\n'
+            + f'airbus_kaggle,images/a1.jpg,labels/a1.txt,200,200,1,{hbb},~1-1.5 (not stated by source; see README),\n'
+            + 'airbus_kaggle,images/n1.jpg,(none: no ship in Airbus ground truth),200,200,0,none (negative image),'
+              '~1-1.5 (not stated by source; see README),negative\n')
+    return root
+
+
+class FixedDetector:
+    """A detector that returns the same rows (cx, cy, w, h, angle, conf, class in tile pixels) on every tile."""
+
+    def __init__(self, rows):
+        self.rows = np.asarray(rows, np.float32).reshape(-1, 7)
+        self.tiles = []
+
+    def predict(self, tiles):
+        self.tiles += [t.shape for t in tiles]
+        return [self.rows.copy() for _ in tiles]
+
+
+def test_both_index_files_every_format_and_negatives(tmp_path):
+    root = write_imagery(tmp_path / "imagery")
+    images = load_real_images(root)
+    assert [(im.source, im.image_path.name) for im in images] == [
+        ("dota_devkit", "P0001.png"), ("fair1m_part1", "1027.jpg"), ("airbus_kaggle", "a1.jpg"),
+        ("airbus_kaggle", "n1.jpg")]
+    dota, fair, ship, negative = images
+    assert (dota.gsd_m, dota.gsd_assumed, len(dota.truth)) == (0.5, False, 2)
+    # FAIR1M: the index gives a range, not a GSD, so the README's best guess for port tiles is used, flagged
+    assert (fair.gsd_m, fair.gsd_assumed) == (0.5, True) and "assumed" in fair.gsd_note
+    assert [t.source_class for t in fair.truth] == ["Liquid Cargo Ship", "Dry Cargo Ship", "other-ship", "Fishing Boat"]
+    assert all(t.oriented for t in fair.truth) and fair.truth[0].length_m == pytest.approx(100.5, abs=0.5)
+    # Airbus: "~1-1.5" is a range too; class 0 is a ship without any classes.txt; HBB truth
+    assert (ship.gsd_m, ship.gsd_assumed) == (1.2, True) and len(ship.truth) == 1 and not ship.truth[0].oriented
+    np.testing.assert_allclose(ship.truth[0].corners_px, rect_corners(60, 40, 140, 60))
+    assert ship.truth[0].length_m == pytest.approx(80 * 1.2)
+    assert negative.label_path is None and negative.truth == [] and negative.gsd_m == 1.2
+    # either index may be absent
+    assert [im.source for im in load_real_images(write_imagery(tmp_path / "only_more", main=False))] == [
+        "fair1m_part1", "airbus_kaggle", "airbus_kaggle"]
+    assert [im.source for im in load_real_images(write_imagery(tmp_path / "only_main", more=False))] == ["dota_devkit"]
+    with pytest.raises(TankerwatchError, match="no index.csv or index_more.csv"):
+        load_real_images(tmp_path / "only_main" / "dota_devkit")
+
+
+def test_a_listed_label_file_that_is_missing_is_an_error_not_a_negative(tmp_path):
+    root = write_imagery(tmp_path, main=False)
+    (root / "airbus_kaggle" / "labels" / "a1.txt").unlink()
+    with pytest.raises(TankerwatchError, match="a1.txt: label file not found"):
+        load_real_images(root)
+
+
+def test_negative_images_get_their_own_row_and_every_detection_on_them_is_false(tmp_path):
+    root = write_imagery(tmp_path)
+    # one box at the working-GSD tile's top left, on no labelled ship of any of the four images
+    detector = FixedDetector([[20, 20, 16, 6, 0.0, 0.9, 1]])
+    report = evaluate_realworld(root, detector, DetectConfig())
+    assert set(report.sources) == {"dota_devkit", "fair1m_part1", "airbus_kaggle"}
+    assert [r.n_false for r in report.images] == [1, 1, 1, 1] and [r.negative for r in report.images] == [
+        False, False, False, True]
+    air = report.sources["airbus_kaggle"]
+    assert (air.images, air.n_predicted, air.n_false, air.precision, air.false_per_image) == (2, 2, 2, 0.0, 1.0)
+    assert air.negative_images == 1 and air.false_per_negative_image == 1.0
+    assert set(report.negatives) == {"airbus_kaggle"}
+    neg = report.negatives["airbus_kaggle"]
+    assert (neg.name, neg.images, neg.n_truth, neg.n_false, neg.false_per_image) == ("airbus_kaggle (negatives)", 1, 0, 1, 1.0)
+    assert report.overall.n_false == 4 and report.overall.precision == 0.0 and report.overall.negative_images == 1
+    table = realworld_table(report)
+    lines = table.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("airbus_kaggle "))
+    assert lines[row + 1].startswith("airbus_kaggle (negatives)")
+    # name, GSD "1.2 (assumed)", then imgs, truth, pred, false
+    assert lines[row + 1].split()[4:8] == ["1", "0", "1", "1"]
+    assert "false" in lines[1] and "F/img" in lines[1] and "(negatives)' rows" in table
+    d = report_dict(report)
+    json.dumps(d)
+    assert [i["negative"] for i in d["images"]] == [False, False, False, True]
+    assert d["negatives"]["airbus_kaggle"]["n_false"] == 1 and d["overall"]["n_false"] == 4
+
+
+def test_hull_filter_sees_the_native_image_and_its_output_is_what_is_scored(tmp_path, monkeypatch):
+    import tankerwatch.training.realworld as realworld
+
+    root = write_imagery(tmp_path, more=False)
+    image = load_real_images(root)[0]  # 400 x 300 px at 0.5 m: 200 x 150 px at the 1 m working GSD
+    # the two labelled ships and a box on open water, in working pixels
+    rows = [[50, 50, 80, 15, 0.0, 0.9, 1], [150, 100, 30, 7, 0.0, 0.8, 1], [150, 30, 30, 7, 0.0, 0.7, 1]]
+    cfg = DetectConfig()
+
+    def no_native_read(*a, **k):
+        raise AssertionError("the native image is read only for a hull filter")
+
+    monkeypatch.setattr(realworld, "native_image", no_native_read)
+    plain = evaluate_image(image, FixedDetector(rows), cfg)
+    monkeypatch.undo()
+    assert (plain.n_predicted, plain.n_true_positive, plain.n_false, plain.found) == (3, 2, 1, [True, True])
+    assert plain.n_detected is None
+
+    calls = []
+
+    def long_hulls_are_tankers(rgb, gsd_m, boxes):
+        calls.append((rgb, gsd_m, boxes))
+        return [replace(b, class_name="tanker") for b in boxes if b.length_px > 100]
+
+    result = evaluate_image(image, FixedDetector(rows), cfg, hull_filter=long_hulls_are_tankers)
+    (rgb, gsd_m, boxes), = calls
+    bgr = cv2.imread(str(image.image_path))
+    assert rgb.shape == (300, 400, 3) and rgb.dtype == np.uint8 and gsd_m == 0.5
+    assert np.array_equal(rgb, realworld.stretch_like_scenes(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+    # the merged boxes in native pixels: twice the working coordinates
+    np.testing.assert_allclose(sorted((b.cx_px, b.cy_px, b.length_px) for b in boxes),
+                               [(100, 100, 160), (300, 60, 60), (300, 200, 60)], atol=1.0)
+    # only the 80 m hull is kept: the 30 m ship is now missed and no detection is false
+    assert (result.n_detected, result.n_predicted, result.n_true_positive, result.n_false) == (3, 1, 1, 0)
+    assert result.found == [True, False]
+
+    report = evaluate_realworld(root, FixedDetector(rows), cfg, hull_filter=long_hulls_are_tankers)
+    assert report.hull_filter.endswith("long_hulls_are_tankers") and report.overall.precision == 1.0
+    assert "hull filter" in realworld_table(report)
+    with pytest.raises(TankerwatchError, match="must return a list of OrientedBox"):
+        evaluate_image(image, FixedDetector(rows), cfg, hull_filter=lambda rgb, g, b: None)

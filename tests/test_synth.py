@@ -9,12 +9,19 @@ import cv2
 import numpy as np
 import pytest
 import rasterio
+import shapely
+from click.testing import CliRunner
+from shapely.geometry import Point, shape
 
 from tankerwatch.datasets.builder import load_truth
 from tankerwatch.datasets.scene import open_scene
 from tankerwatch.datasets.synth import (
-    SceneSpec, ShipSpec, generate_scene, random_spec, ship_box_m, truth_features, write_scene,
+    EVAL_SEED_BASE, SHIP_KINDS, SceneSpec, ShipSpec, _Renderer, generate_scene, hard_port_spec, open_sea_spec,
+    random_spec, ship_box_m, truth_features, water_truth, write_scene,
 )
+from tankerwatch.datasets.synth_land import BELT_USES, HINTERLAND_USES, Parcel
+from tankerwatch.cli import main
+from tankerwatch.geo import from_lonlat_transformer
 from tankerwatch.schema import SHIP_CLASSES
 from tests.conftest import small_spec
 
@@ -218,3 +225,190 @@ def test_random_spec_samples_every_effect_on_and_off():
     # the fields that existed before stay what they were for a seed (only the GSD range grew)
     narrow = random_spec(5, gsd_range=(0.3, 2.0))
     assert (narrow.n_tankers, narrow.n_others, narrow.bands, narrow.bit_depth) == (5, 6, 4, 8)
+
+
+# --- hard land, open sea, land/water truth ---------------------------------------------------------------
+# sha256 of the image bytes of two small specs, taken from the renderer before hard_land, swell and other_kinds
+# existed: a spec that sets none of them must render byte for byte as it did (the bundled detector's training data).
+# (A new OpenCV or NumPy that rasterises differently would change these too: re-derive them from the old commit.)
+RENDERED_BEFORE = {
+    "plain": (dict(), "5ed03d536d1fd43ce06af9b1b484c448d8e04e3fd5102e0d2407219cae68f802"),
+    "structures+clutter+variety+yachts": (
+        dict(seed=3, port_structures=True, quay_clutter=True, ship_variety=True, n_yachts=3),
+        "3f14e3871def1a39295ce585f86321af4ff33d428744594d4e3c00e9f2d206c1"),
+}
+NEW_EFFECTS = {"hard_land": True, "swell": 0.8}
+HARD = dict(seed=3, width_m=300.0, height_m=300.0, gsd_m=1.0, n_tankers=2, n_others=2)
+
+
+@pytest.mark.parametrize("name", sorted(RENDERED_BEFORE))
+def test_specs_without_the_new_fields_render_as_before(name):
+    kw, digest = RENDERED_BEFORE[name]
+    spec = small_spec(width_m=300.0, height_m=300.0, **kw)
+    assert hashlib.sha256(generate_scene(spec).image.tobytes()).hexdigest() == digest
+    explicit = small_spec(width_m=300.0, height_m=300.0, hard_land=False, swell=0.0, other_kinds=None, **kw)
+    assert hashlib.sha256(generate_scene(explicit).image.tobytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("name", sorted(NEW_EFFECTS))
+def test_new_effects_are_off_by_default_and_change_the_image_only_when_on(name):
+    assert SceneSpec.__dataclass_fields__[name].default in (False, 0.0)
+    base = generate_scene(small_spec(**HARD))
+    off = generate_scene(small_spec(**HARD, **{name: SceneSpec.__dataclass_fields__[name].default}))
+    on = generate_scene(small_spec(**HARD, **{name: NEW_EFFECTS[name]}))
+    assert np.array_equal(off.image, base.image)
+    assert not np.array_equal(on.image, base.image)
+    if name == "swell":  # drawn on the water only: ships stay where they were
+        assert _poses(on) == _poses(base)
+
+
+def test_hard_land_is_deterministic_and_has_land():
+    a = generate_scene(small_spec(**HARD, hard_land=True, port_structures=True, quay_clutter=True))
+    b = generate_scene(small_spec(**HARD, hard_land=True, port_structures=True, quay_clutter=True))
+    assert np.array_equal(a.image, b.image) and _poses(a) == _poses(b)
+    assert 0.05 < a.land.area / (300.0 * 300.0) < 0.95
+
+
+def _parcel_renderer(seed: int = 5) -> _Renderer:
+    """A rendered 700 m hard-land scene whose renderer is kept, to draw single parcels on."""
+    r = _Renderer(small_spec(seed=seed, width_m=700.0, height_m=700.0, gsd_m=2.0, n_tankers=0, n_others=0,
+                             hard_land=True))
+    r.render()
+    return r
+
+
+BUILT_USES = {"container_yard", "stockpiles", "tank_farm", "village", "warehouses"}  # something stands on these
+
+
+@pytest.mark.parametrize("use", sorted(set(BELT_USES) | set(HINTERLAND_USES) - {"natural"}))
+def test_every_hard_land_use_draws_something_on_its_parcel(use):
+    r = _parcel_renderer()
+    hard = r.hard
+    s_c = float((np.array([350.0, 350.0]) - hard.p0) @ hard.t)
+    p = Parcel(s_c - 160, s_c + 160, hard.quay_w + 10, hard.quay_w + 250, use)
+    mask = np.zeros((r.cv.h, r.cv.w), np.uint8)
+    cv2.fillPoly(mask, [np.round(hard.quad(p.s0, p.s1, p.d0, p.d1) / r.cv.gsd).astype(np.int32)], 1)
+    assert mask.sum() > 0.5 * 320 * 240 / r.cv.gsd ** 2, "the test parcel should lie (mostly) in the scene"
+    inside = mask > 0
+
+    def changed(before: np.ndarray) -> float:
+        return float((np.abs(r.cv.rgb - before).max(axis=2) > 3)[inside].mean())
+
+    before, tracks = r.cv.rgb.copy(), len(hard.rails)
+    getattr(hard, f"_ground_{use}", lambda p: None)(p)
+    ground = changed(before)
+    before = r.cv.rgb.copy()
+    getattr(hard, f"_build_{use}", lambda p: None)(p)
+    built = changed(before)
+    assert ground + built > 0.2, f"{use} drew (almost) nothing"
+    if use in BUILT_USES:  # buildings, tanks, stacks or heaps cover a good part of the parcel
+        assert built > 0.1, f"{use} built (almost) nothing"
+    if use == "rail_yard":
+        assert len(hard.rails) - tracks >= 20  # parallel tracks (trains on them come with HardLand.objects)
+
+
+def test_hard_land_lays_out_ship_sized_land_features():
+    r = _parcel_renderer()
+    assert r.hard.parcels and r.hard.roads
+    assert {p.use for p in r.hard.parcels} <= set(BELT_USES) | set(HINTERLAND_USES)
+    # the hard-water structures (pontoons, breakwater segments) are structures: in the land truth, clear of ships
+    assert r.negatives
+
+
+def test_water_truth_is_the_land_polygon_with_ships_as_water():
+    scene = generate_scene(small_spec(**dict(HARD, n_tankers=4, n_others=4), hard_land=True, port_structures=True))
+    mask = water_truth(scene, 1.0)
+    assert mask.shape == scene.image.shape[1:] and mask.dtype == np.uint8 and set(np.unique(mask)) == {0, 1}
+    rng = np.random.default_rng(0)
+    boundary = scene.land.boundary
+    checked = 0
+    for x, y in rng.uniform(0, 300, (600, 2)):
+        c, row = int(x), int(y)
+        centre = Point(c + 0.5, row + 0.5)
+        if boundary.distance(centre) < 1.0:
+            continue
+        assert mask[row, c] == (0 if scene.land.contains(centre) else 1), (x, y)
+        checked += 1
+    assert checked > 400
+    assert scene.ships
+    assert not any(ship_box_m(s).intersects(scene.land) for s in scene.ships)  # ships keep off land and structures
+    for s in scene.ships:  # a hull floats: the water under it is water
+        c, row = int(s.x_m), int(s.y_m)
+        if 0 <= c < 300 and 0 <= row < 300:
+            assert mask[row, c] == 1
+    coarse = water_truth(scene, 4.0)
+    assert coarse.shape == (75, 75)
+    assert abs((1 - coarse.mean()) - scene.land.area / 300.0 ** 2) < 0.03
+
+
+@pytest.mark.parametrize("crs", ["utm", "EPSG:4326"])
+def test_land_geojson_is_written_in_lonlat_and_covers_the_land(tmp_path, crs):
+    scene = generate_scene(small_spec(**HARD, crs=crs, hard_land=True, port_structures=True))
+    tif = write_scene(scene, tmp_path, "s")
+    fc = json.loads(tif.with_name("s.land.geojson").read_text())
+    (feature,) = fc["features"]
+    assert feature["properties"]["kind"] == "land" and feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    geom = shape(feature["geometry"])
+    lon, lat = geom.centroid.x, geom.centroid.y
+    assert abs(lon - 133.065) < 0.01 and abs(lat - 42.7475) < 0.01  # WGS84 lon/lat around the scene centre
+    # back into scene metres through the scene's own georeferencing
+    to_crs, inverse = from_lonlat_transformer(scene.crs), ~scene.transform
+
+    def to_m(lonlat: np.ndarray) -> np.ndarray:
+        px, py = inverse * to_crs.transform(lonlat[:, 0], lonlat[:, 1])
+        return np.stack([px, py], axis=1) * scene.spec.gsd_m
+
+    back = shapely.transform(geom, to_m)
+    assert back.symmetric_difference(scene.land).area < 0.005 * scene.land.area
+    mask = water_truth(scene, 2.0)
+    rows, cols = np.nonzero(mask == 0)
+    assert all(back.buffer(1.5).contains(Point((c + 0.5) * 2.0, (r + 0.5) * 2.0)) for r, c in zip(rows[::7], cols[::7]))
+
+
+def test_open_sea_scene_has_no_ships_no_land_and_an_empty_land_feature(tmp_path):
+    spec = open_sea_spec(EVAL_SEED_BASE + 1)
+    spec.width_m = spec.height_m = 300.0
+    spec.gsd_m = 1.0
+    scene = generate_scene(spec)
+    assert scene.ships == [] and scene.structures == [] and scene.land.is_empty
+    assert water_truth(scene, 1.0).min() == 1
+    tif = write_scene(scene, tmp_path, "sea")
+    assert json.loads(tif.with_name("sea.truth.geojson").read_text())["features"] == []
+    (feature,) = json.loads(tif.with_name("sea.land.geojson").read_text())["features"]
+    assert feature["properties"]["kind"] == "land" and shape(feature["geometry"]).is_empty
+
+
+def test_hard_port_and_open_sea_specs():
+    assert EVAL_SEED_BASE == 9_000_000
+    for seed in range(30):
+        for spec in (hard_port_spec(seed), hard_port_spec(EVAL_SEED_BASE + seed)):
+            assert 0.3 <= spec.gsd_m <= 1.0 and spec.width_m == spec.height_m <= 2000.0
+            assert spec.width_m >= min(1400.0, 5600 * spec.gsd_m) - 0.1
+            assert spec.hard_land and spec.land and spec.port_structures and spec.quay_clutter
+            assert 8 <= spec.n_tankers + spec.n_others <= 25
+            assert {"bulk_carrier", "container_ship"} <= set(spec.other_kinds) <= set(SHIP_KINDS)
+        sea = open_sea_spec(seed)
+        assert 0.3 <= sea.gsd_m <= 1.0 and not sea.land and sea.n_tankers == sea.n_others == sea.n_yachts == 0
+        assert not (sea.port_structures or sea.quay_clutter or sea.hard_land)
+        assert sea.cloud_cover > 0 or sea.glint > 0 or sea.swell > 0
+    # their own sequences: a hard-port spec is not random_spec's for the same seed, nor the open sea's
+    assert hard_port_spec(5).gsd_m != open_sea_spec(5).gsd_m
+
+
+def test_other_kinds_choose_the_kinds_of_the_other_ships():
+    scene = generate_scene(small_spec(land=False, n_tankers=0, n_others=6, other_kinds=["bulk_carrier"], seed=9))
+    kinds = [s.kind for s in scene.ships]
+    # a ship may have a partner rafted alongside (a tanker or general cargo ship), whatever other_kinds says
+    assert kinds.count("bulk_carrier") >= 3 and set(kinds) <= {"bulk_carrier", "product_tanker", "chemical_tanker",
+                                                               "general_cargo"}
+
+
+def test_synth_command_writes_hard_port_and_open_sea_scenes(tmp_path):
+    runner = CliRunner()
+    both = runner.invoke(main, ["synth", "--out", str(tmp_path / "x"), "--hard-port", "--open-sea"])
+    assert both.exit_code == 2 and "exclude each other" in both.output
+    ok = runner.invoke(main, ["synth", "--out", str(tmp_path / "sea"), "--open-sea", "--gsd", "4", "--seed", "9000000"])
+    assert ok.exit_code == 0, ok.output
+    assert sorted(p.name for p in (tmp_path / "sea").iterdir()) == [
+        "opensea_9000000.json", "opensea_9000000.land.geojson", "opensea_9000000.tif", "opensea_9000000.truth.geojson"]
+    assert "--hard-port" in runner.invoke(main, ["synth", "--help"]).output

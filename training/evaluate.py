@@ -1,4 +1,10 @@
-"""Evaluation against ground truth: OBB AP50 and AP50:95 per class, precision/recall, length, beam and heading error."""
+"""Evaluation against ground truth: OBB AP50 and AP50:95 per class, precision/recall, length, beam and heading error.
+
+Besides the per-class scores (`evaluate`), `evaluate_types` matches predictions to truth regardless of class and
+reports what each true ship type (tanker, bulk_carrier, container_ship, other_vessel) was called — a confusion
+table with derived tanker precision/recall and the share of bulk carriers and container ships called tanker — and
+where the false detections lie: on land or on water (from <scene>.land.geojson), per km2 of each in the scene frame.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from shapely.geometry import Polygon
+from shapely import make_valid
+from shapely.geometry import Point, Polygon, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
+from shapely.ops import unary_union
 
+from tankerwatch.geo import WGS84_GEOD
 from tankerwatch.io import read_json
 from tankerwatch.schema import SHIP_CLASSES
 
 GSD_BINS_M = ((0.0, 0.4), (0.4, 0.75), (0.75, 1.25), (1.25, 3.5))
 COCO_IOU_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.50, 0.55, ..., 0.95
+TANKER_TRUTH_KINDS = ("product_tanker", "crude_tanker", "chemical_tanker")  # datasets/synth.py kinds of class tanker
+TRUE_TYPES = ("tanker", "bulk_carrier", "container_ship", "other_vessel")  # confusion rows; plus "false"
+# confusion columns (plus "missed"): the detector's ship types, and "vessel" for a class-only prediction
+PREDICTED_TYPES = ("tanker", "bulk_carrier", "container_ship", "general_cargo", "other", "vessel")
 
 
 @dataclass
@@ -26,6 +41,7 @@ class TruthShip:
     gsd_m: float
     whole: bool = True  # wholly inside the scene; a hull cut by the scene edge has no measurable size
     heading_deg: float | None = None  # bow direction, 0-360; None where the truth file has none
+    kind: str | None = None  # datasets/synth.py ship kind (product_tanker, bulk_carrier, ...); None where absent
 
 
 @dataclass
@@ -39,6 +55,8 @@ class PredictedShip:
     beam_m: float
     heading_deg: float | None = None
     heading_ambiguous: bool = False  # no bow cue: heading_deg is the hull axis in [0, 180)
+    type_name: str | None = None  # ship type (tanker, bulk_carrier, ...); None in outputs without a type head
+    type_probabilities: dict[str, float] | None = None
 
 
 @dataclass
@@ -48,6 +66,8 @@ class SceneEval:
     scene_id: str
     truth: list[TruthShip]
     predicted: list[PredictedShip]
+    land: BaseGeometry | None = None  # lon/lat land (everything not open water); None: no <scene>.land.geojson
+    frame: Polygon | None = None  # the scene's lon/lat outline, for land and water areas
 
 
 @dataclass
@@ -205,7 +225,7 @@ def truth_from_geojson(path: Path, gsd_m: float, frame: Polygon | None = None) -
         whole = frame is None or footprint.difference(frame).area <= 1e-3 * footprint.area
         props = f["properties"]
         ships.append(TruthShip(props["class"], footprint, props["length_m"], props["beam_m"], gsd_m, whole,
-                               props.get("heading_deg")))
+                               props.get("heading_deg"), props.get("kind")))
     return ships
 
 
@@ -223,7 +243,8 @@ def predictions_from_geojson(path: Path) -> list[PredictedShip]:
         props = f["properties"]
         ships.append(PredictedShip(props["class"], props["confidence"], Polygon(f["geometry"]["coordinates"][0]),
                                    props["length_m"], props["beam_m"], props.get("heading_deg"),
-                                   bool(props.get("heading_ambiguous", False))))
+                                   bool(props.get("heading_ambiguous", False)), props.get("type"),
+                                   props.get("type_probabilities")))
     return ships
 
 
@@ -243,4 +264,215 @@ def report_table(reports: dict[str, ClassReport]) -> str:
             bow = (f"bow right {r.bow_right_share:.0%} of {r.bow_n} (bow MAE {r.bow_mae_deg:.1f} deg)" if r.bow_n
                    else "no detection with a bow cue")
             lines.append(f"  heading   n={r.heading_n:<4} axis MAE {r.heading_mae_deg:.1f} deg, {bow}")
+    return "\n".join(lines)
+
+
+# --- ship types and where false detections lie -------------------------------------------------------------------
+
+@dataclass
+class ConfusionReport:
+    """What each true ship type was called, over scenes, at the operating point."""
+
+    iou_threshold: float
+    conf_threshold: float
+    rows: dict[str, dict[str, int]]  # true type (TRUE_TYPES, "false") -> predicted type (PREDICTED_TYPES, "missed") -> count
+    n_typed: int  # predictions that carried a type; the rest count under their class (tanker, or vessel)
+    n_predicted_tanker: int  # predictions called tanker
+    n_truth_tanker: int
+    tanker_precision: float | None  # share of predictions called tanker that are a true tanker
+    tanker_recall: float | None  # share of true tankers found and called tanker
+    bulk_called_tanker: float | None  # share of all true bulk carriers (missed included) called tanker
+    container_called_tanker: float | None  # share of all true container ships (missed included) called tanker
+
+
+@dataclass
+class FalseDetectionReport:
+    """False detections (matching no truth ship) on land and on water, over scenes, at the operating point."""
+
+    n_false: int  # in all scenes
+    scenes_with_land: int
+    scenes_without_land: int  # their false detections are in n_unknown, not in the land/water split
+    n_unknown: int
+    on_land: int | None  # None: no scene had a land file, so no split
+    on_water: int | None
+    land_km2: float | None  # land and water area inside the scene frames of scenes with a land file
+    water_km2: float | None
+    on_land_per_km2: float | None
+    on_water_per_km2: float | None
+    on_land_by_type: dict[str, int] = field(default_factory=dict)  # predicted type -> count
+    on_water_by_type: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class TypeReport:
+    """Confusion by ship type and the land/water split of false detections."""
+
+    confusion: ConfusionReport
+    false_detections: FalseDetectionReport
+
+
+@dataclass
+class SceneMatch:
+    """One scene's class-agnostic matching: each prediction at the operating point and its truth index, or -1."""
+
+    scene: SceneEval
+    predicted: list[PredictedShip]
+    truth_index: list[int]
+
+
+def true_type(t: TruthShip) -> str:
+    """A truth ship's confusion row: its kind grouped as tanker, bulk_carrier, container_ship or other_vessel."""
+    if t.kind in TANKER_TRUTH_KINDS or (t.kind is None and t.class_name == "tanker"):
+        return "tanker"
+    return t.kind if t.kind in ("bulk_carrier", "container_ship") else "other_vessel"
+
+
+def predicted_type(p: PredictedShip) -> str:
+    """A prediction's confusion column: its type, or, without one, its class (tanker, or vessel)."""
+    if p.type_name:
+        return p.type_name
+    return "tanker" if p.class_name == "tanker" else "vessel"
+
+
+def match_any_class(scenes: list[SceneEval], iou_threshold: float = 0.5, conf_threshold: float = 0.25) -> list[SceneMatch]:
+    """Match predictions at or above conf_threshold to truth of any class: one-to-one, greedy by falling confidence."""
+    preds = [(s_i, p) for s_i, s in enumerate(scenes) for p in s.predicted if p.confidence >= conf_threshold]
+    preds.sort(key=lambda x: -x[1].confidence)
+    truths = {s_i: s.truth for s_i, s in enumerate(scenes)}
+    ious = [np.array([rotated_iou(p.footprint, t.footprint) for t in truths[s_i]]) for s_i, p in preds]
+    matched = _greedy_match(preds, truths, ious, iou_threshold)
+    out = [SceneMatch(s, [], []) for s in scenes]
+    for (s_i, p), m in zip(preds, matched):
+        out[s_i].predicted.append(p)
+        out[s_i].truth_index.append(m)
+    return out
+
+
+def _share(part: int, whole: int) -> float | None:
+    """part / whole, or None when whole is 0."""
+    return part / whole if whole else None
+
+
+def confusion(matches: list[SceneMatch], iou_threshold: float, conf_threshold: float) -> ConfusionReport:
+    """The confusion table by true type and its headline figures from class-agnostic matches."""
+    cols = list(PREDICTED_TYPES)
+    for m in matches:
+        cols += [c for c in map(predicted_type, m.predicted) if c not in cols]  # an unforeseen type gets its column
+    rows = {r: dict.fromkeys(cols + ["missed"], 0) for r in (*TRUE_TYPES, "false")}
+    for m in matches:
+        found = set()
+        for p, j in zip(m.predicted, m.truth_index):
+            rows[true_type(m.scene.truth[j]) if j >= 0 else "false"][predicted_type(p)] += 1
+            found.add(j)
+        for j, t in enumerate(m.scene.truth):
+            if j not in found:
+                rows[true_type(t)]["missed"] += 1
+    n_truth = {r: sum(rows[r].values()) for r in TRUE_TYPES}
+    n_pred_tanker = sum(rows[r]["tanker"] for r in rows)
+    return ConfusionReport(
+        iou_threshold=iou_threshold, conf_threshold=conf_threshold, rows=rows,
+        n_typed=sum(p.type_name is not None for m in matches for p in m.predicted),
+        n_predicted_tanker=n_pred_tanker, n_truth_tanker=n_truth["tanker"],
+        tanker_precision=_share(rows["tanker"]["tanker"], n_pred_tanker),
+        tanker_recall=_share(rows["tanker"]["tanker"], n_truth["tanker"]),
+        bulk_called_tanker=_share(rows["bulk_carrier"]["tanker"], n_truth["bulk_carrier"]),
+        container_called_tanker=_share(rows["container_ship"]["tanker"], n_truth["container_ship"]),
+    )
+
+
+def _polygons(geom: BaseGeometry) -> list[Polygon]:
+    """The polygons of a geometry of any type (collections flattened, lines and points dropped)."""
+    if isinstance(geom, Polygon):
+        return [] if geom.is_empty else [geom]
+    return [p for g in getattr(geom, "geoms", []) for p in _polygons(g)]
+
+
+def geodesic_area_km2(geom: BaseGeometry) -> float:
+    """Area in km2 on the WGS84 ellipsoid of a lon/lat geometry's polygons (holes subtracted)."""
+    return sum(WGS84_GEOD.geometry_area_perimeter(orient(p, 1.0))[0] for p in _polygons(geom)) / 1e6
+
+
+def land_from_geojson(path: Path) -> BaseGeometry:
+    """The union of a <scene>.land.geojson's Polygon/MultiPolygon features of kind "land" (or no kind)."""
+    fc = read_json(path, "land GeoJSON")
+    parts = [make_valid(shape(f["geometry"])) for f in fc["features"]
+             if f.get("geometry") and f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+             and (f.get("properties") or {}).get("kind", "land") == "land"]
+    return unary_union(parts) if parts else Polygon()
+
+
+def false_detections(matches: list[SceneMatch]) -> FalseDetectionReport:
+    """Count false detections by whether their footprint centre lies on land, with land and water km2 in the frames."""
+    n_false = n_unknown = on_land = on_water = with_land = 0
+    land_km2 = water_km2 = 0.0
+    areas_known = True
+    by_land: dict[str, int] = {}
+    by_water: dict[str, int] = {}
+    for m in matches:
+        false = [p for p, j in zip(m.predicted, m.truth_index) if j < 0]
+        n_false += len(false)
+        if m.scene.land is None:
+            n_unknown += len(false)
+            continue
+        with_land += 1
+        for p in false:
+            c = p.footprint.centroid
+            tally = by_land if m.scene.land.covers(Point(c.x, c.y)) else by_water
+            tally[predicted_type(p)] = tally.get(predicted_type(p), 0) + 1
+        if m.scene.frame is None:
+            areas_known = False
+        else:
+            frame_km2 = geodesic_area_km2(m.scene.frame)
+            land_in = geodesic_area_km2(m.scene.land.intersection(m.scene.frame))
+            land_km2 += land_in
+            water_km2 += max(frame_km2 - land_in, 0.0)
+    on_land, on_water = sum(by_land.values()), sum(by_water.values())
+    split = with_land > 0
+    areas = split and areas_known
+    return FalseDetectionReport(
+        n_false=n_false, scenes_with_land=with_land, scenes_without_land=len(matches) - with_land, n_unknown=n_unknown,
+        on_land=on_land if split else None, on_water=on_water if split else None,
+        land_km2=land_km2 if areas else None, water_km2=water_km2 if areas else None,
+        on_land_per_km2=_share(on_land, land_km2) if areas else None,
+        on_water_per_km2=_share(on_water, water_km2) if areas else None,
+        on_land_by_type=by_land, on_water_by_type=by_water,
+    )
+
+
+def evaluate_types(scenes: list[SceneEval], iou_threshold: float = 0.5, conf_threshold: float = 0.25) -> TypeReport:
+    """Confusion by ship type and the land/water split of false detections, over scenes."""
+    matches = match_any_class(scenes, iou_threshold, conf_threshold)
+    return TypeReport(confusion(matches, iou_threshold, conf_threshold), false_detections(matches))
+
+
+def confusion_table(report: TypeReport) -> str:
+    """A readable confusion table by true ship type, its headline figures and the land/water false detections."""
+    def pct(v):
+        return "-" if v is None else f"{v:.0%}"
+
+    def dens(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    c, f = report.confusion, report.false_detections
+    cols = list(next(iter(c.rows.values())))
+    width = max(len(x) for x in cols) + 1
+    lines = [f"ship types, any-class matching at IoU >= {c.iou_threshold:g}, confidence >= {c.conf_threshold:g} "
+             f"({c.n_typed} predictions with a type; the rest by class)",
+             f"{'true / called':<14}" + "".join(f"{x:>{width}}" for x in cols)]
+    lines += [f"{r:<14}" + "".join(f"{row[x]:>{width}}" for x in cols) for r, row in c.rows.items()]
+    lines.append(f"tanker precision {pct(c.tanker_precision)} of {c.n_predicted_tanker} called tanker, "
+                 f"recall {pct(c.tanker_recall)} of {c.n_truth_tanker}; called tanker: bulk carriers "
+                 f"{pct(c.bulk_called_tanker)}, container ships {pct(c.container_called_tanker)}")
+    if f.on_land is None:
+        lines.append(f"false detections {f.n_false}: land split unavailable (no <scene>.land.geojson)")
+        return "\n".join(lines)
+    per = ("" if f.land_km2 is None else
+           f" ({dens(f.on_land_per_km2)}/km2 of {f.land_km2:.2f} km2 land, "
+           f"{dens(f.on_water_per_km2)}/km2 of {f.water_km2:.2f} km2 water)")
+    lines.append(f"false detections {f.n_false}: on land {f.on_land}, on water {f.on_water}{per}")
+    if f.n_unknown or f.scenes_without_land:
+        lines.append(f"  {f.n_unknown} more in {f.scenes_without_land} scenes without a land file")
+    for where, by in (("on land", f.on_land_by_type), ("on water", f.on_water_by_type)):
+        if by:
+            lines.append(f"  {where} by called type: " + ", ".join(f"{k} {v}" for k, v in sorted(by.items())))
     return "\n".join(lines)

@@ -1,16 +1,34 @@
-"""Ship recall on real labelled imagery (DOTA, DOTA8, ShipRSImageNet-style tiles) by ship length.
+"""Ship recall by ship length, and precision, on real labelled imagery (DOTA, DOTA8, ShipRSImageNet-style
+tiles, FAIR1M port tiles, Airbus Kaggle chips with and without ships).
 
 The detector is trained on synthetic scenes only; this is its check against real photographs.
-Each image listed in the imagery folder's index.csv is resampled to the working GSD, tiled as
-`tankerwatch run` tiles a scene, run through the detector, mapped back to native pixels, merged
-across tiles and matched to the labelled ships. Any detector class counts as a ship: the real
-labels are mostly "ship"/"merchant", not tanker vs vessel, so only finding the hull is scored.
+Each image listed in the imagery folder's index.csv and index_more.csv (same columns; either may be
+absent) is resampled to the working GSD, tiled as `tankerwatch run` tiles a scene, run through the
+detector, mapped back to native pixels, merged across tiles and matched to the labelled ships. Any
+detector class counts as a ship: the real labels are mostly "ship"/"merchant", not tanker vs vessel,
+so only finding the hull is scored. A `hull_filter` (a later pipeline stage) may then drop or
+relabel the merged boxes, seeing the image at its native GSD; what it keeps is what is scored.
 
 Matching: one-to-one, greedy by confidence, at IoU >= REAL_IOU_THRESHOLD (0.3). A looser bar than
 the synthetic 0.5 because real labels are hand-drawn by third parties and the detector runs at
 1 m, where a 10 m boat is a few pixels wide and a one-pixel offset already costs much IoU.
-Oriented truth (DOTA, YOLO-OBB) is compared with the rotated prediction. Horizontal truth (YOLO HBB)
+Oriented truth (DOTA, YOLO-OBB, FAIR1M) is compared with the rotated prediction. Horizontal truth (YOLO HBB)
 is compared with the axis-aligned bounding box of the prediction (see hbb_or_rotated_iou for why).
+
+Precision: a detection is false when it covers no labelled ship. "Covers" is looser than matching, on
+purpose: precision asks "is there a ship here at all", so a second box on a hull already matched, a box
+on part of a long hull, or one box over two ships moored side by side is not a false alarm. A detection
+covers a labelled ship when (a) it matches it by the IoU rule above, or (b) at least COVER_MIN_IOD (0.3)
+of the detection's own area lies inside the labelled box, or (c) it contains the labelled box's centre.
+precision = (n_predicted - n_false) / n_predicted; the stricter one-to-one share n_true_positive /
+n_predicted is kept as precision_matched. Third-party labels need not be complete (an unlabelled boat
+counts against the detector), so a false detection is "on no labelled ship", not always "on no ship".
+Negative images (Airbus chips with no ship in the Airbus ground truth: open sea, swell, cloud) have no
+truth; every detection on them is false, and the table gives their false detections per image apart.
+
+GSD: the label header where there is one (DOTA), else a single number in the index's gsd_m text
+(flagged assumed when marked approximate, "~0.3 if xView-derived"), else ASSUMED_GSD_M for the source.
+A range ("0.3-0.8", "~1-1.5") is no single number, so it falls through to ASSUMED_GSD_M.
 
 Nothing is copied from the imagery folder: images and labels are read in place.
 """
@@ -30,7 +48,8 @@ from shapely.strtree import STRtree
 
 from tankerwatch.config import DetectConfig
 from tankerwatch.datasets.convert import (
-    LabelledBox, grid_origins, image_size, load_class_names, read_dota, read_image_at, read_yolo_hbb, read_yolo_obb,
+    ImageLabels, LabelledBox, grid_origins, image_size, load_class_names, read_dota, read_fair1m, read_image_at,
+    read_yolo_hbb, read_yolo_obb,
 )
 from tankerwatch.datasets.builder import pad_to_chip
 from tankerwatch.datasets.scene import percentile_limits, stretch_uint8
@@ -44,11 +63,27 @@ SIZE_BINS_M: tuple[tuple[float, float], ...] = ((0.0, 20.0), (20.0, 50.0), (50.0
                                                 (200.0, math.inf))
 HEADLINE_MIN_LENGTH_M = 50.0  # "recall of ships > 50 m": the union of the bins from 50 m up
 HBB_RULE = "rotated IoU for oriented truth; for HBB truth, IoU with the prediction's axis-aligned bounding box"
+COVER_RULE = ("a detection is false unless it matches a labelled ship by the IoU rule, has >= 0.3 of its own area "
+              "inside a labelled box, or contains a labelled box's centre")
 
-# GSD where neither the labels nor index.csv give a number. dota8 is a 1024-px crop of the Google
-# Earth DOTA image P0861; the realworld README estimates 0.2-0.3 m/px from the yacht sizes, so the
-# middle of that range is used and the source is flagged "GSD assumed".
-ASSUMED_GSD_M: dict[str, float] = {"dota8": 0.25}
+COVER_MIN_IOD = 0.3  # intersection over the detection's own area from which it covers a labelled ship
+
+# GSD where neither the labels nor the index give a single number; every image using one is flagged "GSD
+# assumed" (the realworld README, section A, gives the reasoning for each):
+# - dota8 is a 1024-px crop of the Google Earth DOTA image P0861; the README estimates 0.2-0.3 m/px from
+#   the yacht sizes, so the middle of that range is used.
+# - fair1m_part1: FAIR1M records no per-image GSD, only the dataset range 0.3-0.8 m (the index's gsd_m).
+#   README A4: hull length caps 1027/1045 at <= 0.57-0.59 m, the container sizes in 1058 suggest 0.5-0.6 m,
+#   and its best guess for the 1500x1500 port tiles is about 0.5 m. The three 1000x1000 tiles (1013, 1073,
+#   1088) have labelled Small Cars, which put them at 0.24-0.27 m; their index rows carry those per-image
+#   car estimates as "~0.24" / "~0.27", which are used (flagged assumed, being approximate), so the 0.5 here
+#   only applies to the port tiles. Those three tiles hold one small boat each, so the choice barely matters.
+# - airbus_kaggle: not stated by Kaggle or the repo (index: "~1-1.5"). 1.5 m (SPOT) is often quoted, but
+#   README A5 notes the container ship in 0006c52e8 (~306 px along the hull) would then be ~460 m long,
+#   which is impossible; 1.0-1.2 m makes it a ~330-370 m ship. 1.2 m is the upper end of what fits that
+#   ship: it keeps it a plausible large container ship while leaning towards the quoted 1.5 m for chips
+#   that may be coarser (the README says the GSD may vary per chip).
+ASSUMED_GSD_M: dict[str, float] = {"dota8": 0.25, "fair1m_part1": 0.5, "airbus_kaggle": 1.2}
 
 # Ultralytics' DOTAv1 class ids (dota8 ships no classes.txt; README A2 names this map)
 DOTAV1_NAMES: dict[int, str] = {
@@ -57,7 +92,13 @@ DOTAV1_NAMES: dict[int, str] = {
     12: "roundabout", 13: "soccer ball field", 14: "swimming pool",
 }
 
+# YOLO class names of sources that ship no classes.txt (README A5: Airbus labels are "0 cx cy w h", 0 = ship)
+YOLO_NAMES_BY_SOURCE: dict[str, dict[int, str]] = {"dota8": DOTAV1_NAMES, "airbus_kaggle": {0: "ship"}}
+
+INDEX_FILES = ("index.csv", "index_more.csv")  # same columns; either may be absent, not both
 INDEX_COLUMNS = ("source_dir", "image", "annotation", "box_type", "gsd_m")
+
+HullFilter = Callable[[np.ndarray, float, list[OrientedBox]], list[OrientedBox]]
 
 
 @dataclass
@@ -81,7 +122,7 @@ class RealImage:
 
     source: str
     image_path: Path
-    label_path: Path
+    label_path: Path | None  # None: a negative image the index lists without labels (no ship on it)
     gsd_m: float
     gsd_assumed: bool
     gsd_note: str
@@ -90,7 +131,8 @@ class RealImage:
 
 @dataclass
 class ImageResult:
-    """What the detector found on one image: each truth ship's length and whether it was found."""
+    """What the detector found on one image: each truth ship's length and whether it was found, the
+    detections scored (after any hull filter), how many were one-to-one matches and how many covered no ship."""
 
     source: str
     image: str
@@ -101,6 +143,13 @@ class ImageResult:
     n_predicted: int
     n_true_positive: int
     tiles: int
+    n_false: int
+    n_detected: int | None = None  # merged detector boxes before the hull filter; None when none ran
+
+    @property
+    def negative(self) -> bool:
+        """An image with no labelled ship: every detection on it is false."""
+        return not self.lengths_m
 
 
 @dataclass
@@ -117,7 +166,8 @@ class BinRecall:
 
 @dataclass
 class RecallReport:
-    """Recall by size bin, the > 50 m headline and precision over a group of images (a source, or all)."""
+    """Recall by size bin, the > 50 m headline, precision and false detections per image over a group of
+    images (a source, its negative images, or all)."""
 
     name: str
     images: int
@@ -126,9 +176,14 @@ class RecallReport:
     n_truth: int
     n_found: int
     n_predicted: int
-    n_true_positive: int
+    n_true_positive: int  # one-to-one matches at the IoU rule
+    n_false: int  # detections covering no labelled ship
     recall: float | None
-    precision: float | None
+    precision: float | None  # (n_predicted - n_false) / n_predicted; None without detections
+    precision_matched: float | None  # n_true_positive / n_predicted (a second box on one hull counts against it)
+    false_per_image: float | None
+    negative_images: int  # images with no labelled ship
+    false_per_negative_image: float | None  # None without negative images
     bins: list[BinRecall]
     over_50m: BinRecall
 
@@ -145,6 +200,9 @@ class RealworldReport:
     overall: RecallReport
     sources: dict[str, RecallReport]
     images: list[ImageResult]
+    negatives: dict[str, RecallReport] = field(default_factory=dict)  # per source with negative images: those only
+    cover_rule: str = ""
+    hull_filter: str | None = None  # name of the hull filter scored, None: the detector's merged boxes
 
 
 # ---------------------------------------------------------------------------------------------- truth
@@ -165,57 +223,63 @@ def truth_hulls(boxes: Sequence[LabelledBox], gsd_m: float, oriented: bool) -> l
 
 
 def _label_format(box_type: str, where: str) -> str:
-    """'dota', 'yolo-obb' or 'yolo-hbb' from index.csv's box_type text."""
+    """'dota', 'yolo-obb', 'yolo-hbb', 'fair1m' or 'none' (a negative image) from the index's box_type text."""
     text = box_type.upper()
+    if text.strip().startswith("NONE"):  # "none (negative image)"
+        return "none"
+    if "FAIR1M" in text:
+        return "fair1m"
     if "DOTA" in text and "OBB" in text and "YOLO" not in text:
         return "dota"
     if "YOLO-OBB" in text or ("OBB" in text and "YOLO" in text):
         return "yolo-obb"
     if "HBB" in text:
         return "yolo-hbb"
-    raise TankerwatchError(f"{where}: box_type {box_type!r} is not DOTA OBB, YOLO-OBB or YOLO HBB")
+    raise TankerwatchError(f"{where}: box_type {box_type!r} is not DOTA OBB, YOLO-OBB, YOLO HBB, FAIR1M or none")
 
 
 def _index_gsd(text: str) -> tuple[float | None, bool]:
-    """The number at the start of index.csv's gsd_m text, and whether the text marks it as approximate."""
-    m = re.match(r"\s*(~)?\s*([0-9]*\.?[0-9]+)", text or "")
-    if not m:
+    """The number at the start of the index's gsd_m text, and whether the text marks it as approximate.
+
+    A range at the start ("0.3-0.8 (FAIR1M dataset range)", "~1-1.5") gives no number: it is not a GSD."""
+    m = re.match(r"\s*(~)?\s*([0-9]*\.?[0-9]+)(\s*[-\u2013]\s*[0-9])?", text or "")
+    if not m or m.group(3):
         return None, True
     approximate = bool(m.group(1)) or any(w in text.lower() for w in ("unverified", "estimate", "assumed", " if "))
     return float(m.group(2)), approximate
 
 
 def resolve_gsd(source: str, stated_m: float | None, index_text: str, where: str,
-                assumed: Mapping[str, float] = ASSUMED_GSD_M) -> tuple[float, bool, str]:
-    """An image's GSD, whether it is assumed, and where it came from: label header, then index.csv, then ASSUMED_GSD_M."""
+                assumed: Mapping[str, float] = ASSUMED_GSD_M, index_name: str = "index.csv") -> tuple[float, bool, str]:
+    """An image's GSD, whether it is assumed, and where it came from: label header, then the index, then ASSUMED_GSD_M."""
     if stated_m:
         return float(stated_m), False, "label header"
     value, approximate = _index_gsd(index_text)
     if value:
-        return value, approximate, f"index.csv: {index_text.strip()}"
+        return value, approximate, f"{index_name}: {index_text.strip()}"
     if source in assumed:
-        return assumed[source], True, f"assumed (index.csv: {index_text.strip() or 'empty'})"
-    raise TankerwatchError(f"{where}: GSD unknown for {source} (no label header, index.csv says {index_text!r})")
+        return assumed[source], True, f"assumed ({index_name}: {index_text.strip() or 'empty'})"
+    raise TankerwatchError(f"{where}: GSD unknown for {source} (no label header, {index_name} says {index_text!r})")
 
 
-def _yolo_names(source_dir: Path, label_path: Path, fmt: str) -> dict[int, str]:
-    """YOLO class names: a classes.txt beside the labels or in the source folder, else DOTAv1's for YOLO-OBB."""
+def _yolo_names(source: str, source_dir: Path, label_path: Path, fmt: str) -> dict[int, str]:
+    """YOLO class names: a classes.txt beside the labels or in the source folder, else the source's known map
+    (YOLO_NAMES_BY_SOURCE), else DOTAv1's for YOLO-OBB."""
     for candidate in (label_path.parent / "classes.txt", source_dir / "classes.txt"):
         if candidate.exists():
             return load_class_names(candidate)
+    if source in YOLO_NAMES_BY_SOURCE:
+        return YOLO_NAMES_BY_SOURCE[source]
     if fmt == "yolo-obb":
         return DOTAV1_NAMES
     raise TankerwatchError(f"{label_path.parent}: YOLO labels need a classes.txt")
 
 
-def _index_rows(imagery_dir: Path) -> list[dict[str, str]]:
-    """The rows of imagery_dir/index.csv, checked for the columns this module reads."""
-    index = Path(imagery_dir) / "index.csv"
+def _read_index(index: Path) -> list[dict[str, str]]:
+    """The rows of one index file, checked for the columns this module reads."""
     try:
         with open(index, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
-    except FileNotFoundError:
-        raise TankerwatchError(f"{index}: not found (the real-imagery folder needs an index.csv)") from None
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise TankerwatchError(f"{index}: cannot read ({e.__class__.__name__})") from None
     missing = [c for c in INDEX_COLUMNS if rows and c not in rows[0]]
@@ -224,24 +288,55 @@ def _index_rows(imagery_dir: Path) -> list[dict[str, str]]:
     return rows
 
 
+def _index_rows(imagery_dir: Path) -> list[tuple[Path, int, dict[str, str]]]:
+    """(index file, line number, row) for every row of the index files (INDEX_FILES) the folder has."""
+    indexes = [Path(imagery_dir) / name for name in INDEX_FILES if (Path(imagery_dir) / name).exists()]
+    if not indexes:
+        raise TankerwatchError(f"{imagery_dir}: no {' or '.join(INDEX_FILES)} (the real-imagery folder needs an index)")
+    return [(index, lineno, row) for index in indexes for lineno, row in enumerate(_read_index(index), 2)]
+
+
+def _no_annotation(text: str) -> bool:
+    """An annotation cell that names no label file: empty, or '(none: no ship in Airbus ground truth)'."""
+    t = text.strip().lower()
+    return not t or t == "none" or t.startswith("(none")
+
+
+def _read_labels(fmt: str, source: str, source_dir: Path, image_path: Path, label_path: Path) -> ImageLabels:
+    """The labels of one index row in its format."""
+    if fmt == "dota":
+        return read_dota(label_path)
+    if fmt == "fair1m":
+        labels = read_fair1m(label_path)
+        if labels.image_size and labels.image_size != image_size(image_path):
+            (lw, lh), (iw, ih) = labels.image_size, image_size(image_path)
+            raise TankerwatchError(f"{label_path}: labels are for {lw}x{lh} px but {image_path.name} is {iw}x{ih}")
+        return labels
+    reader = read_yolo_obb if fmt == "yolo-obb" else read_yolo_hbb
+    return reader(label_path, image_size(image_path), _yolo_names(source, source_dir, label_path, fmt))
+
+
 def load_real_images(imagery_dir: Path, assumed: Mapping[str, float] = ASSUMED_GSD_M) -> list[RealImage]:
-    """Every labelled image of index.csv with its truth ships (all read before the detector runs)."""
+    """Every image of the index files with its truth ships (all read before the detector runs).
+
+    A row whose box_type is 'none' or whose annotation names no file is a negative image: no ship on it.
+    A row naming a label file that is missing is an error, not a negative (a typo must not pass as one)."""
     imagery_dir = Path(imagery_dir)
     images = []
-    for lineno, row in enumerate(_index_rows(imagery_dir), 2):
-        where = f"{imagery_dir / 'index.csv'}:{lineno}"
+    for index, lineno, row in _index_rows(imagery_dir):
+        where = f"{index}:{lineno}"
         source = row["source_dir"].strip()
         source_dir = imagery_dir / source
-        image_path, label_path = source_dir / row["image"].strip(), source_dir / row["annotation"].strip()
+        image_path = source_dir / row["image"].strip()
         if not image_path.exists():
-            raise TankerwatchError(f"{image_path}: image listed in index.csv not found")
+            raise TankerwatchError(f"{image_path}: image listed in {index.name} not found")
         fmt = _label_format(row["box_type"], where)
-        if fmt == "dota":
-            labels = read_dota(label_path)
+        if fmt == "none" or _no_annotation(row["annotation"]):
+            label_path, labels = None, ImageLabels(image_path.stem)
         else:
-            reader = read_yolo_obb if fmt == "yolo-obb" else read_yolo_hbb
-            labels = reader(label_path, image_size(image_path), _yolo_names(source_dir, label_path, fmt))
-        gsd, gsd_assumed, note = resolve_gsd(source, labels.gsd_m, row["gsd_m"], where, assumed)
+            label_path = source_dir / row["annotation"].strip()
+            labels = _read_labels(fmt, source, source_dir, image_path, label_path)
+        gsd, gsd_assumed, note = resolve_gsd(source, labels.gsd_m, row["gsd_m"], where, assumed, index.name)
         truth = truth_hulls(labels.boxes, gsd, oriented=fmt != "yolo-hbb")
         images.append(RealImage(source, image_path, label_path, gsd, gsd_assumed, note, truth))
     return images
@@ -260,6 +355,14 @@ def working_image(path: Path, gsd_m: float, working_gsd_m: float) -> tuple[np.nd
     """An image resampled to the working GSD and stretched, with its native (width, height)."""
     rgb, native = read_image_at(Path(path), gsd_m, working_gsd_m)
     return stretch_like_scenes(rgb), native
+
+
+def native_image(path: Path, gsd_m: float) -> np.ndarray:
+    """An image at its native GSD (HxWx3 uint8 RGB, no resampling), stretched like scenes: what a hull filter sees."""
+    rgb, (w, h) = read_image_at(Path(path), gsd_m, gsd_m)
+    if rgb.shape[:2] != (h, w):  # a read at gsd_m -> gsd_m must keep the native grid
+        raise TankerwatchError(f"{path}: native read came back {rgb.shape[1]}x{rgb.shape[0]}, expected {w}x{h}")
+    return stretch_like_scenes(rgb)
 
 
 def detect_image(rgb: np.ndarray, native: tuple[int, int], detector, tile_px: int, overlap_px: int,
@@ -320,6 +423,29 @@ def match_image(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
     return found, tp
 
 
+def false_detections(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
+                     iou_threshold: float = REAL_IOU_THRESHOLD, min_iod: float = COVER_MIN_IOD) -> list[bool]:
+    """Which predictions cover no labelled ship (see the module docstring for 'covers'); all of them on a negative image."""
+    if not truth:
+        return [True] * len(predictions)
+    polygons = [t.polygon for t in truth]
+    centres = [poly.centroid for poly in polygons]
+    tree = STRtree([poly.envelope for poly in polygons])
+    false = []
+    for p in predictions:
+        poly = Polygon(p.corners())
+        covered = False
+        for j in tree.query(poly.envelope):
+            j = int(j)
+            if (hbb_or_rotated_iou(poly, truth[j]) >= iou_threshold
+                    or (poly.area > 0 and poly.intersection(polygons[j]).area >= min_iod * poly.area)
+                    or poly.covers(centres[j])):
+                covered = True
+                break
+        false.append(not covered)
+    return false
+
+
 # ---------------------------------------------------------------------------------------------- scoring
 
 def bin_label(lo: float, hi: float) -> str:
@@ -350,43 +476,77 @@ def _gsd_text(results: Sequence[ImageResult]) -> str:
     return ", ".join(f"{g:g}{' (assumed)' if a else ''}" for g, a in values) or "-"
 
 
+def _share(k: int, n: int) -> float | None:
+    return k / n if n else None
+
+
 def summarise(name: str, results: Sequence[ImageResult]) -> RecallReport:
-    """Recall by size bin, the > 50 m headline and precision over some images."""
+    """Recall by size bin, the > 50 m headline, precision and false detections per image over some images."""
     lengths = [x for r in results for x in r.lengths_m]
     found = [x for r in results for x in r.found]
     n_pred = sum(r.n_predicted for r in results)
     n_tp = sum(r.n_true_positive for r in results)
+    n_false = sum(r.n_false for r in results)
+    negatives = [r for r in results if r.negative]
     n_found = int(sum(found))
     headline = recall_between(lengths, found, HEADLINE_MIN_LENGTH_M)
     return RecallReport(
         name=name, images=len(results), gsd=_gsd_text(results), gsd_assumed=any(r.gsd_assumed for r in results),
-        n_truth=len(lengths), n_found=n_found, n_predicted=n_pred, n_true_positive=n_tp,
-        recall=n_found / len(lengths) if lengths else None, precision=n_tp / n_pred if n_pred else None,
+        n_truth=len(lengths), n_found=n_found, n_predicted=n_pred, n_true_positive=n_tp, n_false=n_false,
+        recall=_share(n_found, len(lengths)), precision=_share(n_pred - n_false, n_pred),
+        precision_matched=_share(n_tp, n_pred), false_per_image=_share(n_false, len(results)),
+        negative_images=len(negatives),
+        false_per_negative_image=_share(sum(r.n_false for r in negatives), len(negatives)),
         bins=size_bin_recall(lengths, found), over_50m=headline,
     )
 
 
-def evaluate_image(image: RealImage, detector, cfg: DetectConfig, iou_threshold: float = REAL_IOU_THRESHOLD) -> ImageResult:
-    """Detect on one real image at the working GSD and match to its truth."""
+def _filtered(hull_filter: HullFilter, image: RealImage, boxes: list[OrientedBox]) -> list[OrientedBox]:
+    """The boxes a hull filter keeps, given the image at native GSD (read only here: it costs a full-size read)."""
+    kept = hull_filter(native_image(image.image_path, image.gsd_m), image.gsd_m, list(boxes))
+    if not isinstance(kept, (list, tuple)) or not all(isinstance(b, OrientedBox) for b in kept):
+        raise TankerwatchError(f"hull filter {getattr(hull_filter, '__name__', hull_filter)!r}: "
+                               f"must return a list of OrientedBox ({image.image_path.name})")
+    return list(kept)
+
+
+def evaluate_image(image: RealImage, detector, cfg: DetectConfig, iou_threshold: float = REAL_IOU_THRESHOLD,
+                   hull_filter: HullFilter | None = None) -> ImageResult:
+    """Detect on one real image at the working GSD and score against its truth.
+
+    hull_filter(native_rgb, gsd_m, boxes) -> boxes, when given, receives the image at its NATIVE resolution
+    (HxWx3 uint8 RGB, stretched like scenes), its native GSD in metres and the merged detections in native
+    pixels, and returns the boxes to keep (their class_name may change); those are what is scored."""
     rgb, native = working_image(image.image_path, image.gsd_m, cfg.working_gsd_m)
     overlap_px = int(math.ceil(cfg.overlap_m / cfg.working_gsd_m))
     boxes, n_tiles = detect_image(rgb, native, detector, cfg.tile_px, overlap_px, cfg.batch_size, cfg.iou_threshold)
+    n_detected = None
+    if hull_filter is not None:
+        del rgb  # the working image is not needed any more; the native one may be large
+        n_detected, boxes = len(boxes), _filtered(hull_filter, image, boxes)
     found, tp = match_image(image.truth, boxes, iou_threshold)
+    n_false = sum(false_detections(image.truth, boxes, iou_threshold))
     return ImageResult(image.source, image.image_path.name, image.gsd_m, image.gsd_assumed,
-                       [t.length_m for t in image.truth], found, len(boxes), tp, n_tiles)
+                       [t.length_m for t in image.truth], found, len(boxes), tp, n_tiles, n_false, n_detected)
 
 
 def evaluate_realworld(imagery_dir: Path, detector, cfg: DetectConfig, iou_threshold: float = REAL_IOU_THRESHOLD,
-                       progress: Callable[[ImageResult], None] | None = None) -> RealworldReport:
-    """Ship recall by size bin, overall and per source, on every labelled image of a real-imagery folder."""
+                       progress: Callable[[ImageResult], None] | None = None,
+                       hull_filter: HullFilter | None = None) -> RealworldReport:
+    """Ship recall by size bin, precision and false detections, overall and per source, on every image of a
+    real-imagery folder (negative images too); hull_filter as for evaluate_image."""
     results = []
     for image in load_real_images(imagery_dir):
-        results.append(evaluate_image(image, detector, cfg, iou_threshold))
+        results.append(evaluate_image(image, detector, cfg, iou_threshold, hull_filter))
         if progress:
             progress(results[-1])
-    sources = {s: summarise(s, [r for r in results if r.source == s]) for s in dict.fromkeys(r.source for r in results)}
+    by_source = {s: [r for r in results if r.source == s] for s in dict.fromkeys(r.source for r in results)}
+    sources = {s: summarise(s, rs) for s, rs in by_source.items()}
+    negatives = {s: summarise(f"{s} (negatives)", [r for r in rs if r.negative])
+                 for s, rs in by_source.items() if any(r.negative for r in rs)}
+    name = None if hull_filter is None else getattr(hull_filter, "__qualname__", None) or repr(hull_filter)
     return RealworldReport(str(imagery_dir), iou_threshold, HBB_RULE, cfg.working_gsd_m, cfg.tile_px,
-                           summarise("all", results), sources, results)
+                           summarise("all", results), sources, results, negatives, COVER_RULE, name)
 
 
 # ---------------------------------------------------------------------------------------------- output
@@ -397,7 +557,8 @@ def report_dict(report: RealworldReport) -> dict:
 
     d = asdict(report)
     d["images"] = [{k: v for k, v in asdict(r).items() if k not in ("lengths_m", "found")}
-                   | {"n_truth": len(r.found), "n_found": int(sum(r.found))} for r in report.images]
+                   | {"n_truth": len(r.found), "n_found": int(sum(r.found)), "negative": r.negative}
+                   for r in report.images]
     return d
 
 
@@ -408,24 +569,38 @@ def _cell(b: BinRecall) -> str:
 
 
 def realworld_table(report: RealworldReport) -> str:
-    """A readable table: recall (and truth count) per size bin, the > 50 m headline, precision, per source."""
+    """A readable table per source: recall (and truth count) per size bin, the > 50 m headline, detections,
+    false detections, precision and false detections per image; a source's negative images get a row of their own."""
     def fmt(v: float | None) -> str:
         return "   -" if v is None else f"{v:4.2f}"
+
+    def fpi(v: float | None) -> str:
+        return "    -" if v is None else f"{v:5.2f}"
 
     heads = [b.label for b in report.overall.bins] + [f"{report.overall.over_50m.label}"]
     lines = [
         f"real imagery {report.imagery_dir}: ship recall by length (any class counts as a ship), "
         f"IoU >= {report.iou_threshold:g} ({report.hbb_rule}), "
-        f"working GSD {report.working_gsd_m:g} m, tiles {report.tile_px} px",
-        f"{'source':<20} {'GSD m':<16} {'imgs':>4} {'truth':>5} {'pred':>5} {'P':>4} {'R':>4}  "
-        + " ".join(f"{h:<9}" for h in heads) + "  (recall/ships)",
+        f"working GSD {report.working_gsd_m:g} m, tiles {report.tile_px} px"
+        + (f", hull filter {report.hull_filter}" if report.hull_filter else ""),
+        f"{'source':<26} {'GSD m':<16} {'imgs':>4} {'truth':>5} {'pred':>5} {'false':>5} {'P':>4} {'F/img':>5} "
+        f"{'R':>4}  " + " ".join(f"{h:<9}" for h in heads) + "  (recall/ships)",
     ]
-    for r in [*report.sources.values(), report.overall]:
+    rows = []
+    for name, r in report.sources.items():
+        rows.append(r)
+        if name in report.negatives:
+            rows.append(report.negatives[name])
+    for r in [*rows, report.overall]:
         gsd = r.gsd if len(r.gsd) <= 16 else "mixed"  # the per-source rows above give each
-        lines.append(f"{r.name:<20} {gsd:<16} {r.images:>4} {r.n_truth:>5} {r.n_predicted:>5} "
-                     f"{fmt(r.precision)} {fmt(r.recall)}  " + " ".join(_cell(b) for b in [*r.bins, r.over_50m]))
+        cells = " ".join(_cell(b) for b in [*r.bins, r.over_50m]) if r.n_truth else ""
+        lines.append(f"{r.name:<26} {gsd:<16} {r.images:>4} {r.n_truth:>5} {r.n_predicted:>5} {r.n_false:>5} "
+                     f"{fmt(r.precision)} {fpi(r.false_per_image)} {fmt(r.recall)}  " + cells)
     o = report.overall.over_50m
     assumed = [r.name for r in report.sources.values() if r.gsd_assumed]
+    lines.append(f"false: {report.cover_rule}; P = 1 - false/pred; F/img = false detections per image"
+                 + ("; '(negatives)' rows: the source's images with no ship (a subset of the row above), "
+                    "every detection on them false" if report.negatives else ""))
     lines.append(f"headline: recall of ships {o.label} = {fmt(o.recall)} ({o.n_found}/{o.n_truth})"
                  + (f"; GSD assumed for {', '.join(assumed)} (lengths there scale with it)" if assumed else ""))
     return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""Real, freely licensed overhead imagery used as land with no ship on it (hard negatives).
+
+`../shared/realworld/train_ok/` (see its README for sources and licences) holds imagery whose licence
+allows training. Two parts are certain to show no ship and no open water, so every detection on
+them is false and every pixel is land:
+
+- UC Merced land-use chips (USGS orthoimagery, 0.3048 m, public domain) of the classes in
+  LAND_CLASSES, tiled into mosaics of MOSAIC_GRID x MOSAIC_GRID chips of one class so that boxes
+  of large-ship size fit on them;
+- the PlanesNet LAX scene (PlanetScope, about 3 m, CC BY-SA 4.0; "Contains Open California
+  Satellite Imagery (c) Planet Labs Inc."), whose alpha channel marks the valid pixels.
+
+They are read in place, never copied or cropped into the repository, so their licence terms stay with
+the data. The classes with water or boats (harbor, river, beach) are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tankerwatch.datasets.scene import percentile_limits, stretch_uint8
+
+LAND_CLASSES = ("buildings", "freeway", "parkinglot", "storagetanks")
+UCMERCED_GSD_M = 0.3048
+PLANESNET_GSD_M = 3.0
+MOSAIC_GRID = 3
+LAND_SCENES = ("planesnet_scenes/scene_3.png",)  # LAX: urban and industrial land, no water (README 2)
+
+
+def default_train_ok() -> Path:
+    """Where the licensed training imagery lives beside the repository (../shared/realworld/train_ok)."""
+    return Path(__file__).resolve().parents[1].parent / "shared" / "realworld" / "train_ok"
+
+
+@dataclass
+class LandImage:
+    """A real all-land image: stretched uint8 RGB, valid pixels, GSD and where it came from."""
+
+    rgb: np.ndarray
+    valid: np.ndarray
+    gsd_m: float
+    source: str
+
+
+def stretched(rgb: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The per-band percentile stretch scene reads apply, over the valid pixels."""
+    bands = rgb.transpose(2, 0, 1)
+    lo, hi = percentile_limits(bands, valid)
+    return np.ascontiguousarray(stretch_uint8(bands, lo, hi).transpose(1, 2, 0))
+
+
+def _read_rgb(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """An image file as RGB and its valid mask (alpha > 0 where there is alpha)."""
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise OSError(f"{path}: cannot read image")
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    valid = img[..., 3] > 0 if img.shape[2] == 4 else np.ones(img.shape[:2], bool)
+    return np.ascontiguousarray(img[..., 2::-1]), valid
+
+
+def ucmerced_mosaics(root: Path, rng: np.random.Generator, per_class: int) -> list[LandImage]:
+    """per_class mosaics of MOSAIC_GRID^2 random chips of each land class (empty when the folder is absent)."""
+    out = []
+    for cls in LAND_CLASSES:
+        files = sorted((root / "ucmerced_landuse" / cls).glob("*.tif"))
+        if not files:
+            continue
+        for _ in range(per_class):
+            picks = rng.choice(len(files), MOSAIC_GRID * MOSAIC_GRID, replace=len(files) < MOSAIC_GRID**2)
+            chips = [cv2.resize(_read_rgb(files[i])[0], (256, 256)) for i in picks]
+            rows = [np.concatenate(chips[r * MOSAIC_GRID : (r + 1) * MOSAIC_GRID], axis=1) for r in range(MOSAIC_GRID)]
+            mosaic = np.concatenate(rows, axis=0)
+            valid = np.ones(mosaic.shape[:2], bool)
+            out.append(LandImage(stretched(mosaic, valid), valid, UCMERCED_GSD_M, f"ucmerced/{cls}"))
+    return out
+
+
+def land_scenes(root: Path) -> list[LandImage]:
+    """The whole real land scenes of LAND_SCENES that exist under root."""
+    out = []
+    for rel in LAND_SCENES:
+        path = root / rel
+        if path.exists():
+            rgb, valid = _read_rgb(path)
+            out.append(LandImage(stretched(rgb, valid), valid, PLANESNET_GSD_M, rel))
+    return out

@@ -1,0 +1,66 @@
+"""Ship type on native pixels: the stage after the detector that names what each hull is.
+
+Each merged hull's chip (models/shiptype.py: the hull along its axis with its surroundings, read from
+the scene at about the chip's scale) goes through the ship-type classifier. A hull whose most likely
+type is "not_ship" is dropped; the others carry `type` (the most likely ship type) and
+`type_probabilities` (over the ship types, renormalised without "not_ship"), and their contract
+`class` follows the type: `tanker` where the type is tanker, else `vessel`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rasterio.windows import Window
+
+from tankerwatch.datasets.scene import Scene, read_rgb
+from tankerwatch.models.shiptype import SHIP_TYPES, chip_from_window, chip_window
+from tankerwatch.schema import OrientedBox
+
+SHIP_ONLY = tuple(t for t in SHIP_TYPES if t != "not_ship")
+
+
+@dataclass
+class ShipType:
+    """A hull's type verdict: the most likely ship type, its probabilities and P(not a ship)."""
+
+    type_name: str
+    probabilities: dict[str, float]  # over SHIP_ONLY, summing to 1
+    p_not_ship: float
+
+    @property
+    def class_name(self) -> str:
+        """The contract class this type maps to."""
+        return "tanker" if self.type_name == "tanker" else "vessel"
+
+
+def read_chip(src, scene: Scene, box: OrientedBox) -> np.ndarray:
+    """A hull's classifier chip read from a scene (the window at about the chip's scale)."""
+    c0, r0, c1, r1, f = chip_window(box, scene.width, scene.height)
+    if c1 - c0 < 2 or r1 - r0 < 2:
+        return chip_from_window(np.zeros((0, 0, 3), np.uint8), box, c0, r0, c1, r1)
+    shape = (max(2, int((r1 - r0) / f)), max(2, int((c1 - c0) / f)))
+    rgb, _ = read_rgb(src, scene, Window(c0, r0, c1 - c0, r1 - r0), shape)
+    return chip_from_window(rgb, box, c0, r0, c1, r1)
+
+
+def verdict(p: np.ndarray) -> ShipType:
+    """A ship-type verdict from the classifier's probabilities (SHIP_TYPES order)."""
+    probs = dict(zip(SHIP_TYPES, p.tolist(), strict=True))
+    not_ship = probs.pop("not_ship")
+    total = sum(probs.values()) or 1.0
+    probs = {t: round(v / total, 4) for t, v in probs.items()}
+    return ShipType(max(probs, key=probs.__getitem__), probs, round(not_ship, 4))
+
+
+def is_ship(v: ShipType, not_ship_min_p: float) -> bool:
+    """Whether a hull stays: its P(not a ship) is below the threshold."""
+    return v.p_not_ship < not_ship_min_p
+
+
+def classify(typer, chips: list[np.ndarray], sizes_m: list[tuple[float, float]]) -> list[ShipType]:
+    """Ship-type verdicts for hull chips and their measured (length_m, beam_m)."""
+    if not chips:
+        return []
+    return [verdict(p) for p in typer.predict(chips, sizes_m)]

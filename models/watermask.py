@@ -1,0 +1,94 @@
+"""Water or not, per pixel of a coarse image: the network behind "a hull must float".
+
+A ship lies on water; a warehouse roof, a rail line or a patch of bare soil that the detector took for
+a hull does not. Telling the two apart needs context that a hull chip lacks: whether the open water
+around a bright oblong reaches the horizon or ends at a quay. So the whole scene (or port area) is
+read at a coarse GSD (WATER_GSD_M), where a 1.5 km port fits in a few hundred pixels, and a small
+fully-convolutional network with a wide receptive field marks each pixel water (1) or not (0).
+
+Ships count as water in the training truth: the question the mask answers is "is this the sea",
+not "is this pixel dark", so a hull in the mask's water is a hull that floats.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+
+WATER_GSD_M = 4.0  # metres per pixel of the water mask
+WATER_WEIGHTS_NAME = "water-mask.pt"
+TILE_PX = 512  # masks of large scenes are computed in tiles of this side (with TILE_OVERLAP_PX context)
+TILE_OVERLAP_PX = 48
+
+
+def _conv(cin: int, cout: int, dilation: int = 1, stride: int = 1) -> nn.Sequential:
+    """3x3 conv, batch norm, ReLU."""
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU(True))
+
+
+class WaterNet(nn.Module):
+    """A small encoder-decoder: 1/4-resolution features with dilated context, one water logit per pixel."""
+
+    def __init__(self, width: int = 16) -> None:
+        super().__init__()
+        w = width
+        self.stem = nn.Sequential(_conv(3, w), _conv(w, w))
+        self.down = nn.Sequential(_conv(w, 2 * w, stride=2), _conv(2 * w, 4 * w, stride=2))
+        # dilations 2..16 at 1/4 resolution: a receptive field of some 300 px (1.2 km at 4 m)
+        self.context = nn.Sequential(*[_conv(4 * w, 4 * w, d) for d in (2, 4, 8, 16)])
+        self.up = nn.Upsample(scale_factor=4, mode="bilinear", align_corners=False)
+        self.fuse = nn.Sequential(_conv(5 * w, w), nn.Conv2d(w, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Water logits (N x 1 x H x W) for images (N x 3 x H x W, 0-1); H and W multiples of 4."""
+        s = self.stem(x)
+        c = self.up(self.context(self.down(s)))
+        return self.fuse(torch.cat([s, c], dim=1))
+
+
+def _pad4(img: np.ndarray) -> np.ndarray:
+    """Pad rows and columns (by mirroring) up to multiples of 4."""
+    h, w = img.shape[:2]
+    return np.pad(img, ((0, -h % 4), (0, -w % 4), (0, 0)), mode="reflect" if min(h, w) > 4 else "edge")
+
+
+class WaterMasker:
+    """Water probability per pixel of a coarse RGB image, from weights written by `tankerwatch train-stage water-mask`."""
+
+    def __init__(self, weights: Path, device: str = "cpu") -> None:
+        from tankerwatch.models.detector import load_checked_state
+
+        state = load_checked_state(Path(weights), "water-mask")
+        self.gsd_m = float(state.get("gsd_m", WATER_GSD_M))
+        self.net = WaterNet(int(state["width"]))
+        self.net.load_state_dict(state["model"])
+        self.net.eval().to(device)
+        self.device = device
+        self.weights = Path(weights)
+
+    @torch.inference_mode()
+    def _forward(self, rgb: np.ndarray) -> np.ndarray:
+        """Water probability of one image that fits in memory."""
+        h, w = rgb.shape[:2]
+        x = torch.from_numpy(_pad4(rgb)).permute(2, 0, 1)[None].float().div_(255.0).to(self.device)
+        return torch.sigmoid(self.net(x))[0, 0, :h, :w].cpu().numpy()
+
+    def predict(self, rgb: np.ndarray) -> np.ndarray:
+        """Water probability (rows x cols, 0-1) of a uint8 RGB image at the mask's GSD, tiled when large."""
+        h, w = rgb.shape[:2]
+        if max(h, w) <= TILE_PX + 2 * TILE_OVERLAP_PX:
+            return self._forward(rgb)
+        out = np.zeros((h, w), np.float32)
+        o = TILE_OVERLAP_PX
+        for r in range(0, h, TILE_PX):
+            for c in range(0, w, TILE_PX):
+                r0, c0 = max(0, r - o), max(0, c - o)
+                r1, c1 = min(h, r + TILE_PX + o), min(w, c + TILE_PX + o)
+                p = self._forward(rgb[r0:r1, c0:c1])
+                out[r : min(h, r + TILE_PX), c : min(w, c + TILE_PX)] = p[r - r0 : r - r0 + TILE_PX, c - c0 : c - c0 + TILE_PX]
+        return out
