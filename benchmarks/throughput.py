@@ -262,6 +262,10 @@ def worker_tankerwatch(job: dict) -> dict:
     if hasattr(pipeline, "refine_box"):  # native-resolution length/beam refinement, where the package has it
         pipeline.refine_box = sw.wrap("refine hulls on native pixels", pipeline.refine_box)
     pipeline.write_detections = sw.wrap("write detections", pipeline.write_detections)
+    if hasattr(pipeline, "floating_hulls"):  # the stages after the detector, where the package has them
+        pipeline.floating_hulls = sw.wrap("water mask + float test", pipeline.floating_hulls)
+        pipeline.read_chip = sw.wrap("ship-type chips", pipeline.read_chip)
+        pipeline.typed_ships = sw.wrap("ship type", pipeline.typed_ships)
     ctx.detector.predict = sw.wrap("predict", ctx.detector.predict)
     t0 = time.perf_counter()
     (res,) = pipeline.run_batch([Path(job["scene"])], ctx)

@@ -12,10 +12,19 @@ them is false and every pixel is land:
 
 They are read in place, never copied or cropped into the repository, so their licence terms stay with
 the data. The classes with water or boats (harbor, river, beach) are left out.
+
+The four ShipsNet PlanetScope port scenes (about 3 m, CC BY-SA 4.0, same attribution) do show real
+ships. `labels/shipsnet_scenes.csv` (in this package) holds oriented boxes verified by eye, one per
+row: `file, cx_px, cy_px, length_px, beam_px, axis_deg, label` with label `ship` or `not_ship`, in the
+scene's own pixels (the boxes are the bundled detector's proposals on water, each accepted as a ship or
+rejected as breakwater, oil island, pier, marina or cloud; the unclear ones were left out). The type of a
+real ship is not labelled: at 3 m a tanker and a bulk carrier look alike. VALIDATION_SCENE is held out.
 """
 
 from __future__ import annotations
 
+import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,12 +32,16 @@ import cv2
 import numpy as np
 
 from tankerwatch.datasets.scene import percentile_limits, stretch_uint8
+from tankerwatch.schema import OrientedBox, TankerwatchError
 
 LAND_CLASSES = ("buildings", "freeway", "parkinglot", "storagetanks")
 UCMERCED_GSD_M = 0.3048
 PLANESNET_GSD_M = 3.0
 MOSAIC_GRID = 3
 LAND_SCENES = ("planesnet_scenes/scene_3.png",)  # LAX: urban and industrial land, no water (README 2)
+SHIPSNET_GSD_M = 3.0
+SHIP_LABELS = Path(__file__).parent / "labels" / "shipsnet_scenes.csv"
+VALIDATION_SCENE = "scene_4.png"  # the San Francisco anchorage: held out of training, scored after it
 
 
 def default_train_ok() -> Path:
@@ -38,7 +51,7 @@ def default_train_ok() -> Path:
 
 @dataclass
 class LandImage:
-    """A real all-land image: stretched uint8 RGB, valid pixels, GSD and where it came from."""
+    """A real image: stretched uint8 RGB, valid pixels, GSD and where it came from."""
 
     rgb: np.ndarray
     valid: np.ndarray
@@ -89,4 +102,40 @@ def land_scenes(root: Path) -> list[LandImage]:
         if path.exists():
             rgb, valid = _read_rgb(path)
             out.append(LandImage(stretched(rgb, valid), valid, PLANESNET_GSD_M, rel))
+    return out
+
+
+@dataclass
+class LabelledBox:
+    """A hand-verified box on a real scene: ship or not, in the scene's pixels."""
+
+    file: str
+    box: OrientedBox
+    is_ship: bool
+
+
+def read_ship_labels(path: Path = SHIP_LABELS) -> list[LabelledBox]:
+    """The verified ship / not-ship boxes of labels/shipsnet_scenes.csv."""
+    out = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for i, row in enumerate(csv.DictReader(f), 2):
+            try:
+                box = OrientedBox(float(row["cx_px"]), float(row["cy_px"]), float(row["length_px"]),
+                                  float(row["beam_px"]), math.radians(float(row["axis_deg"])), 1.0, "vessel")
+                if row["label"] not in ("ship", "not_ship"):
+                    raise ValueError(f"label {row['label']!r}")
+            except (KeyError, ValueError) as e:
+                raise TankerwatchError(f"{path}:{i}: bad label row ({e})") from None
+            out.append(LabelledBox(row["file"], box, row["label"] == "ship"))
+    return out
+
+
+def shipsnet_scenes(root: Path) -> dict[str, LandImage]:
+    """The ShipsNet scenes under root that the labels name (stretched like scenes), by file name."""
+    out = {}
+    for name in sorted({b.file for b in read_ship_labels()}):
+        path = root / "shipsnet_scenes" / name
+        if path.exists():
+            rgb, valid = _read_rgb(path)
+            out[name] = LandImage(stretched(rgb, valid), valid, SHIPSNET_GSD_M, f"shipsnet_scenes/{name}")
     return out

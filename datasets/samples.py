@@ -34,6 +34,7 @@ KIND_TYPE: dict[str, str] = {
     "lpg_carrier": "other", "tug": "other", "barge": "other", "fishing": "other", "yacht": "other",
 }
 NOT_SHIP = SHIP_TYPES.index("not_ship")
+ANY_SHIP = -1  # label of a real ship whose type is not known: trained as "not not_ship" (training/stages.py)
 MATCH_IOU = 0.3  # a detector box this close to a truth hull is that hull (its type); below 0.05 with all: not a ship
 
 

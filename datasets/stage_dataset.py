@@ -6,6 +6,8 @@ detector over each one as the main job would, and writes:
 
 - `DIR/chips.npz`: hull chips, size features and ship-type labels (datasets/samples.py);
 - `DIR/water.npz`: coarse images and their water truth (255 = ignore);
+- `DIR/real_chips.npz` and `DIR/real_val.npz`: chips of the hand-verified real ships and non-ships on the
+  ShipsNet scenes (datasets/backgrounds.py), ships labelled ANY_SHIP (type unknown); one scene held out;
 - `DIR/stages.json`: what went in (seeds, counts per type and source).
 
 Real land from `train_ok/` (datasets/backgrounds.py) adds "not_ship" chips (the detector's false
@@ -28,9 +30,12 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from tankerwatch.datasets.backgrounds import LandImage, land_scenes, ucmerced_mosaics
+from tankerwatch.datasets.backgrounds import (
+    VALIDATION_SCENE, LandImage, land_scenes, read_ship_labels, shipsnet_scenes, ucmerced_mosaics,
+)
 from tankerwatch.datasets.samples import (
-    NOT_SHIP, ChipSet, boxes_chips, detector_chips, negative_chips, random_land_chips, scene_rgb, truth_chips, water_tile,
+    ANY_SHIP, NOT_SHIP, ChipSet, boxes_chips, detector_chips, jittered, negative_chips, random_land_chips, scene_rgb,
+    truth_chips, water_tile,
 )
 from tankerwatch.datasets.synth import EVAL_SEED_BASE, generate_scene, hard_port_spec, open_sea_spec, random_spec
 from tankerwatch.io import atomic_write_text
@@ -139,6 +144,35 @@ def _land_task(args: tuple[LandImage, int]) -> StageSamples:
     return land_samples(*args)
 
 
+REAL_COPIES = {True: 8, False: 2}  # jittered copies of each verified real ship / non-ship (ships are few)
+
+
+def real_labelled_chips(root: Path, seed: int) -> tuple[ChipSet, ChipSet]:
+    """Chips of the hand-verified boxes on the ShipsNet scenes: (training, held-out VALIDATION_SCENE)."""
+    scenes = shipsnet_scenes(root)
+    rng = np.random.default_rng(seed)
+    train, val = ChipSet(), ChipSet()
+    for b in read_ship_labels():
+        image = scenes.get(b.file)
+        if image is None:
+            continue
+        label = ANY_SHIP if b.is_ship else NOT_SHIP
+        if b.file == VALIDATION_SCENE:
+            val.add(image.rgb, b.box, image.gsd_m, label)
+            continue
+        train.add(image.rgb, b.box, image.gsd_m, label)
+        for _ in range(REAL_COPIES[b.is_ship] - 1):
+            train.add(image.rgb, jittered(b.box, rng), image.gsd_m, label)
+    return train, val
+
+
+def save_chips(path: Path, chips: ChipSet) -> None:
+    """Write a chip set as an .npz the trainer reads (chips, sizes, labels, types)."""
+    np.savez_compressed(path, chips=np.stack(chips.chips) if chips.chips else np.zeros((0, 1, 1, 3), np.uint8),
+                        sizes=np.stack(chips.sizes) if chips.sizes else np.zeros((0, 3), np.float32),
+                        labels=np.asarray(chips.labels, np.int64), types=np.asarray(SHIP_TYPES))
+
+
 def build_stage_dataset(out_dir: Path, n_scenes: int, seed0: int = 0, weights: Path | None = None,
                         use_detector: bool = True, train_ok: Path | None = None, per_class: int = 25,
                         workers: int | None = None, progress: Callable[[str], None] | None = None) -> dict:
@@ -164,14 +198,19 @@ def build_stage_dataset(out_dir: Path, n_scenes: int, seed0: int = 0, weights: P
                 sources[s.source] += 1
                 if progress:
                     progress(s.source)
-    np.savez_compressed(out_dir / "chips.npz", chips=np.stack(chips.chips), sizes=np.stack(chips.sizes),
-                        labels=np.asarray(chips.labels, np.int64), types=np.asarray(SHIP_TYPES))
+    save_chips(out_dir / "chips.npz", chips)
+    real_train, real_val = real_labelled_chips(train_ok, seed0 + 3) if land else (ChipSet(), ChipSet())
+    save_chips(out_dir / "real_chips.npz", real_train)
+    save_chips(out_dir / "real_val.npz", real_val)
     np.savez_compressed(out_dir / "water.npz", **{f"image_{i}": im for i, (im, _) in enumerate(water)},
                         **{f"truth_{i}": t for i, (_, t) in enumerate(water)})
     counts = Counter(SHIP_TYPES[k] for k in chips.labels)
     summary = {"scenes": n_scenes, "seed0": seed0, "mix": dict(MIX), "sources": dict(sources),
                "chips": len(chips.labels), "chips_by_type": {t: counts.get(t, 0) for t in SHIP_TYPES},
                "water_tiles": len(water), "water_gsd_m": WATER_GSD_M, "detector_boxes": use_detector,
-               "real_land_images": len(land)}
+               "real_land_images": len(land),
+               "real_labelled": {"train": dict(Counter("ship" if k == ANY_SHIP else "not_ship" for k in real_train.labels)),
+                                 "heldout": dict(Counter("ship" if k == ANY_SHIP else "not_ship" for k in real_val.labels)),
+                                 "heldout_scene": VALIDATION_SCENE}}
     atomic_write_text(out_dir / "stages.json", json.dumps(summary, indent=1))
     return summary

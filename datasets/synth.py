@@ -1261,8 +1261,8 @@ class _Renderer:
         if sp.colour_jitter > 0:
             img = self.colour_balance(img)
         bands = [img[..., 0], img[..., 1], img[..., 2]]
-        if sp.bands == 4:  # NIR: water dark, land and decks bright
-            bands.append(np.clip(img.mean(axis=2) * 1.3 - 30, 0, 255))
+        if sp.bands == 4:
+            bands.append(self.nir(img))
         if sp.jpeg_quality is not None:
             bands[:3] = self.jpeg(bands[:3])
         out = np.stack(bands)
@@ -1270,6 +1270,20 @@ class _Renderer:
             return np.clip(out, 0, 255).astype(np.uint8)
         top = (1 << sp.bit_depth) - 1
         return np.clip(out * (top / 255.0) * rng.uniform(0.4, 0.9), 0, top).astype(np.uint16)
+
+    def nir(self, img: np.ndarray) -> np.ndarray:
+        """A near-infrared band: open water absorbs it (a quarter of the visible brightness), vegetation reflects
+        it strongly, ships, structures and bare land about as in the visible; so NDWI separates water from land."""
+        h, w = img.shape[:2]
+        grid = Affine(self.spec.gsd_m, 0, 0, 0, self.spec.gsd_m, 0)
+        solid = [(p, 1) for p in _polygon_parts(self.land_truth())]
+        solid += [(ship_box_m(s), 1) for s in getattr(self, "placed", [])]
+        not_water = rasterize(solid, out_shape=(h, w), fill=0, transform=grid, dtype="uint8").astype(bool) \
+            if solid else np.zeros((h, w), bool)
+        visible = img.mean(axis=2)
+        green = (img[..., 1] > img[..., 0] + 5) & (img[..., 1] > img[..., 2])
+        factor = np.where(not_water, np.where(green, 1.6, 1.05), 0.25).astype(np.float32)
+        return np.clip(visible * factor, 0, 255)
 
     def clouds(self, img: np.ndarray) -> np.ndarray:
         """Thin cloud (soft, blotchy, bright) and its shadow, displaced along the sun direction by its height."""
@@ -1389,6 +1403,7 @@ class _Renderer:
             for s in yachts:
                 self.draw_yacht(s, look)
         self.draw_cranes()
+        self.placed = placed + yachts
         return placed + yachts
 
 

@@ -166,7 +166,9 @@ def _candidate_loglik(det: Detection, b: SizeBelief | None, sigma_l: float, sigm
 
 
 def identify(det: Detection, registry: list[Vessel], cfg: MatchConfig) -> Identification:
-    """Posterior probabilities that a measured tanker is each registry tanker, or none of them."""
+    """Posterior probabilities that a measured tanker is each registry tanker, or none of them.
+
+    Where the hull carries ship-type probabilities, P(registry vessel k) = P(tanker) x P(k | tanker, size)."""
     vessels = [v for v in registry if is_tanker_type(v.vessel_type)]
     if not vessels or not _measurable(det) or cfg.prior_registry <= 0:
         return Identification(det, [], 1.0)
@@ -180,6 +182,10 @@ def identify(det: Detection, registry: list[Vessel], cfg: MatchConfig) -> Identi
     log_post = np.array([math.log(cfg.prior_registry / len(vessels)) + ll for ll in logliks]
                         + [log_unknown_prior + loglik_unknown])
     post = np.exp(log_post - _logsumexp(log_post))
+    # type evidence: the ship-type classifier's P(tanker) scales every registry tanker; the rest is "not one of them"
+    p_tanker = (det.type_probabilities or {}).get("tanker", 1.0)
+    post[:-1] *= p_tanker
+    post[-1] = 1.0 - float(post[:-1].sum())
     ranked = sorted(range(len(vessels)), key=lambda i: (-post[i], vessels[i].imo))
     kept = [i for i in ranked if post[i] >= cfg.min_probability][: cfg.top_k]
     candidates = [_candidate(det, vessels[i], beliefs[i], sigma_l, sigma_b, float(post[i])) for i in kept]

@@ -394,7 +394,7 @@ def dataset_stages(out_dir, n_scenes, seed, model, no_detector, train_ok, per_cl
 @click.option("--epochs", type=click.IntRange(1), default=12, show_default=True)
 @click.option("--batch", type=click.IntRange(1), default=64, show_default=True)
 @click.option("--lr", type=click.FloatRange(1e-6, 1.0), default=2e-3, show_default=True)
-@click.option("--width", type=click.IntRange(4), default=None, help="Network width (default: 24 ship-type, 16 water).")
+@click.option("--width", type=click.IntRange(4), default=None, help="Network width (channels of the first layer).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 def train_stage(stage, data_dir, out_path, epochs, batch, lr, width, seed, device) -> None:
@@ -409,7 +409,7 @@ def train_stage(stage, data_dir, out_path, epochs, batch, lr, width, seed, devic
 
     out_path = out_path or Path("runs") / f"{stage}.pt"
     cfg = StageTrainConfig(epochs=epochs, batch=batch, lr=lr, seed=seed, device=device,
-                           width=width or (24 if stage == "ship-type" else 16))
+                           width=width or 16)
     if stage == "ship-type":
         m = train_ship_type(data_dir / "chips.npz", out_path, cfg, log=click.echo)
         click.echo(f"held-out accuracy {m['accuracy']:.3f}; " + ", ".join(
@@ -429,8 +429,9 @@ def train_stage(stage, data_dir, out_path, epochs, batch, lr, width, seed, devic
 @click.option("--iou", "iou_threshold", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
               help="Footprint IoU for a detection to count as found.")
 @click.option("--real", "real_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Also score ship recall by length on real labelled images: a folder with index.csv "
-                   "(DOTA / YOLO-OBB / YOLO HBB labels), e.g. ../shared/realworld/imagery.")
+              help="Also score real labelled images (recall by length, precision, false detections per image, "
+                   "through the same stages as run): a folder with index.csv and/or index_more.csv (DOTA, YOLO-OBB, "
+                   "YOLO HBB, FAIR1M XML labels; images without labels are negatives), e.g. ../shared/realworld/imagery.")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override an inference setting.")
 def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overrides) -> None:
     """Score a model on labelled scenes (<scene>.truth.geojson beside each): AP50, AP50:95, P/R, length/beam/heading error.

@@ -69,7 +69,7 @@ class StageConfig:
 
     water_mask: bool = True  # drop hulls that do not lie on water
     water_model: str = ""  # water-mask weights; empty: the bundled models/weights/water-mask.pt
-    water_share_threshold: float = 0.5  # a hull floats when this share of it, or of the ring around it, is water
+    water_share_threshold: float = 0.35  # a hull floats when this share of it, or of the ring around it, is water
     ring_m: float = 30.0  # width of that ring
     write_mask: bool = True  # write OUT/masks/<scene_id>.water.tif
     ship_type: bool = True  # classify each hull on native pixels; "not a ship" drops it

@@ -153,3 +153,25 @@ def test_implausible_hull_shapes_are_not_identified():
     for length, beam in ((37.6, 21.5), (101.2, 28.4)):
         ident = full_posterior(detection(length, beam), registry)
         assert not ident.candidates or ident.candidates[0].probability < CFG.alert_probability, (length, beam)
+
+
+def test_type_evidence_scales_registry_candidates():
+    """A hull the classifier thinks is probably a bulk carrier is not named as a registry tanker."""
+    from tankerwatch.config import MatchConfig
+    from tankerwatch.inference.matching import identify, is_match
+    from tankerwatch.schema import Detection, OrientedBox, Vessel
+
+    reg = [Vessel("9000001", "EXACT", "Oil tanker", "KP", 150.0, 24.0, None, None, ("UN-1718",))]
+    box = OrientedBox(0, 0, 300, 48, 0.0, 0.9, "tanker")
+
+    def det(p_tanker):
+        probs = None if p_tanker is None else {"tanker": p_tanker, "bulk_carrier": 1 - p_tanker}
+        return Detection("s", "tanker", 0.9, 150.0, 24.0, 90.0, False, 0.0, 0.0, [], None, 0.5, box,
+                         type_name="tanker", type_probabilities=probs)
+
+    cfg = MatchConfig()
+    plain, sure, doubtful = (identify(det(p), reg, cfg) for p in (None, 0.99, 0.3))
+    assert is_match(plain, cfg) and is_match(sure, cfg)
+    assert doubtful.candidates[0].probability == pytest.approx(0.3 * plain.candidates[0].probability, rel=1e-6)
+    assert not is_match(doubtful, cfg)
+    assert doubtful.p_unknown == pytest.approx(1 - doubtful.candidates[0].probability, abs=1e-6)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -38,7 +39,7 @@ class StageTrainConfig:
     val_share: float = 0.15
     seed: int = 0
     device: str = "cpu"
-    width: int = 24
+    width: int = 16
 
 
 def _split(n: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,8 +83,11 @@ def save_stage_weights(path: Path, state: dict, metrics: dict) -> Path:
 
 # ---------------------------------------------------------------------------------------------- ship type
 
+ANY_SHIP = -1  # a real ship of unknown type (datasets/samples.ANY_SHIP)
+
+
 def _load_chips(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chips, size features and labels of a chips.npz, checked against SHIP_TYPES."""
+    """Chips, size features and labels of a chips.npz (ANY_SHIP where only "a ship" is known), checked against SHIP_TYPES."""
     try:
         data = np.load(path)
         chips, sizes, labels, types = data["chips"], data["sizes"], data["labels"], tuple(data["types"])
@@ -94,15 +98,33 @@ def _load_chips(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return chips, sizes, labels
 
 
+def sensor_jitter(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Sensor looks the renderer lacks, per image of a uint8 batch (N x rows x cols x 3): a flat scene's percentile
+    stretch (contrast cut, then noise amplified with it), grain, blur, and brightness/contrast jitter."""
+    out = images.astype(np.float32)
+    n = len(out)
+    flat = rng.random(n) < 0.3  # a low-contrast scene (open sea, haze): the stretch spreads a narrow range, noise too
+    for i in np.flatnonzero(flat):
+        k = rng.uniform(2.0, 6.0)
+        m = out[i].mean()
+        out[i] = (out[i] - m) / k + m + rng.normal(0, rng.uniform(1.0, 4.0), out[i].shape)
+        out[i] = (out[i] - m) * k + m
+    grain = rng.random(n) < 0.4
+    out[grain] += rng.normal(0, 1, out[grain].shape) * rng.uniform(2, 12, (int(grain.sum()), 1, 1, 1))
+    out = out * rng.uniform(0.75, 1.25, (n, 1, 1, 3)) + rng.uniform(-20, 20, (n, 1, 1, 1))
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    for i in np.flatnonzero(rng.random(n) < 0.2):
+        out[i] = cv2.GaussianBlur(out[i], (0, 0), rng.uniform(0.5, 1.5))
+    return out
+
+
 def _augment_chips(chips: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Flips (bow left or right, either side up) and brightness/contrast jitter of a chip batch."""
-    out = chips.astype(np.float32)
+    """Flips (bow left or right, either side up) and sensor jitter of a chip batch."""
+    out = chips.copy()
     flip_u, flip_v = rng.random(len(out)) < 0.5, rng.random(len(out)) < 0.5
     out[flip_u] = out[flip_u, :, ::-1]
     out[flip_v] = out[flip_v, ::-1]
-    gain = rng.uniform(0.75, 1.25, (len(out), 1, 1, 3)).astype(np.float32)
-    bias = rng.uniform(-20, 20, (len(out), 1, 1, 1)).astype(np.float32)
-    return np.clip(out * gain + bias, 0, 255).astype(np.uint8)
+    return sensor_jitter(out, rng)
 
 
 def confusion(labels: np.ndarray, predicted: np.ndarray, n: int = len(SHIP_TYPES)) -> np.ndarray:
@@ -135,14 +157,49 @@ def predict_types(model: ShipTypeNet, chips: np.ndarray, sizes: np.ndarray, devi
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
+def type_loss(weights: torch.Tensor) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Cross-entropy over ship types; for ANY_SHIP samples (a real ship, type unknown) -log P(not "not_ship")."""
+    ce = nn.CrossEntropyLoss(weight=weights, label_smoothing=0.05, reduction="sum")
+    not_ship = SHIP_TYPES.index("not_ship")
+
+    def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        known = target >= 0
+        total = ce(logits[known], target[known]) if known.any() else logits.sum() * 0
+        if (~known).any():
+            logp = torch.log_softmax(logits[~known], dim=1)
+            p_ship = torch.logsumexp(torch.cat([logp[:, :not_ship], logp[:, not_ship + 1 :]], dim=1), dim=1)
+            total = total - p_ship.sum() * float(weights.max())
+        return total / len(target)
+
+    return loss
+
+
+def ship_or_not(labels: np.ndarray, predicted: np.ndarray) -> dict:
+    """Ship recall (a ship not called not_ship) and not-ship recall, for labels with ANY_SHIP or types."""
+    not_ship = SHIP_TYPES.index("not_ship")
+    ship, called_ship = labels != not_ship, predicted != not_ship
+    return {"ships": int(ship.sum()), "non_ships": int((~ship).sum()),
+            "ship_recall": float(called_ship[ship].mean()) if ship.any() else None,
+            "not_ship_recall": float((~called_ship[~ship]).mean()) if (~ship).any() else None}
+
+
 def train_ship_type(data: Path, out: Path, cfg: StageTrainConfig, log: Callable[[str], None] = print) -> dict:
-    """Train the ship-type classifier on a chips.npz; write weights + metrics; returns the held-out metrics."""
+    """Train the ship-type classifier on a chips.npz (+ real_chips.npz beside it); write weights + metrics.
+
+    Returns the held-out metrics: types on held-out synthetic chips, ship or not on real_val.npz."""
     chips, sizes, labels = _load_chips(data)
+    real = data.with_name("real_chips.npz")
+    if real.exists():
+        rc, rs, rl = _load_chips(real)
+        if len(rl):
+            log(f"real labelled chips: {len(rl)} ({int((rl == ANY_SHIP).sum())} ships of unknown type)")
+            chips, sizes, labels = np.concatenate([chips, rc]), np.concatenate([sizes, rs]), np.concatenate([labels, rl])
     train, val = _split(len(labels), cfg.val_share, cfg.seed)
+    val = val[labels[val] >= 0]  # the type table needs a known type
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     # classes are far from balanced (not_ship and tankers dominate): weight the loss by inverse frequency
-    freq = np.bincount(labels[train], minlength=len(SHIP_TYPES)).astype(np.float32)
+    freq = np.bincount(labels[train][labels[train] >= 0], minlength=len(SHIP_TYPES)).astype(np.float32)
     weights = torch.from_numpy(np.where(freq > 0, freq.sum() / np.maximum(freq, 1) / len(SHIP_TYPES), 0.0)).float()
     weights = weights.clamp(max=5.0)
 
@@ -154,10 +211,16 @@ def train_ship_type(data: Path, out: Path, cfg: StageTrainConfig, log: Callable[
                    torch.from_numpy(labels[idx]))
 
     model = ShipTypeNet(len(SHIP_TYPES), cfg.width)
-    loss_fn = nn.CrossEntropyLoss(weight=weights.to(cfg.device), label_smoothing=0.05)
+    loss_fn = type_loss(weights.to(cfg.device))
     log(f"ship type: {len(train)} training chips, {len(val)} held out; types {dict(zip(SHIP_TYPES, freq.astype(int).tolist(), strict=True))}")
     losses = fit(model, batches, loss_fn, cfg, log)
     metrics = type_metrics(confusion(labels[val], predict_types(model, chips[val], sizes[val], cfg.device)))
+    real_val = data.with_name("real_val.npz")
+    if real_val.exists():
+        vc, vs, vl = _load_chips(real_val)
+        if len(vl):
+            metrics["real_heldout"] = ship_or_not(vl, predict_types(model, vc, vs, cfg.device))
+            log(f"real held-out chips: {metrics['real_heldout']}")
     metrics |= {"data": str(data), "train_chips": int(len(train)), "heldout_chips": int(len(val)), "losses": losses,
                 "config": cfg.__dict__}
     state = {"model": {k: v.cpu() for k, v in model.state_dict().items()}, "types": list(SHIP_TYPES), "width": cfg.width}
@@ -226,9 +289,8 @@ def train_water_mask(data: Path, out: Path, cfg: StageTrainConfig, crops_per_til
         rng.shuffle(order)
         for i in range(0, len(order), cfg.batch):
             pairs = [_crop(*tiles[j], rng) for j in order[i : i + cfg.batch]]
-            img = np.stack([p[0] for p in pairs]).astype(np.float32)
-            img = img * rng.uniform(0.8, 1.2, (len(img), 1, 1, 3)) + rng.uniform(-15, 15, (len(img), 1, 1, 1))
-            x = torch.from_numpy(np.clip(img, 0, 255) / 255.0).permute(0, 3, 1, 2).float()
+            img = sensor_jitter(np.stack([p[0] for p in pairs]), rng)
+            x = torch.from_numpy(img).permute(0, 3, 1, 2).float().div_(255.0)
             yield x, torch.from_numpy(np.stack([p[1] for p in pairs]).astype(np.int64))
 
     model = WaterNet(cfg.width)

@@ -1,0 +1,115 @@
+"""The bundled second-stage models on generated scenes: a hull must float, and a ship is typed on native pixels.
+
+The scenes are hard ports (realistic land behind the quay) from seeds that neither the stage training
+set (seeds 0-299) nor the evaluation sets (from synth.EVAL_SEED_BASE) use. The detector stage is replaced
+by the scene's truth plus a decoy: a ship-shaped warehouse painted on land, as the detector proposes them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from shapely.geometry import Point
+
+from tankerwatch.config import bundled_path, load_inference_config
+from tankerwatch.datasets.ports import load_ports
+from tankerwatch.datasets.registry import load_registry
+from tankerwatch.datasets.samples import scene_rgb
+from tankerwatch.datasets.scene import open_scene
+from tankerwatch.datasets.synth import generate_scene, hard_port_spec, ship_box_m, water_truth, write_scene
+from tankerwatch.geo import geodesic_m
+from tankerwatch.inference import pipeline
+from tankerwatch.inference.pipeline import RunContext, load_stages, run_batch
+from tankerwatch.io import read_json
+from tankerwatch.schema import OrientedBox
+from tests.test_pipeline import truth_boxes
+
+SEED = 800_002  # 700 m at 1 m: four product tankers at the quay, a bulk carrier, land on 40 % of the scene
+WAREHOUSE_M = (150.0, 26.0)
+
+
+def hard_port(seed: int = SEED, extent_m: float = 700.0, gsd_m: float = 1.0):
+    """A small hard-port scene (in memory)."""
+    spec = hard_port_spec(seed)
+    spec.width_m = spec.height_m = extent_m
+    spec.gsd_m = gsd_m
+    return generate_scene(spec)
+
+
+def paint_warehouse(scene) -> tuple[float, float, float]:
+    """Paint a pale, ship-shaped roof (with a ridge and a shadow) on land far from the water; its centre and axis."""
+    gsd, land = scene.spec.gsd_m, scene.land
+    sea = land.envelope.difference(land)
+    rng = np.random.default_rng(0)
+    for _ in range(5000):
+        x, y = rng.uniform(0, scene.spec.width_m), rng.uniform(0, scene.spec.height_m)
+        if land.contains(Point(x, y)) and sea.distance(Point(x, y)) > 110:
+            break
+    else:
+        raise AssertionError("no land deep enough for the decoy")
+    axis = 0.0
+    img = scene.image
+    top = np.iinfo(img.dtype).max if img.dtype.kind == "u" else 255
+    hl, hb = WAREHOUSE_M[0] / 2 / gsd, WAREHOUSE_M[1] / 2 / gsd
+    cx, cy = x / gsd, y / gsd
+    r0, r1, c0, c1 = int(cy - hb), int(cy + hb), int(cx - hl), int(cx + hl)
+    img[:, r1 : r1 + int(6 / gsd), c0 + int(4 / gsd) : c1 + int(4 / gsd)] //= 2  # shadow
+    img[:3, r0:r1, c0:c1] = int(0.78 * top)
+    img[:3, int(cy) - 1 : int(cy) + 1, c0:c1] = int(0.6 * top)  # the ridge along the roof
+    return cx, cy, axis
+
+
+@pytest.fixture(scope="module")
+def stages():
+    return load_stages(load_inference_config())
+
+
+def test_water_mask_matches_the_truth_mask(stages):
+    ious = []
+    for seed in (SEED, SEED + 3, SEED + 9):
+        scene = hard_port(seed)
+        truth = water_truth(scene, stages.masker.gsd_m)
+        import cv2
+
+        coarse = cv2.resize(scene_rgb(scene), (truth.shape[1], truth.shape[0]), interpolation=cv2.INTER_AREA)
+        pred = stages.masker.predict(coarse) >= 0.5
+        t = truth.astype(bool)
+        ious.append((pred & t).sum() / (pred | t).sum())
+    assert min(ious) >= 0.9, ious
+
+
+def test_warehouse_on_land_dropped_berthed_tanker_kept_bulk_carrier_typed(tmp_path, monkeypatch, stages):
+    scene = hard_port()
+    cx, cy, axis = paint_warehouse(scene)
+    tif = write_scene(scene, tmp_path / "scenes", "hardport_test")
+    decoy = OrientedBox(cx, cy, WAREHOUSE_M[0], WAREHOUSE_M[1], axis, 0.9, "tanker")
+    monkeypatch.setattr(pipeline, "detect_scene", lambda s, tiles, det, cfg: truth_boxes(s) + [decoy])
+    cfg = load_inference_config()
+    ports = load_ports(bundled_path("ports.geojson"))
+    ctx = RunContext(cfg, None, load_registry(bundled_path("registry.csv")), ports, tmp_path / "out",
+                     full_scene=True, port_names={p.id: p.name for p in ports}, stages=stages)
+    (res,) = run_batch([tif], ctx)
+    assert res.status == "done", res.reason
+    dets = read_json(tmp_path / "out" / "detections" / "hardport_test.geojson", "detections")["features"]
+    truth = read_json(tif.with_name("hardport_test.truth.geojson"), "truth")["features"]
+    sc = open_scene(tif)
+    (dlon,), (dlat,) = sc.lonlat([cx], [cy])
+
+    def near(lon, lat, within_m=15.0):
+        return [d for d in dets if geodesic_m(lon, lat, d["properties"]["center_lon"], d["properties"]["center_lat"]) < within_m]
+
+    assert not near(dlon, dlat, 40.0), "the warehouse on land was reported"
+    berthed = [t for t, s in zip(truth, scene.ships, strict=True)
+               if s.kind.endswith("tanker") and ship_box_m(s).distance(scene.land) < 6]
+    assert len(berthed) >= 2
+    for t in berthed:
+        found = near(t["properties"]["center_lon"], t["properties"]["center_lat"])
+        assert found, f"berthed {t['properties']['kind']} dropped"
+        assert found[0]["properties"]["type"] == "tanker" and found[0]["properties"]["class"] == "tanker"
+    bulk = [t for t in truth if t["properties"]["kind"] == "bulk_carrier"]
+    typed = [near(t["properties"]["center_lon"], t["properties"]["center_lat"]) for t in bulk]
+    assert all(typed) and all(f[0]["properties"]["type"] == "bulk_carrier" for f in typed)
+    assert (tmp_path / "out" / "masks" / "hardport_test.water.tif").exists()
+    assert math.isclose(sum(dets[0]["properties"]["type_probabilities"].values()), 1.0, abs_tol=1e-3)
