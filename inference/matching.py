@@ -4,6 +4,11 @@ Each registry tanker is a hypothesis whose likelihood is that of the measured le
 given its registered length and beam under a GSD-dependent measurement error. They compete
 with an "unknown tanker" hypothesis (any tanker of the world fleet, by a size prior), so a
 hull of a common size next to several similar registry entries is not confidently named.
+
+A vessel is in one place at a time: the hulls of one scene are identified jointly (assign_scene), an
+assignment of hulls to registry vessels or "none of them" that maximises the product of the
+posteriors, each vessel going to at most one hull; a vessel assigned to one hull is struck from the
+candidates of every other hull of the scene, its probability moving to "none of them".
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from tankerwatch.config import MatchConfig
 from tankerwatch.datasets.registry import estimate_dimensions
@@ -195,3 +201,28 @@ def identify(det: Detection, registry: list[Vessel], cfg: MatchConfig) -> Identi
 def is_match(ident: Identification, cfg: MatchConfig) -> bool:
     """Whether the top candidate is probable enough to name the tanker (and alert)."""
     return bool(ident.candidates) and ident.candidates[0].probability >= cfg.alert_probability
+
+
+def assign_scene(idents: list[Identification]) -> list[Identification]:
+    """The hulls of one scene identified jointly: each registry vessel is at most one hull's candidate."""
+    imos = sorted({c.imo for ident in idents for c in ident.candidates})
+    if len(imos) == 0 or sum(1 for ident in idents if ident.candidates) < 2:
+        return idents
+    n, k = len(idents), len(imos)
+    col = {imo: j for j, imo in enumerate(imos)}
+    # columns: the registry vessels, then one "none of them" column per hull (only that hull may take it)
+    cost = np.full((n, k + n), 1e6)
+    for i, ident in enumerate(idents):
+        listed = 0.0
+        for c in ident.candidates:
+            cost[i, col[c.imo]] = -math.log(max(c.probability, 1e-12))
+            listed += c.probability
+        cost[i, k + i] = -math.log(max(1.0 - listed, ident.p_unknown, 1e-12))
+    rows, cols = linear_sum_assignment(cost)
+    owner = {imos[j]: i for i, j in zip(rows, cols, strict=True) if j < k}
+    out = []
+    for i, ident in enumerate(idents):
+        kept = [c for c in ident.candidates if owner.get(c.imo, i) == i]
+        struck = sum(c.probability for c in ident.candidates if owner.get(c.imo, i) != i)
+        out.append(Identification(ident.detection, kept, ident.p_unknown + struck))
+    return out

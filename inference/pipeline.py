@@ -25,7 +25,7 @@ from tankerwatch.datasets.layers import layer_in_crs, read_layer
 from tankerwatch.inference.classify import classify, is_ship, read_chip
 from tankerwatch.inference.floating import array_water_mask, hull_water_share, scene_water_mask, write_water_mask
 from tankerwatch.models.shiptype import hull_chip
-from tankerwatch.inference.matching import identify
+from tankerwatch.inference.matching import assign_scene, identify
 from tankerwatch.inference.measure import (
     EDGE_TOLERANCE_WORKING_PX, bow_sign, measure, refine_box, straightened_hull, tile_boxes, touches_scene_edge,
 )
@@ -330,6 +330,7 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     # a hull cut by the scene edge shows only a lower bound of its length: it is not named by size
     idents = [Identification(d) if touches_scene_edge(d.box.corners(), scene.width, scene.height, edge_px)
               else identify(d, ctx.registry, ctx.cfg.matching) for d in detections]
+    idents = assign_scene(idents)
     new = store.record_scene(
         scene.scene_id, str(path), scene.acquired, idents, ctx.cfg.matching, ctx.cfg.visits,
         chip_writer(scene, ctx.out_dir, ctx.cfg.visits.chip_margin_m), ctx.port_names,

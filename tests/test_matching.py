@@ -175,3 +175,26 @@ def test_type_evidence_scales_registry_candidates():
     assert doubtful.candidates[0].probability == pytest.approx(0.3 * plain.candidates[0].probability, rel=1e-6)
     assert not is_match(doubtful, cfg)
     assert doubtful.p_unknown == pytest.approx(1 - doubtful.candidates[0].probability, abs=1e-6)
+
+
+def test_two_hulls_of_one_scene_are_never_the_same_vessel():
+    """Joint identification: the better-fitting hull keeps the vessel, the other falls back to its next candidate."""
+    from tankerwatch.inference.matching import assign_scene
+    from tankerwatch.schema import Candidate, Identification
+
+    def ident(*cands):
+        return Identification(None, [Candidate(imo, imo, p, None, None, ()) for imo, p in cands],
+                              1 - sum(p for _, p in cands))
+
+    a = ident(("1000019", 0.8), ("1000021", 0.1))
+    b = ident(("1000019", 0.6), ("1000033", 0.3))
+    c = ident(("1000045", 0.7))
+    out = assign_scene([a, b, c])
+    assert out[0].candidates[0].imo == "1000019" and out[0].candidates[0].probability == 0.8
+    assert [x.imo for x in out[1].candidates] == ["1000033"]
+    assert out[1].p_unknown == pytest.approx(0.1 + 0.6)
+    assert out[2].candidates[0].imo == "1000045"
+    tops = [o.candidates[0].imo for o in out if o.candidates]
+    assert len(tops) == len(set(tops))
+    # a single identification, or none with candidates, is left as it is
+    assert assign_scene([a])[0] is a
