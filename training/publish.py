@@ -68,6 +68,8 @@ def model_card(summary: dict, sha256: str, eval_report: dict | None, notes: str)
             "",
         ]
     parts += ["## Notes and known limits", "", notes.strip(), ""]
+    parts += ["The second-stage models that run after this detector (water mask, ship type) have their own card: "
+              "`STAGES.md`.", ""]
     return "\n".join(parts)
 
 
