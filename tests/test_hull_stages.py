@@ -114,3 +114,21 @@ def test_warehouse_on_land_dropped_berthed_tanker_kept_bulk_carrier_typed(tmp_pa
     assert all(typed) and all(f[0]["properties"]["type"] == "bulk_carrier" for f in typed)
     assert (tmp_path / "out" / "masks" / "hardport_test.water.tif").exists()
     assert math.isclose(sum(dets[0]["properties"]["type_probabilities"].values()), 1.0, abs_tol=1e-3)
+
+
+def test_water_mask_runtimes_agree():
+    """OpenVINO (the CPU default) and PyTorch give the same mask."""
+    import cv2
+
+    from tankerwatch.models.watermask import WATER_WEIGHTS_NAME, WaterMasker
+    from tankerwatch.models.detector import WEIGHTS_DIR
+
+    scene = hard_port(SEED, extent_m=1400.0)
+    truth = water_truth(scene, 4.0)
+    coarse = cv2.resize(scene_rgb(scene), (truth.shape[1], truth.shape[0]), interpolation=cv2.INTER_AREA)
+    ov_mask = WaterMasker(WEIGHTS_DIR / WATER_WEIGHTS_NAME)
+    torch_mask = WaterMasker(WEIGHTS_DIR / WATER_WEIGHTS_NAME, runtime="torch")
+    assert ov_mask.runtime == "openvino" and torch_mask.runtime == "torch"
+    a, b = ov_mask.predict(coarse), torch_mask.predict(coarse)
+    assert float(((a >= 0.5) == (b >= 0.5)).mean()) > 0.995
+    assert float(np.abs(a - b).mean()) < 0.01
