@@ -4,6 +4,10 @@ The database is the source of truth; the feed files are rewritten from it atomic
 scene. An alert line's JSON text is stored once, when the alert is created, so alerts.jsonl only
 ever grows. Visit state (first/last seen, sightings) lives in its own table and is refreshed in
 alerts.geojson, which is the current state.
+
+A vessel is in one place at a time: a sighting is not alerted as vessel X when an alert of another scene
+already put X further away than it could have sailed since (MatchConfig.max_speed_kn, about 20 kn, plus
+UNREACHABLE_SLACK_M for position error). The earlier alert stands, as alerts are append-only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from tankerwatch.config import MatchConfig, VisitConfig
+from tankerwatch.geo import geodesic_m
 from tankerwatch.inference.matching import is_match
 from tankerwatch.io import atomic_write_text
 from tankerwatch.schema import Identification, TankerwatchError
@@ -27,6 +32,8 @@ GEOJSON_NAME = "alerts.geojson"
 SCHEMA_VERSION = 1
 ID_HEX_CHARS = 16
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # fixed width, so stored times sort as text
+KNOT_MPS = 1852.0 / 3600.0
+UNREACHABLE_SLACK_M = 2_000.0  # position error and swinging at anchor: nearer than this is always reachable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenes (
@@ -180,6 +187,20 @@ class AlertStore:
                    (visit["first_seen"], visit["last_seen"], visit["sightings"], visit["visit_id"]))
         return visit
 
+    @staticmethod
+    def _unreachable(db: sqlite3.Connection, imo: str, scene_id: str, lon: float, lat: float, seen: datetime,
+                     max_speed_kn: float) -> bool:
+        """Whether an earlier alert of this vessel in another scene lies further than max_speed_kn could sail."""
+        max_mps = max_speed_kn * KNOT_MPS
+        for (text,) in db.execute("SELECT json FROM alerts WHERE scene_id != ?", (scene_id,)):
+            a = json.loads(text)
+            if not a["candidates"] or a["candidates"][0]["imo"] != imo:
+                continue
+            hours = abs((_parse_utc(a["acquired"]) - seen).total_seconds())
+            if geodesic_m(lon, lat, a["center_lon"], a["center_lat"]) > max_mps * hours + UNREACHABLE_SLACK_M:
+                return True
+        return False
+
     # --- alerts ---------------------------------------------------------------------------
 
     def record_scene(
@@ -203,6 +224,8 @@ class AlertStore:
                 alert_id = alert_id_for(scene_id, d.port_id, imo, d.center_lon, d.center_lat)
                 if db.execute("SELECT 1 FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone():
                     continue  # this sighting was recorded by an earlier run
+                if self._unreachable(db, imo, scene_id, d.center_lon, d.center_lat, seen, cfg_match.max_speed_kn):
+                    continue  # the vessel was named elsewhere, too far away to have sailed here: not this one
                 visit = self._add_sighting(db, imo, d.port_id, seen, gap)
                 chip = write_chip(ident, alert_id)
                 alert = alert_record(ident, alert_id, scene_id, when, port_names.get(d.port_id, d.port_id), visit, chip)

@@ -53,6 +53,7 @@ class MatchConfig:
     top_k: int = 3
     min_probability: float = 0.01  # candidates below this are not listed
     alert_probability: float = 0.5  # a tanker is 'matched' when its top candidate reaches this
+    max_speed_kn: float = 20.0  # two sightings of one vessel further apart than this speed allows cannot both be it
 
 
 @dataclass

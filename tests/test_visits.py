@@ -177,3 +177,16 @@ def test_a_non_database_file_is_a_one_line_error(tmp_path):
     (tmp_path / "tankerwatch.sqlite").write_text("not sqlite " * 200)
     with pytest.raises(TankerwatchError, match=r"tankerwatch\.sqlite: not a usable tankerwatch database"):
         AlertStore(tmp_path)
+
+
+def test_a_vessel_cannot_be_named_where_it_could_not_have_sailed(tmp_path):
+    """One hour after a sighting at Vostochny, the same vessel 100 km away (54 kn) is not alerted; a day later it is."""
+    with AlertStore(tmp_path) as store:
+        assert len(record(store, "s1", T0, [sighting("s1")])) == 1
+        far = 133.065 + 100_000 / (111_320 * 0.7346)  # about 100 km east at 42.7 N
+        assert record(store, "s2", T0 + timedelta(hours=1), [sighting("s2", lon=far, port_id="RU-VOS")]) == []
+        later = record(store, "s3", T0 + timedelta(hours=30), [sighting("s3", lon=far, port_id="RU-VOS")])
+        assert len(later) == 1  # 100 km in 30 h is 1.8 kn
+        # nearby, as a vessel swinging at anchor is, it is always reachable
+        near = record(store, "s4", T0 + timedelta(hours=30, minutes=5), [sighting("s4", lon=far + 0.005)])
+        assert len(near) == 1
