@@ -31,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tankerwatch.datasets.scene import percentile_limits, stretch_uint8
+from tankerwatch.datasets.scene import stretch_rgb
 from tankerwatch.schema import OrientedBox, TankerwatchError
 
 LAND_CLASSES = ("buildings", "freeway", "parkinglot", "storagetanks")
@@ -59,13 +59,6 @@ class LandImage:
     source: str
 
 
-def stretched(rgb: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """The per-band percentile stretch scene reads apply, over the valid pixels."""
-    bands = rgb.transpose(2, 0, 1)
-    lo, hi = percentile_limits(bands, valid)
-    return np.ascontiguousarray(stretch_uint8(bands, lo, hi).transpose(1, 2, 0))
-
-
 def _read_rgb(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """An image file as RGB and its valid mask (alpha > 0 where there is alpha)."""
     img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
@@ -90,7 +83,7 @@ def ucmerced_mosaics(root: Path, rng: np.random.Generator, per_class: int) -> li
             rows = [np.concatenate(chips[r * MOSAIC_GRID : (r + 1) * MOSAIC_GRID], axis=1) for r in range(MOSAIC_GRID)]
             mosaic = np.concatenate(rows, axis=0)
             valid = np.ones(mosaic.shape[:2], bool)
-            out.append(LandImage(stretched(mosaic, valid), valid, UCMERCED_GSD_M, f"ucmerced/{cls}"))
+            out.append(LandImage(stretch_rgb(mosaic, valid), valid, UCMERCED_GSD_M, f"ucmerced/{cls}"))
     return out
 
 
@@ -101,7 +94,7 @@ def land_scenes(root: Path) -> list[LandImage]:
         path = root / rel
         if path.exists():
             rgb, valid = _read_rgb(path)
-            out.append(LandImage(stretched(rgb, valid), valid, PLANESNET_GSD_M, rel))
+            out.append(LandImage(stretch_rgb(rgb, valid), valid, PLANESNET_GSD_M, rel))
     return out
 
 
@@ -137,5 +130,5 @@ def shipsnet_scenes(root: Path) -> dict[str, LandImage]:
         path = root / "shipsnet_scenes" / name
         if path.exists():
             rgb, valid = _read_rgb(path)
-            out[name] = LandImage(stretched(rgb, valid), valid, SHIPSNET_GSD_M, f"shipsnet_scenes/{name}")
+            out[name] = LandImage(stretch_rgb(rgb, valid), valid, SHIPSNET_GSD_M, f"shipsnet_scenes/{name}")
     return out

@@ -21,7 +21,7 @@ import numpy as np
 from shapely.geometry import Point, Polygon
 from shapely.prepared import prep
 
-from tankerwatch.datasets.scene import percentile_limits, stretch_uint8
+from tankerwatch.datasets.scene import stretch_rgb
 from tankerwatch.datasets.synth import SHIP_KINDS, ShipSpec, SynthScene, ship_box_m, water_truth
 from tankerwatch.models.shiptype import SHIP_TYPES, hull_chip, size_features
 from tankerwatch.models.watermask import WATER_GSD_M
@@ -61,9 +61,7 @@ class ChipSet:
 
 def scene_rgb(scene: SynthScene) -> np.ndarray:
     """A rendered scene as the main job reads it: bands 1-3 stretched to uint8, rows x cols x 3."""
-    bands = scene.image[:3]
-    lo, hi = percentile_limits(bands[:, ::4, ::4], np.ones(bands[:, ::4, ::4].shape[1:], bool))
-    return np.ascontiguousarray(stretch_uint8(bands, lo, hi).transpose(1, 2, 0))
+    return stretch_rgb(scene.image[:3].transpose(1, 2, 0), sample_step=4)
 
 
 def ship_box_px(s: ShipSpec, gsd_m: float) -> OrientedBox:

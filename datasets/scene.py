@@ -120,6 +120,16 @@ def stretch_uint8(data: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     return np.nan_to_num(rgb, nan=0.0).astype(np.uint8)
 
 
+def stretch_rgb(rgb: np.ndarray, valid: np.ndarray | None = None, sample_step: int = 1) -> np.ndarray:
+    """An image (rows x cols x bands, any dtype) stretched per band to uint8 as scene reads are: limits from the
+    STRETCH_PERCENTILES of its valid pixels (every sample_step-th row and column of them)."""
+    bands = rgb.transpose(2, 0, 1)
+    sample = bands[:, ::sample_step, ::sample_step]
+    ok = np.ones(sample.shape[1:], bool) if valid is None else valid[::sample_step, ::sample_step]
+    lo, hi = percentile_limits(sample, ok)
+    return np.ascontiguousarray(stretch_uint8(bands, lo, hi).transpose(1, 2, 0))
+
+
 def open_scene(path: str | Path, acquired: datetime | None = None) -> Scene:
     """Open a scene, check its georeferencing and compute its GSD, time and stretch."""
     path = Path(path)

@@ -18,15 +18,12 @@ from tankerwatch.datasets.scene import Scene, read_rgb
 from tankerwatch.models.shiptype import SHIP_TYPES, chip_from_window, chip_window
 from tankerwatch.schema import OrientedBox
 
-SHIP_ONLY = tuple(t for t in SHIP_TYPES if t != "not_ship")
-
-
 @dataclass
 class ShipType:
     """A hull's type verdict: the most likely ship type, its probabilities and P(not a ship)."""
 
     type_name: str
-    probabilities: dict[str, float]  # over SHIP_ONLY, summing to 1
+    probabilities: dict[str, float]  # over the ship types but "not_ship", summing to 1
     p_not_ship: float
 
     @property
@@ -64,3 +61,9 @@ def classify(typer, chips: list[np.ndarray], sizes_m: list[tuple[float, float]])
     if not chips:
         return []
     return [verdict(p) for p in typer.predict(chips, sizes_m)]
+
+
+def ships_only(typer, chips: list[np.ndarray], sizes_m: list[tuple[float, float]],
+               not_ship_threshold: float) -> list[tuple[int, ShipType]]:
+    """(index, verdict) of the hulls that stay ships: P(not a ship) below the threshold."""
+    return [(i, v) for i, v in enumerate(classify(typer, chips, sizes_m)) if is_ship(v, not_ship_threshold)]

@@ -36,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from tankerwatch.datasets.scene import Scene, read_rgb, scene_reader
 from tankerwatch.schema import OrientedBox
 
-NDWI_WATER = 0.1  # McFeeters' NDWI above this is water
+NDWI_WATER = 0.1  # NDWI above this is water (McFeeters' 0, raised a little so haze over land stays land)
 RING_M = 30.0  # width of the ring around a hull whose water share is tested
 
 
@@ -87,6 +87,12 @@ def hull_water_share(mask: WaterMask, box: OrientedBox, native_gsd_m: float, rin
     return max(share_under, share_ring)
 
 
+def afloat(mask: WaterMask, boxes: list[OrientedBox], native_gsd_m: float, threshold: float,
+           ring_m: float = RING_M) -> list[OrientedBox]:
+    """The boxes whose hull, or the ring around it, is at least threshold water."""
+    return [b for b in boxes if hull_water_share(mask, b, native_gsd_m, ring_m) >= threshold]
+
+
 def mask_grid(scene: Scene, window: Window, gsd_m: float) -> tuple[tuple[int, int], float]:
     """Shape (rows, cols) of the mask over a native window at gsd_m, and native pixels per mask pixel."""
     scale = max(1.0, gsd_m / scene.gsd_m)
@@ -94,7 +100,7 @@ def mask_grid(scene: Scene, window: Window, gsd_m: float) -> tuple[tuple[int, in
 
 
 def ndwi_water(src, scene: Scene, window: Window, shape: tuple[int, int]) -> np.ndarray | None:
-    """Water from NDWI where the scene has a NIR band (band 4, or the band tagged near-infrared)."""
+    """Water from NDWI where the scene has a fourth band, taken as NIR (the usual B, G, R, NIR order)."""
     if src.count < 4:
         return None
     nir_band = 4

@@ -114,37 +114,59 @@ def bow_sign(rgb_hull: np.ndarray, min_contrast: float = 35.0) -> int:
     return 1 if start_end > far_end else -1  # the bright stern is at the start: bow towards +axis
 
 
+def padded_window(box: OrientedBox, pad_along_px: float, pad_across_px: float, width: int,
+                  height: int) -> tuple[int, int, int, int]:
+    """The native-pixel window (col0, row0, col1, row1) holding a padded box, clipped to the image."""
+    along, across = box.length_px + 2 * pad_along_px, box.beam_px + 2 * pad_across_px
+    ux, uy = abs(math.cos(box.axis_rad)), abs(math.sin(box.axis_rad))
+    # the padded hull's own bounding box: a long hull at an angle fills little of a square
+    half_x, half_y = (along * ux + across * uy) / 2 + 2, (along * uy + across * ux) / 2 + 2
+    c0, r0 = max(0, int(box.cx_px - half_x)), max(0, int(box.cy_px - half_y))
+    return c0, r0, min(width, int(box.cx_px + half_x) + 1), min(height, int(box.cy_px + half_y) + 1)
+
+
+def box_in_window(box: OrientedBox, col0: float, row0: float, sx: float, sy: float) -> OrientedBox:
+    """A box in the pixels of a window read from (col0, row0) at sx, sy native pixels per window pixel."""
+    return OrientedBox((box.cx_px - col0) / sx, (box.cy_px - row0) / sy, box.length_px / sx, box.beam_px / sy,
+                       box.axis_rad, box.confidence, box.class_name)
+
+
+def straighten(rgb: np.ndarray, box: OrientedBox, pad_along_px: float, pad_across_px: float,
+               out_px: tuple[int, int] | None = None, border: int = 0) -> np.ndarray:
+    """The padded box cut out of an image (rows x cols x 3) along its axis: columns along +axis, rows across.
+
+    out_px (columns, rows) resamples the strip to that size; by default it keeps the image's pixel size.
+    border is OpenCV's border mode for pixels outside the image (0: constant black)."""
+    import cv2
+
+    along, across = box.length_px + 2 * pad_along_px, box.beam_px + 2 * pad_across_px
+    cols, rows = out_px or (max(1, int(round(along))), max(1, int(round(across))))
+    su, sv = (along / cols, across / rows) if out_px else (1.0, 1.0)  # image pixels per strip pixel
+    ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
+    # affine map from strip pixels (u along, v across) to image pixels
+    m = np.array([[ux * su, -uy * sv, box.cx_px - ux * along / 2 + uy * across / 2],
+                  [uy * su, ux * sv, box.cy_px - uy * along / 2 - ux * across / 2]], np.float32)
+    return cv2.warpAffine(rgb, m, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border)
+
+
 def straightened_hull(src, scene: Scene, box: OrientedBox, px_along: int = 96, pad_along_px: float = 0.0,
                       pad_across_px: float = 0.0) -> np.ndarray:
     """The hull (plus padding) resampled into an axis-aligned strip: columns along +axis, rows across.
 
     The strip is about px_along columns long for the padded length and never finer than the native grid.
     """
-    import cv2
     from rasterio.windows import Window
 
     from tankerwatch.datasets.scene import read_rgb
 
-    along, across = box.length_px + 2 * pad_along_px, box.beam_px + 2 * pad_across_px
-    ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
-    # the window is the padded hull's own bounding box: a long hull at an angle fills little of a square
-    half_x = (along * abs(ux) + across * abs(uy)) / 2 + 2
-    half_y = (along * abs(uy) + across * abs(ux)) / 2 + 2
-    c0, r0 = max(0, int(box.cx_px - half_x)), max(0, int(box.cy_px - half_y))
-    c1, r1 = min(scene.width, int(box.cx_px + half_x) + 1), min(scene.height, int(box.cy_px + half_y) + 1)
+    c0, r0, c1, r1 = padded_window(box, pad_along_px, pad_across_px, scene.width, scene.height)
     if c1 - c0 < 2 or r1 - r0 < 2:
         return np.zeros((0, 0, 3), np.uint8)
-    f = max(1.0, along / px_along)  # native pixels per chip pixel
+    f = max(1.0, (box.length_px + 2 * pad_along_px) / px_along)  # native pixels per chip pixel
     rows, cols = max(1, int((r1 - r0) / f)), max(1, int((c1 - c0) / f))
     rgb, _ = read_rgb(src, scene, Window(c0, r0, c1 - c0, r1 - r0), (rows, cols))
     sx, sy = (c1 - c0) / cols, (r1 - r0) / rows
-    cx, cy = (box.cx_px - c0) / sx, (box.cy_px - r0) / sy
-    length, beam = along / sx, across / sy
-    # affine map from strip pixels (u along, v across) to chip pixels
-    m = np.array([[ux, -uy, cx - ux * length / 2 + uy * beam / 2],
-                  [uy, ux, cy - uy * length / 2 - ux * beam / 2]], np.float32)
-    return cv2.warpAffine(rgb, m, (max(1, int(round(length))), max(1, int(round(beam)))),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    return straighten(rgb, box_in_window(box, c0, r0, sx, sy), pad_along_px / sx, pad_across_px / sy)
 
 
 # Refinement: how far around the detector's box to look, and how much it may change the box.

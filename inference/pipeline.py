@@ -18,13 +18,12 @@ from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from tankerwatch.config import DetectConfig, InferenceConfig, StageConfig
+from tankerwatch.datasets.layers import layer_in_crs, read_layer
 from tankerwatch.datasets.ports import Port, load_ports, port_at
 from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.scene import Scene, open_scene, read_rgb, scene_reader
-from tankerwatch.datasets.layers import layer_in_crs, read_layer
-from tankerwatch.inference.classify import classify, is_ship, read_chip
-from tankerwatch.inference.floating import array_water_mask, hull_water_share, scene_water_mask, write_water_mask
-from tankerwatch.models.shiptype import hull_chip
+from tankerwatch.inference.classify import read_chip, ships_only
+from tankerwatch.inference.floating import afloat, array_water_mask, scene_water_mask, write_water_mask
 from tankerwatch.inference.matching import assign_scene, identify
 from tankerwatch.inference.measure import (
     EDGE_TOLERANCE_WORKING_PX, bow_sign, measure, refine_box, straightened_hull, tile_boxes, touches_scene_edge,
@@ -33,6 +32,7 @@ from tankerwatch.inference.merge import merge_boxes
 from tankerwatch.inference.tiling import Tile, plan_tiles, port_aoi_px
 from tankerwatch.inference.visits import AlertStore
 from tankerwatch.io import atomic_write_bytes, atomic_write_text
+from tankerwatch.models.shiptype import hull_chip
 from tankerwatch.schema import Detection, Identification, OrientedBox, TankerwatchError, Vessel
 
 SCENE_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2", ".img")
@@ -267,16 +267,14 @@ def floating_hulls(scene: Scene, tiles: list[Tile], boxes: list[OrientedBox], ct
     mask = scene_water_mask(scene, Window(c0, r0, c1 - c0, r1 - r0), ctx.stages.masker, land, water)
     if st.write_mask:
         write_water_mask(ctx.out_dir, scene, mask)
-    return [b for b in boxes if hull_water_share(mask, b, scene.gsd_m, st.ring_m) >= st.water_share_threshold]
+    return afloat(mask, boxes, scene.gsd_m, st.water_share_threshold, st.ring_m)
 
 
 def typed_ships(detections: list[Detection], chips: list, typer, not_ship_threshold: float) -> list[Detection]:
     """Detections with their ship type from native chips; hulls that are probably not ships are dropped."""
-    verdicts = classify(typer, chips, [(d.length_m, d.beam_m) for d in detections])
     kept = []
-    for d, v in zip(detections, verdicts, strict=True):
-        if not is_ship(v, not_ship_threshold):
-            continue
+    for i, v in ships_only(typer, chips, [(d.length_m, d.beam_m) for d in detections], not_ship_threshold):
+        d = detections[i]
         d.type_name, d.type_probabilities, d.class_name = v.type_name, v.probabilities, v.class_name
         kept.append(d)
     return kept
@@ -287,13 +285,11 @@ def image_hull_filter(stages: HullStages, cfg: StageConfig) -> Callable[[np.ndar
 
     def keep(rgb: np.ndarray, gsd_m: float, boxes: list[OrientedBox]) -> list[OrientedBox]:
         if cfg.water_mask and stages.masker is not None and boxes:
-            mask = array_water_mask(rgb, gsd_m, stages.masker)
-            boxes = [b for b in boxes if hull_water_share(mask, b, gsd_m, cfg.ring_m) >= cfg.water_share_threshold]
+            boxes = afloat(array_water_mask(rgb, gsd_m, stages.masker), boxes, gsd_m, cfg.water_share_threshold, cfg.ring_m)
         if cfg.ship_type and stages.typer is not None and boxes:
-            verdicts = classify(stages.typer, [hull_chip(rgb, b) for b in boxes],
-                                [(b.length_px * gsd_m, b.beam_px * gsd_m) for b in boxes])
-            boxes = [replace(b, class_name=v.class_name) for b, v in zip(boxes, verdicts, strict=True)
-                     if is_ship(v, cfg.not_ship_threshold)]
+            kept = ships_only(stages.typer, [hull_chip(rgb, b) for b in boxes],
+                              [(b.length_px * gsd_m, b.beam_px * gsd_m) for b in boxes], cfg.not_ship_threshold)
+            boxes = [replace(boxes[i], class_name=v.class_name) for i, v in kept]
         return boxes
 
     return keep
@@ -360,9 +356,9 @@ def load_context(
 
 def load_stages(cfg: InferenceConfig, land_path: Path | None = None, water_path: Path | None = None) -> HullStages:
     """The water-mask and ship-type models the config turns on, and the user's layers (read once to check them)."""
+    from tankerwatch.models.detector import WEIGHTS_DIR
     from tankerwatch.models.shiptype import TYPE_WEIGHTS_NAME, ShipTyper
     from tankerwatch.models.watermask import WATER_WEIGHTS_NAME, WaterMasker
-    from tankerwatch.models.detector import WEIGHTS_DIR
 
     st = cfg.stages
     device = "cpu" if cfg.detect.device == "cpu" else "cuda"

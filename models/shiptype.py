@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tankerwatch.inference.measure import box_in_window, padded_window, straighten
 from tankerwatch.schema import OrientedBox, TankerwatchError
 
 SHIP_TYPES: tuple[str, ...] = ("tanker", "bulk_carrier", "container_ship", "general_cargo", "other", "not_ship")
@@ -39,32 +40,10 @@ def chip_pads_px(box: OrientedBox) -> tuple[float, float]:
     return along, across
 
 
-def straighten(rgb: np.ndarray, box: OrientedBox, pad_along_px: float, pad_across_px: float,
-               out_px: tuple[int, int] | None = None) -> np.ndarray:
-    """The padded box cut out of an image (rows x cols x 3) along its axis: columns along +axis, rows across.
-
-    out_px (columns, rows) fixes the strip size; by default it keeps the image's pixel size. Pixels
-    outside the image are mirrored in."""
-    along, across = box.length_px + 2 * pad_along_px, box.beam_px + 2 * pad_across_px
-    cols, rows = out_px or (max(1, int(round(along))), max(1, int(round(across))))
-    ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
-    su, sv = along / cols, across / rows  # image pixels per strip pixel
-    # affine map from strip pixels (u along, v across) to image pixels
-    m = np.array([[ux * su, -uy * sv, box.cx_px - ux * along / 2 + uy * across / 2],
-                  [uy * su, ux * sv, box.cy_px - uy * along / 2 - ux * across / 2]], np.float32)
-    return cv2.warpAffine(rgb, m, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REFLECT)
-
-
 def chip_window(box: OrientedBox, width: int, height: int) -> tuple[int, int, int, int, float]:
     """The native-pixel window (col0, row0, col1, row1) a hull's chip needs, and native pixels per chip pixel."""
     pad_u, pad_v = chip_pads_px(box)
-    along, across = box.length_px + 2 * pad_u, box.beam_px + 2 * pad_v
-    ux, uy = abs(math.cos(box.axis_rad)), abs(math.sin(box.axis_rad))
-    half_x, half_y = (along * ux + across * uy) / 2 + 2, (along * uy + across * ux) / 2 + 2
-    c0, r0 = max(0, int(box.cx_px - half_x)), max(0, int(box.cy_px - half_y))
-    c1, r1 = min(width, int(box.cx_px + half_x) + 1), min(height, int(box.cy_px + half_y) + 1)
-    return c0, r0, c1, r1, max(1.0, along / CHIP_PX[0])
+    return (*padded_window(box, pad_u, pad_v, width, height), max(1.0, (box.length_px + 2 * pad_u) / CHIP_PX[0]))
 
 
 def chip_from_window(window: np.ndarray, box: OrientedBox, c0: int, r0: int, c1: int, r1: int) -> np.ndarray:
@@ -73,9 +52,7 @@ def chip_from_window(window: np.ndarray, box: OrientedBox, c0: int, r0: int, c1:
         return np.zeros((CHIP_PX[1], CHIP_PX[0], 3), np.uint8)
     sx, sy = (c1 - c0) / window.shape[1], (r1 - r0) / window.shape[0]
     pad_u, pad_v = chip_pads_px(box)
-    local = OrientedBox((box.cx_px - c0) / sx, (box.cy_px - r0) / sy, box.length_px / sx, box.beam_px / sy,
-                        box.axis_rad, box.confidence, box.class_name)
-    return straighten(window, local, pad_u / sx, pad_v / sy, CHIP_PX)
+    return straighten(window, box_in_window(box, c0, r0, sx, sy), pad_u / sx, pad_v / sy, CHIP_PX, cv2.BORDER_REFLECT)
 
 
 def hull_chip(rgb: np.ndarray, box: OrientedBox) -> np.ndarray:

@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from tankerwatch.inference.classify import classify, is_ship, verdict
+from tankerwatch.inference.classify import classify, is_ship, ships_only, verdict
 from tankerwatch.models.shiptype import CHIP_PX, SHIP_TYPES, hull_chip, size_features
 from tankerwatch.schema import OrientedBox
 
@@ -56,6 +56,16 @@ def test_classify_passes_sizes_to_the_typer():
     assert [x.type_name for x in v] == ["bulk_carrier", "bulk_carrier"]
     assert seen["sizes"] == [(180.0, 30.0), (90.0, 15.0)]
     assert classify(Typer(), [], []) == []
+
+
+def test_ships_only_drops_what_is_not_a_ship():
+    class Typer:
+        def predict(self, chips, sizes_m):
+            return np.array([[0.9, 0, 0, 0, 0, 0.1], [0.2, 0, 0, 0, 0, 0.8], [0.4, 0, 0, 0, 0, 0.6]], np.float32)
+
+    chips = [np.zeros((CHIP_PX[1], CHIP_PX[0], 3), np.uint8)] * 3
+    kept = ships_only(Typer(), chips, [(100.0, 16.0)] * 3, 0.7)
+    assert [i for i, _ in kept] == [0, 2] and kept[1][1].type_name == "tanker"
 
 
 def test_size_features_order_lengths():

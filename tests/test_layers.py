@@ -73,8 +73,10 @@ def test_bad_layers_name_the_file(tmp_path):
     bad.write_bytes(b"not sqlite at all" * 10)
     with pytest.raises(TankerwatchError, match="coast.gpkg: not a readable GeoPackage"):
         read_layer(bad)
-    with pytest.raises(TankerwatchError, match="layer must be GeoJSON"):
-        read_layer(tmp_path / "land.shp") if (tmp_path / "land.shp").write_text("x") else None
+    shp = tmp_path / "land.shp"
+    shp.write_text("x")
+    with pytest.raises(TankerwatchError, match="land.shp: layer must be GeoJSON"):
+        read_layer(shp)
 
 
 def test_gpkg_geometry_rejects_plain_wkb():

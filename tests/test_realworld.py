@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from tankerwatch.config import DetectConfig
 from tankerwatch.datasets.convert import rect_corners, rotated_corners
+from tankerwatch.datasets.scene import stretch_rgb
 from tankerwatch.inference.measure import box_from_xywhr
 from tankerwatch.inference.merge import merge_boxes
 from tankerwatch.schema import OrientedBox
@@ -463,7 +464,7 @@ def test_hull_filter_sees_the_native_image_and_its_output_is_what_is_scored(tmp_
     (rgb, gsd_m, boxes), = calls
     bgr = cv2.imread(str(image.image_path))
     assert rgb.shape == (300, 400, 3) and rgb.dtype == np.uint8 and gsd_m == 0.5
-    assert np.array_equal(rgb, realworld.stretch_like_scenes(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+    assert np.array_equal(rgb, stretch_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
     # the merged boxes in native pixels: twice the working coordinates
     np.testing.assert_allclose(sorted((b.cx_px, b.cy_px, b.length_px) for b in boxes),
                                [(100, 100, 160), (300, 60, 60), (300, 200, 60)], atol=1.0)

@@ -52,7 +52,7 @@ from tankerwatch.datasets.convert import (
     read_yolo_hbb, read_yolo_obb,
 )
 from tankerwatch.datasets.builder import pad_to_chip
-from tankerwatch.datasets.scene import percentile_limits, stretch_uint8
+from tankerwatch.datasets.scene import stretch_rgb
 from tankerwatch.inference.measure import tile_boxes
 from tankerwatch.inference.merge import merge_boxes
 from tankerwatch.schema import OrientedBox, TankerwatchError
@@ -344,17 +344,10 @@ def load_real_images(imagery_dir: Path, assumed: Mapping[str, float] = ASSUMED_G
 
 # ---------------------------------------------------------------------------------------------- detection
 
-def stretch_like_scenes(rgb: np.ndarray) -> np.ndarray:
-    """The per-band percentile stretch scene reads apply, so real tiles look like those the model saw."""
-    bands = rgb.transpose(2, 0, 1)
-    lo, hi = percentile_limits(bands, np.ones(bands.shape[1:], bool))
-    return np.ascontiguousarray(stretch_uint8(bands, lo, hi).transpose(1, 2, 0))
-
-
 def working_image(path: Path, gsd_m: float, working_gsd_m: float) -> tuple[np.ndarray, tuple[int, int]]:
     """An image resampled to the working GSD and stretched, with its native (width, height)."""
     rgb, native = read_image_at(Path(path), gsd_m, working_gsd_m)
-    return stretch_like_scenes(rgb), native
+    return stretch_rgb(rgb), native
 
 
 def native_image(path: Path, gsd_m: float) -> np.ndarray:
@@ -362,7 +355,7 @@ def native_image(path: Path, gsd_m: float) -> np.ndarray:
     rgb, (w, h) = read_image_at(Path(path), gsd_m, gsd_m)
     if rgb.shape[:2] != (h, w):  # a read at gsd_m -> gsd_m must keep the native grid
         raise TankerwatchError(f"{path}: native read came back {rgb.shape[1]}x{rgb.shape[0]}, expected {w}x{h}")
-    return stretch_like_scenes(rgb)
+    return stretch_rgb(rgb)
 
 
 def detect_image(rgb: np.ndarray, native: tuple[int, int], detector, tile_px: int, overlap_px: int,

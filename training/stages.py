@@ -20,12 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from tankerwatch.datasets.samples import ANY_SHIP
+from tankerwatch.datasets.stage_dataset import IGNORE
 from tankerwatch.io import atomic_write_text
 from tankerwatch.models.shiptype import SHIP_TYPES, ShipTypeNet, chips_tensor
 from tankerwatch.models.watermask import WATER_GSD_M, WaterNet
 from tankerwatch.schema import TankerwatchError
 
-IGNORE = 255
 WATER_CROP_PX = 128  # training crops of the water tiles (512 m at 4 m)
 
 
@@ -82,9 +83,6 @@ def save_stage_weights(path: Path, state: dict, metrics: dict) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- ship type
-
-ANY_SHIP = -1  # a real ship of unknown type (datasets/samples.ANY_SHIP)
-
 
 def _load_chips(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chips, size features and labels of a chips.npz (ANY_SHIP where only "a ship" is known), checked against SHIP_TYPES."""
