@@ -17,7 +17,9 @@ The four ShipsNet PlanetScope port scenes (about 3 m, CC BY-SA 4.0, same attribu
 ships. `labels/shipsnet_scenes.csv` (in this package) holds oriented boxes verified by eye, one per
 row: `file, cx_px, cy_px, length_px, beam_px, axis_deg, label` with label `ship` or `not_ship`, in the
 scene's own pixels (the boxes are the bundled detector's proposals on water, each accepted as a ship or
-rejected as breakwater, oil island, pier, marina or cloud; the unclear ones were left out). The type of a
+rejected as breakwater, oil island, pier, marina or cloud; the unclear ones were left out; the last two rows
+are large ships those proposals missed, found by eye and fitted to their pixels). Small craft are not all
+labelled, nor is every ship of the held-out scene. The type of a
 real ship is not labelled: at 3 m a tanker and a bulk carrier look alike. VALIDATION_SCENE is held out.
 """
 

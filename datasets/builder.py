@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,11 +139,15 @@ def write_chips(
 
 
 def chips_from_scene(
-    scene_path: Path, out_dir: Path, split: str, working_gsd_m: float, chip_px: int, max_chips: int, seed: int
+    scene_path: Path, out_dir: Path, split: str, working_gsd_m: float, chip_px: int, max_chips: int, seed: int,
+    look: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> int:
-    """Cut training chips from one labelled scene read at the working GSD; returns the chip count."""
+    """Cut training chips from one labelled scene read at the working GSD (look: an image effect applied first);
+    returns the chip count."""
     scene = open_scene(scene_path)
     rgb = read_scene_at(scene, scene.gsd_m, working_gsd_m)
+    if look is not None:
+        rgb = look(rgb)
     h, w = rgb.shape[:2]
     boxes = [TruthBox(b.class_name, b.corners_px * [w / scene.width, h / scene.height]) for b in load_truth(scene)]
     rgb = pad_to_chip(rgb, chip_px)  # small scenes are padded so every chip has the training size

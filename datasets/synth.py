@@ -570,9 +570,7 @@ class _Renderer:
     # --- ships ------------------------------------------------------------------------------
     def random_ship(self, kind: str) -> ShipSpec:
         """A ship of a kind with real proportions, not yet placed."""
-        k = SHIP_KINDS[kind]
-        length = self.rng.uniform(*k["length"])
-        return ShipSpec(kind, round(length, 1), round(length * self.rng.uniform(*k["ratio"]), 1), 0, 0, 0)
+        return random_ship(kind, self.rng)
 
     def place(self, s: ShipSpec, fixed: bool = False, rng: np.random.Generator | None = None) -> bool:
         """Find a berth or anchorage for a ship that overlaps nothing; True when placed."""
@@ -1430,6 +1428,53 @@ def generate_scene(spec: SceneSpec) -> SynthScene:
     transform, crs = georeference(spec, image.shape[2], image.shape[1])
     return SynthScene(image=image, transform=transform, crs=crs, ships=ships, spec=spec, structures=list(r.negatives),
                       land=r.land_truth())
+
+
+@dataclass
+class ShipSprite:
+    """One rendered ship as a change to the sea it was drawn on: pasted onto real water (datasets/composite.py).
+
+    Pixels under the hull take `after` outright; shadow and wake pixels scale what lies below by after / before."""
+
+    before: np.ndarray  # rows x cols x 3 float32: the flat sea
+    after: np.ndarray  # the same sea with the ship, its shadow and (if underway) its wake
+    hull: np.ndarray  # bool rows x cols: hull, deck and superstructure (opaque when pasted)
+    ship: ShipSpec  # centred in the sprite (x_m, y_m in sprite metres)
+    gsd_m: float
+
+
+def random_ship(kind: str, rng: np.random.Generator) -> ShipSpec:
+    """A ship of a kind with real proportions (length and length/beam drawn from SHIP_KINDS), not yet placed."""
+    k = SHIP_KINDS[kind]
+    length = rng.uniform(*k["length"])
+    return ShipSpec(kind, round(length, 1), round(length * rng.uniform(*k["ratio"]), 1), 0, 0, 0)
+
+
+def render_ship_sprite(ship: ShipSpec, gsd_m: float, seed: int, underway: bool,
+                       off_nadir_deg: float = 0.0) -> ShipSprite:
+    """A ship (kind, size, heading) drawn at gsd_m on calm sea with the renderer's hulls, decks, shadows, wakes."""
+    s = ShipSpec(ship.kind, ship.length_m, ship.beam_m, 0, 0, ship.heading_deg)
+    side = min(3.0 * s.length_m + 60.0, 1400.0)  # a wake longer than this leaves the sprite: it fades there anyway
+    spec = SceneSpec(seed=seed, gsd_m=gsd_m, width_m=side, height_m=side, land=False, n_tankers=0, n_others=0,
+                     ship_variety=True, wakes=underway, off_nadir_deg=off_nadir_deg,
+                     off_nadir_az_deg=float(np.random.default_rng(seed).uniform(0, 360)))
+    r = _Renderer(spec)
+    r.draw_sea()
+    before = r.cv.rgb.copy()
+    s.x_m, s.y_m = side / 2, side / 2
+    if underway:
+        r._wake(s, r.stream("wakes"), None)
+    after_wake = r.cv.rgb.copy()
+    r.draw_ship(s)
+    after = r.cv.rgb
+    # the hull is where drawing the ship changed the picture beyond the shadow's darkening, inside the lean reach
+    reach = ship_box_m(s).buffer(2.0 + 40.0 * math.tan(math.radians(min(off_nadir_deg, 60.0))))
+    inside = rasterize([(reach, 1)], out_shape=after.shape[:2], transform=Affine.scale(gsd_m), dtype="uint8") > 0
+    changed = np.abs(after - after_wake).max(axis=2) > 2.0
+    ratio = after / np.maximum(after_wake, 1.0)
+    shaded = (ratio.std(axis=2) < 0.03) & (ratio.mean(axis=2) < 0.97)  # a shadow scales all bands alike
+    hull = inside & changed & ~shaded
+    return ShipSprite(before, after.copy(), hull, s, gsd_m)
 
 
 def _polygon_parts(geom) -> list[Polygon]:

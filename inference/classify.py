@@ -64,6 +64,8 @@ def classify(typer, chips: list[np.ndarray], sizes_m: list[tuple[float, float]])
 
 
 def ships_only(typer, chips: list[np.ndarray], sizes_m: list[tuple[float, float]],
-               not_ship_threshold: float) -> list[tuple[int, ShipType]]:
-    """(index, verdict) of the hulls that stay ships: P(not a ship) below the threshold."""
-    return [(i, v) for i, v in enumerate(classify(typer, chips, sizes_m)) if is_ship(v, not_ship_threshold)]
+               not_ship_threshold: float | list[float]) -> list[tuple[int, ShipType]]:
+    """(index, verdict) of the hulls that stay ships: P(not a ship) below the threshold (one, or one per hull)."""
+    verdicts = classify(typer, chips, sizes_m)
+    limits = not_ship_threshold if isinstance(not_ship_threshold, list) else [not_ship_threshold] * len(verdicts)
+    return [(i, v) for i, (v, t) in enumerate(zip(verdicts, limits, strict=True)) if is_ship(v, t)]

@@ -22,6 +22,7 @@ from tankerwatch.datasets.layers import layer_in_crs, read_layer
 from tankerwatch.datasets.ports import Port, load_ports, port_at
 from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.scene import Scene, open_scene, read_rgb, scene_reader
+from tankerwatch.inference.candidates import OBJECT_GSD_M, image_objects, new_candidates, water_objects
 from tankerwatch.inference.classify import read_chip, ships_only
 from tankerwatch.inference.floating import afloat, array_water_mask, scene_water_mask, write_water_mask
 from tankerwatch.inference.matching import assign_scene, identify
@@ -254,26 +255,37 @@ def read_hulls(scene: Scene, boxes: list[OrientedBox], cfg: DetectConfig,
     return out
 
 
-def floating_hulls(scene: Scene, tiles: list[Tile], boxes: list[OrientedBox], ctx: RunContext) -> list[OrientedBox]:
-    """The boxes that lie on water, by the scene's water mask over the tiles read (written beside the detections)."""
+def floating_hulls(scene: Scene, tiles: list[Tile], boxes: list[OrientedBox], ctx: RunContext
+                   ) -> tuple[list[OrientedBox], list[OrientedBox]]:
+    """(detector boxes that lie on water, new candidates from objects on the water) by the scene's water mask over
+    the tiles read (written beside the detections)."""
     st = ctx.cfg.stages
     if not (st.water_mask and ctx.stages and tiles):
-        return boxes
+        return boxes, []
     c0 = min(int(t.window.col_off) for t in tiles)
     r0 = min(int(t.window.row_off) for t in tiles)
     c1 = max(int(t.window.col_off + t.window.width) for t in tiles)
     r1 = max(int(t.window.row_off + t.window.height) for t in tiles)
+    window = Window(c0, r0, c1 - c0, r1 - r0)
     land, water = ctx.stages.layers(scene.crs)
-    mask = scene_water_mask(scene, Window(c0, r0, c1 - c0, r1 - r0), ctx.stages.masker, land, water)
+    mask = scene_water_mask(scene, window, ctx.stages.masker, land, water)
     if st.write_mask:
         write_water_mask(ctx.out_dir, scene, mask)
-    return afloat(mask, boxes, scene.gsd_m, st.water_share_threshold, st.ring_m)
+    objects = []
+    if st.water_objects and st.ship_type and ctx.stages.typer is not None:
+        f = max(1.0, OBJECT_GSD_M / scene.gsd_m)
+        with scene_reader(scene) as src:
+            rgb, _ = read_rgb(src, scene, window, (max(1, int(window.height / f)), max(1, int(window.width / f))))
+        objects = water_objects(rgb, window.width / rgb.shape[1], c0, r0, mask, scene.gsd_m)
+        objects = new_candidates(objects, boxes)
+    return afloat(mask, boxes, scene.gsd_m, st.water_share_threshold, st.ring_m), objects
 
 
-def typed_ships(detections: list[Detection], chips: list, typer, not_ship_threshold: float) -> list[Detection]:
-    """Detections with their ship type from native chips; hulls that are probably not ships are dropped."""
+def typed_ships(detections: list[Detection], chips: list, typer, thresholds: list[float]) -> list[Detection]:
+    """Detections with their ship type from native chips; a hull whose P(not a ship) reaches its threshold is
+    dropped."""
     kept = []
-    for i, v in ships_only(typer, chips, [(d.length_m, d.beam_m) for d in detections], not_ship_threshold):
+    for i, v in ships_only(typer, chips, [(d.length_m, d.beam_m) for d in detections], thresholds):
         d = detections[i]
         d.type_name, d.type_probabilities, d.class_name = v.type_name, v.probabilities, v.class_name
         kept.append(d)
@@ -281,14 +293,22 @@ def typed_ships(detections: list[Detection], chips: list, typer, not_ship_thresh
 
 
 def image_hull_filter(stages: HullStages, cfg: StageConfig) -> Callable[[np.ndarray, float, list[OrientedBox]], list[OrientedBox]]:
-    """The same two stages for an image with no georeferencing (real test images): (rgb, gsd_m, boxes) -> kept boxes."""
+    """The same stages for an image with no georeferencing (real test images): (rgb, gsd_m, boxes) -> kept boxes
+    (the water objects among them when cfg.water_objects)."""
 
     def keep(rgb: np.ndarray, gsd_m: float, boxes: list[OrientedBox]) -> list[OrientedBox]:
-        if cfg.water_mask and stages.masker is not None and boxes:
-            boxes = afloat(array_water_mask(rgb, gsd_m, stages.masker), boxes, gsd_m, cfg.water_share_threshold, cfg.ring_m)
+        objects: list[OrientedBox] = []
+        if cfg.water_mask and stages.masker is not None:
+            mask = array_water_mask(rgb, gsd_m, stages.masker)
+            if cfg.water_objects and cfg.ship_type and stages.typer is not None:
+                objects = new_candidates(image_objects(rgb, gsd_m, mask), boxes)
+            boxes = afloat(mask, boxes, gsd_m, cfg.water_share_threshold, cfg.ring_m) if boxes else boxes
+        boxes = boxes + objects
         if cfg.ship_type and stages.typer is not None and boxes:
+            thresholds = [cfg.not_ship_threshold] * (len(boxes) - len(objects)) + \
+                [cfg.object_not_ship_threshold] * len(objects)
             kept = ships_only(stages.typer, [hull_chip(rgb, b) for b in boxes],
-                              [(b.length_px * gsd_m, b.beam_px * gsd_m) for b in boxes], cfg.not_ship_threshold)
+                              [(b.length_px * gsd_m, b.beam_px * gsd_m) for b in boxes], thresholds)
             boxes = [replace(boxes[i], class_name=v.class_name) for i, v in kept]
         return boxes
 
@@ -308,7 +328,10 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     aoi = None if ctx.full_scene else port_aoi_px(scene, ctx.ports, ctx.cfg.detect.port_margin_m)
     tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
     boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg) if tiles else []
-    boxes = floating_hulls(scene, tiles, boxes, ctx)
+    boxes, objects = floating_hulls(scene, tiles, boxes, ctx)
+    thresholds = [ctx.cfg.stages.not_ship_threshold] * len(boxes) + \
+        [ctx.cfg.stages.object_not_ship_threshold] * len(objects)
+    boxes = boxes + objects
     typer = ctx.stages.typer if ctx.stages and ctx.cfg.stages.ship_type else None
     hulls = read_hulls(scene, boxes, ctx.cfg.detect, chips=typer is not None)
     detections = []
@@ -319,7 +342,7 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
         d.port_id = port.id if port else None
         detections.append(d)
     if typer is not None:
-        detections = typed_ships(detections, [h.chip for h in hulls], typer, ctx.cfg.stages.not_ship_threshold)
+        detections = typed_ships(detections, [h.chip for h in hulls], typer, thresholds)
     detections.sort(key=lambda d: (-d.confidence, d.center_lon, d.center_lat))
     write_detections(ctx.out_dir, scene.scene_id, detections)
     edge_px = EDGE_TOLERANCE_WORKING_PX * ctx.cfg.detect.working_gsd_m / scene.gsd_m

@@ -314,9 +314,10 @@ def strip_checkpoint(checkpoint: Path, dest: Path) -> Path:
 
 def train_yolo(
     architecture: str, data_yaml: Path, run_dir: Path, *, epochs: int, imgsz: int, batch: int, device: str,
-    seed: int, resume: bool = False, threads: int | None = None, **hyper: Any,
+    seed: int, resume: bool = False, threads: int | None = None, init_weights: Path | None = None, **hyper: Any,
 ) -> Path:
-    """Train YOLO-OBB from the bundled architecture (or resume a run); returns the best checkpoint path."""
+    """Train YOLO-OBB from the bundled architecture, from scratch or from init_weights (or resume a run); returns
+    the best checkpoint path."""
     ul = ultralytics()
     _show_training_progress()
     run_dir = Path(run_dir).resolve()
@@ -327,6 +328,8 @@ def train_yolo(
         if architecture not in ARCHITECTURES:
             raise TankerwatchError(f"model architecture {architecture!r}: choose one of {sorted(ARCHITECTURES)}")
         model = ul.YOLO(str(CFG_DIR / ARCHITECTURES[architecture]), task="obb")
+        if init_weights is not None:
+            model.load(str(init_weights))  # copies every tensor whose name and shape match
     n_threads = threads or os.cpu_count() or 1
     model.add_callback("on_pretrain_routine_end", lambda trainer: _set_threads(n_threads))
     model.add_callback("on_train_epoch_start", lambda trainer: _set_threads(n_threads))

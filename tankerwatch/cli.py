@@ -252,6 +252,48 @@ def dataset_synth(out_dir, n_train, n_val, seed, working_gsd_m, chip_px, max_chi
     click.echo(f"dataset ready: {data_yaml}")
 
 
+@dataset.command("transfer")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Dataset folder.")
+@click.option("--scenes", "n_scenes", type=click.IntRange(0), default=170, show_default=True,
+              help="Rendered training scenes (randomised, hard-port and open-sea).")
+@click.option("--val-scenes", "n_val_scenes", type=click.IntRange(0), default=10, show_default=True)
+@click.option("--composites", "n_composites", type=click.IntRange(0), default=330, show_default=True,
+              help="Composites of rendered ships on real water (training split).")
+@click.option("--val-composites", "n_val_composites", type=click.IntRange(0), default=30, show_default=True,
+              help="Composites on the held-out real scene (validation split).")
+@click.option("--land-per-class", type=click.IntRange(0), default=6, show_default=True,
+              help="UC Merced land mosaics per class (real land, no ship).")
+@click.option("--train-ok", type=click.Path(path_type=Path), default=None,
+              help="Licensed real imagery (default: ../shared/realworld/train_ok).")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--max-chips", type=click.IntRange(1), default=6, show_default=True, help="Chips per rendered scene at most.")
+@click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
+def dataset_transfer(out_dir, n_scenes, n_val_scenes, n_composites, n_val_composites, land_per_class, train_ok, seed,
+                     max_chips, workers) -> None:
+    """The detector's training set that transfers to real imagery: rendered scenes with hard negatives,
+    rendered ships composited on real water, real land; every chip given the real look.
+
+    \b
+    Example:
+      tankerwatch dataset transfer --out data/transfer-v2 --scenes 170 --composites 330
+    """
+    from tqdm import tqdm
+
+    from tankerwatch.datasets.backgrounds import default_train_ok
+    from tankerwatch.datasets.transfer_dataset import build_transfer_dataset
+
+    root = train_ok or default_train_ok()
+    bar = tqdm(total=n_scenes + n_val_scenes + n_composites + n_val_composites, desc="scenes and composites",
+               unit="image", file=sys.stderr, dynamic_ncols=True)
+    data_yaml, counts = build_transfer_dataset(
+        out_dir, root, n_scenes, n_val_scenes, n_composites, n_val_composites, seed=seed, max_chips=max_chips,
+        land_per_class=land_per_class, workers=workers, progress=lambda part, n: bar.update(part != "land"),
+    )
+    bar.close()
+    click.echo(f"chips: rendered {counts.rendered}, composite {counts.composite}, real land {counts.land}")
+    click.echo(f"dataset ready: {data_yaml}")
+
+
 @dataset.command("build")
 @click.argument("scenes", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Dataset folder.")
@@ -327,21 +369,26 @@ def dataset_convert(images_dir, labels, fmt, out_dir, gsd_m, split, working_gsd_
               help="Run folder: logs, checkpoints, train_summary.json.")
 @click.option("--device", default=None, help="Override the config: cpu, 0, 0,1 (all GPUs: DDP).")
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Override the config's epochs.")
+@click.option("--hours", type=click.FloatRange(0.01), default=None,
+              help="Override the config's time budget (hyper.time): the schedule is fitted into it.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last.pt.")
 @click.option("--finalize", is_flag=True,
               help="Do not train: turn a stopped run's best.pt into publishable weights (optimizer stripped, sha256, summary).")
-def train(config_path: Path, data_yaml: Path, run_dir: Path, device: str | None, epochs: int | None, resume: bool,
-          finalize: bool) -> None:
+def train(config_path: Path, data_yaml: Path, run_dir: Path, device: str | None, epochs: int | None,
+          hours: float | None, resume: bool, finalize: bool) -> None:
     """Train the YOLO-OBB tanker detector from the bundled architecture (offline, seeded).
 
     \b
     Example:
       tankerwatch train --config configs/train/nano-cpu.yaml --data data/synth-v1/data.yaml --run-dir runs/nano
+      tankerwatch train --config configs/train/transfer-cpu.yaml --data data/transfer-v2/data.yaml --hours 1.2
     """
     from tankerwatch.training.train import finalize_interrupted, load_train_config, train as run_training
 
     overrides = {k: v for k, v in {"device": device, "epochs": epochs}.items() if v is not None}
     cfg = load_train_config(config_path, overrides)
+    if hours is not None:
+        cfg.hyper["time"] = hours
     if finalize:
         best = finalize_interrupted(cfg, data_yaml, run_dir)
     else:

@@ -23,6 +23,7 @@ class OrientedBox:
     axis_rad: float  # direction of the long side in pixel space, [0, pi)
     confidence: float
     class_name: str
+    origin: str = "detector"  # which candidate source proposed it: "detector" or "water_object"
 
     def corners(self) -> list[tuple[float, float]]:
         """The four corners in pixel coordinates, in ring order."""

@@ -24,7 +24,7 @@ from shapely.geometry import Polygon
 from tankerwatch.schema import TankerwatchError
 from tankerwatch.training.realworld import (
     ImageResult, TruthHull, evaluate_image, evaluate_realworld, false_detections, hbb_or_rotated_iou, load_real_images,
-    match_image, realworld_table, report_dict, summarise, working_image,
+    length_errors_m, match_image, match_pairs, realworld_table, report_dict, summarise, working_image,
 )
 from tests.conftest import REALWORLD
 
@@ -48,6 +48,31 @@ def box_on(t: TruthHull, conf: float = 0.9, angle_rad: float | None = None) -> O
     axis = math.atan2(c[1][1] - c[0][1], c[1][0] - c[0][0]) if angle_rad is None else angle_rad
     cx, cy = c.mean(axis=0)
     return OrientedBox(float(cx), float(cy), float(length), float(beam), axis % math.pi, conf, "vessel")
+
+
+def test_length_error_is_measured_on_found_oriented_ships_only():
+    ships = [oriented_truth(200, 200, 100, 16, 0.2, gsd_m=0.5), oriented_truth(600, 200, 80, 12, 1.0, gsd_m=0.5)]
+    hbb = TruthHull(ships[1].corners_px + [0, 300], False, 40.0)
+    long = box_on(ships[0])
+    long = OrientedBox(long.cx_px, long.cy_px, 110.0, long.beam_px, long.axis_rad, 0.9, "vessel")  # 5 m too long
+    truth = [*ships, hbb]
+    predictions = [long, box_on(hbb)]  # the second ship is missed; the HBB one is found
+    pairs = match_pairs(truth, predictions)
+    assert pairs == [0, -1, 1]
+    assert length_errors_m(truth, predictions, pairs, 0.5) == pytest.approx([5.0])
+    result = ImageResult("s", "a.png", 0.5, False, [t.length_m for t in truth], [k >= 0 for k in pairs], 2, 2, 1, 0,
+                         length_errors_m=[5.0, -3.0])
+    report = summarise("s", [result])
+    assert report.length_mae_m == pytest.approx(4.0) and report.n_length == 2
+    assert "4.0 (2)" in realworld_table_line(report)
+
+
+def realworld_table_line(report) -> str:
+    """The table row of a per-source report."""
+    from tankerwatch.training.realworld import RealworldReport
+
+    rw = RealworldReport("dir", 0.3, "hbb", 1.0, 1024, report, {"s": report}, [])
+    return realworld_table(rw)
 
 
 # ------------------------------------------------------------------------------------------ size bins

@@ -34,6 +34,28 @@ def _metrics_table(report: dict) -> str:
     return "\n".join(rows)
 
 
+def _realworld_table(real: dict) -> str:
+    """The real-imagery report per source as a Markdown table: recall per length bin, > 50 m, precision, length MAE."""
+    def f(v):
+        return "–" if v is None else f"{v:.2f}"
+
+    heads = [b["label"] for b in real["overall"]["bins"]]
+    rows = ["| source | GSD m | images | ships | " + " | ".join(f"recall {h}" for h in heads) +
+            " | recall > 50 m | detections | precision | false / image | water objects: found / proposed / false | "
+            "length MAE m (n) |",
+            "|---" * (len(heads) + 10) + "|"]
+    groups = [*real["sources"].values(), *real.get("negatives", {}).values(), real["overall"]]
+    for r in groups:
+        bins = " | ".join(f"{f(b['recall'])} ({b['n_truth']})" for b in r["bins"])
+        o = r["over_50m"]
+        mae = f"{r['length_mae_m']:.1f} ({r['n_length']})" if r.get("length_mae_m") is not None else "–"
+        rows.append(f"| {r['name']} | {r['gsd'] if len(r['gsd']) <= 20 else 'mixed'} | {r['images']} | {r['n_truth']} | "
+                    f"{bins} | {f(o['recall'])} ({o['n_found']}/{o['n_truth']}) | {r['n_predicted']} | "
+                    f"{f(r['precision'])} | {f(r['false_per_image'])} | {r.get('objects_found', 0)} / "
+                    f"{r.get('objects_predicted', 0)} / {r.get('objects_false', 0)} | {mae} |")
+    return "\n".join(rows)
+
+
 def model_card(summary: dict, sha256: str, eval_report: dict | None, notes: str) -> str:
     """Markdown model card: data, command, training metrics, evaluation, limits, checksum."""
     cfg = summary["config"]
@@ -43,7 +65,10 @@ def model_card(summary: dict, sha256: str, eval_report: dict | None, notes: str)
         "",
         f"- **sha256**: `{sha256}`",
         f"- **architecture**: Ultralytics YOLO11{cfg['architecture']}-OBB from `models/cfg/tankerwatch-yolo11-obb.yaml`, "
-        "2 classes (`tanker`, `vessel`), trained from scratch (no pretrained weights), fp16 checkpoint",
+        "2 classes (`tanker`, `vessel`), "
+        + (f"fine-tuned from `{cfg['init_weights']}`" + (f" (sha256 {summary['init_sha256'][:12]}…)"
+                                                           if summary.get("init_sha256") else "")
+           if cfg.get("init_weights") else "trained from scratch (no pretrained weights)") + ", fp16 checkpoint",
         f"- **working resolution**: chips of {cfg['imgsz']} px at 1 m GSD; scenes are read at 1 m before detection",
         f"- **training command**: `{summary['command']}`",
         f"- **training config**: `{json.dumps(cfg, sort_keys=True)}`",
@@ -65,6 +90,15 @@ def model_card(summary: dict, sha256: str, eval_report: dict | None, notes: str)
             f"footprint IoU ≥ {eval_report['iou_threshold']})",
             "",
             _metrics_table(eval_report),
+            "",
+        ]
+    if eval_report and eval_report.get("realworld"):
+        real = eval_report["realworld"]
+        parts += [
+            f"## Real imagery (`tankerwatch eval --real`, {real['overall']['images']} images, IoU ≥ "
+            f"{real['iou_threshold']}, stages: {real.get('hull_filter') or 'none'})",
+            "",
+            _realworld_table(real),
             "",
         ]
     parts += ["## Notes and known limits", "", notes.strip(), ""]

@@ -145,6 +145,10 @@ class ImageResult:
     tiles: int
     n_false: int
     n_detected: int | None = None  # merged detector boxes before the hull filter; None when none ran
+    length_errors_m: list[float] = field(default_factory=list)  # found ships with oriented labels (m at gsd_m)
+    objects_predicted: int = 0  # of n_predicted, proposed by the water-object source (inference/candidates.py)
+    objects_found: int = 0  # truth ships found by such a box
+    objects_false: int = 0
 
     @property
     def negative(self) -> bool:
@@ -186,6 +190,11 @@ class RecallReport:
     false_per_negative_image: float | None  # None without negative images
     bins: list[BinRecall]
     over_50m: BinRecall
+    length_mae_m: float | None = None  # of found ships with oriented labels (at the assumed GSD where assumed)
+    n_length: int = 0
+    objects_predicted: int = 0  # of the detections, proposed by the water-object source
+    objects_found: int = 0  # ships found by those (of all sizes)
+    objects_false: int = 0
 
 
 @dataclass
@@ -392,28 +401,39 @@ def hbb_or_rotated_iou(prediction: Polygon, truth: TruthHull) -> float:
     return rotated_iou(prediction.envelope, truth.polygon.envelope)
 
 
-def match_image(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
-                iou_threshold: float = REAL_IOU_THRESHOLD) -> tuple[list[bool], int]:
-    """Greedy one-to-one matching by confidence; returns which truth ships were found and the true positives."""
-    found = [False] * len(truth)
+def match_pairs(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
+                iou_threshold: float = REAL_IOU_THRESHOLD) -> list[int]:
+    """Greedy one-to-one matching by confidence: per truth ship, the index of its prediction (-1: not found)."""
+    pairs = [-1] * len(truth)
     if not truth or not predictions:
-        return found, 0
+        return pairs
     # query the tree with envelopes: they cover the prediction for both matching rules
     tree = STRtree([t.polygon.envelope for t in truth])
-    tp = 0
-    for p in sorted(predictions, key=lambda b: -b.confidence):
-        poly = Polygon(p.corners())
+    for k in sorted(range(len(predictions)), key=lambda i: -predictions[i].confidence):
+        poly = Polygon(predictions[k].corners())
         best, best_iou = -1, iou_threshold
         for j in tree.query(poly.envelope):
             j = int(j)
-            if not found[j]:
+            if pairs[j] < 0:
                 iou = hbb_or_rotated_iou(poly, truth[j])
                 if iou >= best_iou:
                     best, best_iou = j, iou
         if best >= 0:
-            found[best] = True
-            tp += 1
-    return found, tp
+            pairs[best] = k
+    return pairs
+
+
+def match_image(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
+                iou_threshold: float = REAL_IOU_THRESHOLD) -> tuple[list[bool], int]:
+    """Greedy one-to-one matching by confidence; returns which truth ships were found and the true positives."""
+    found = [k >= 0 for k in match_pairs(truth, predictions, iou_threshold)]
+    return found, sum(found)
+
+
+def length_errors_m(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox], pairs: Sequence[int],
+                    gsd_m: float) -> list[float]:
+    """Measured minus labelled length (m) of each found ship whose label is an oriented box."""
+    return [predictions[k].length_px * gsd_m - t.length_m for t, k in zip(truth, pairs) if k >= 0 and t.oriented]
 
 
 def false_detections(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
@@ -491,6 +511,9 @@ def summarise(name: str, results: Sequence[ImageResult]) -> RecallReport:
         negative_images=len(negatives),
         false_per_negative_image=_share(sum(r.n_false for r in negatives), len(negatives)),
         bins=size_bin_recall(lengths, found), over_50m=headline,
+        length_mae_m=float(np.mean(np.abs(errors))) if (errors := [e for r in results for e in r.length_errors_m])
+        else None, n_length=len(errors), objects_predicted=sum(r.objects_predicted for r in results),
+        objects_found=sum(r.objects_found for r in results), objects_false=sum(r.objects_false for r in results),
     )
 
 
@@ -517,10 +540,15 @@ def evaluate_image(image: RealImage, detector, cfg: DetectConfig, iou_threshold:
     if hull_filter is not None:
         del rgb  # the working image is not needed any more; the native one may be large
         n_detected, boxes = len(boxes), _filtered(hull_filter, image, boxes)
-    found, tp = match_image(image.truth, boxes, iou_threshold)
-    n_false = sum(false_detections(image.truth, boxes, iou_threshold))
+    pairs = match_pairs(image.truth, boxes, iou_threshold)
+    found = [k >= 0 for k in pairs]
+    false = false_detections(image.truth, boxes, iou_threshold)
+    errors = length_errors_m(image.truth, boxes, pairs, image.gsd_m)  # in the assumed GSD's metres where assumed
+    objects = [b.origin != "detector" for b in boxes]
     return ImageResult(image.source, image.image_path.name, image.gsd_m, image.gsd_assumed,
-                       [t.length_m for t in image.truth], found, len(boxes), tp, n_tiles, n_false, n_detected)
+                       [t.length_m for t in image.truth], found, len(boxes), sum(found), n_tiles, sum(false), n_detected,
+                       errors, sum(objects), sum(k >= 0 and objects[k] for k in pairs),
+                       sum(f and o for f, o in zip(false, objects)))
 
 
 def evaluate_realworld(imagery_dir: Path, detector, cfg: DetectConfig, iou_threshold: float = REAL_IOU_THRESHOLD,
@@ -577,7 +605,8 @@ def realworld_table(report: RealworldReport) -> str:
         f"working GSD {report.working_gsd_m:g} m, tiles {report.tile_px} px"
         + (f", hull filter {report.hull_filter}" if report.hull_filter else ""),
         f"{'source':<26} {'GSD m':<16} {'imgs':>4} {'truth':>5} {'pred':>5} {'false':>5} {'P':>4} {'F/img':>5} "
-        f"{'R':>4}  " + " ".join(f"{h:<9}" for h in heads) + "  (recall/ships)",
+        f"{'R':>4}  " + " ".join(f"{h:<9}" for h in heads) + "  (recall/ships)  water objects found/pred/false"
+        "  length MAE m (n)",
     ]
     rows = []
     for name, r in report.sources.items():
@@ -587,8 +616,10 @@ def realworld_table(report: RealworldReport) -> str:
     for r in [*rows, report.overall]:
         gsd = r.gsd if len(r.gsd) <= 16 else "mixed"  # the per-source rows above give each
         cells = " ".join(_cell(b) for b in [*r.bins, r.over_50m]) if r.n_truth else ""
+        objects = f"  {r.objects_found:>3}/{r.objects_predicted:<3}/{r.objects_false:<3}"
+        mae = f"  {r.length_mae_m:5.1f} ({r.n_length})" if r.length_mae_m is not None else ""
         lines.append(f"{r.name:<26} {gsd:<16} {r.images:>4} {r.n_truth:>5} {r.n_predicted:>5} {r.n_false:>5} "
-                     f"{fmt(r.precision)} {fpi(r.false_per_image)} {fmt(r.recall)}  " + cells)
+                     f"{fmt(r.precision)} {fpi(r.false_per_image)} {fmt(r.recall)}  " + cells + objects + mae)
     o = report.overall.over_50m
     assumed = [r.name for r in report.sources.values() if r.gsd_assumed]
     lines.append(f"false: {report.cover_rule}; P = 1 - false/pred; F/img = false detections per image"

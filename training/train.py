@@ -12,7 +12,9 @@ from pathlib import Path
 
 from tankerwatch.config import _build, read_yaml
 from tankerwatch.io import atomic_write_text
-from tankerwatch.models.detector import sha256_of, strip_checkpoint, train_yolo, write_sha256
+from tankerwatch.models.detector import (
+    BUNDLED_WEIGHTS, sha256_of, strip_checkpoint, train_yolo, verify_sha256, write_sha256,
+)
 from tankerwatch.schema import TankerwatchError
 
 ALLOWED_HYPER = {
@@ -34,6 +36,7 @@ class TrainConfig:
     device: str = "cpu"
     workers: int = 2
     patience: int = 100
+    init_weights: str = ""  # start from these weights (fine-tuning; "bundled": models/weights/tankerwatch-obb.pt)
     hyper: dict = field(default_factory=dict)
 
 
@@ -75,6 +78,7 @@ def write_summary(cfg: TrainConfig, data_yaml: Path, run_dir: Path, best: Path, 
         "best": str(best),
         "sha256": sha256_of(best),
         "val_metrics": final_metrics(run_dir),
+        "init_sha256": sha256_of(init) if (init := resolve_init(cfg.init_weights)) else None,
         "note": note,
     }
     atomic_write_text(run_dir / "train_summary.json", json.dumps(summary, indent=2))
@@ -95,6 +99,17 @@ def finalize_interrupted(cfg: TrainConfig, data_yaml: Path, run_dir: Path) -> Pa
     return final
 
 
+def resolve_init(init: str) -> Path | None:
+    """The weights a run starts from: none, the bundled detector, or a checksummed file."""
+    if not init:
+        return None
+    path = BUNDLED_WEIGHTS if init == "bundled" else Path(init)
+    if not path.exists():
+        raise TankerwatchError(f"{path}: init_weights not found")
+    verify_sha256(path)
+    return path
+
+
 def train(cfg: TrainConfig, data_yaml: Path, run_dir: Path, resume: bool = False) -> Path:
     """Run a training job and write its summary; returns the checksummed best checkpoint."""
     data_yaml = Path(data_yaml)
@@ -104,7 +119,8 @@ def train(cfg: TrainConfig, data_yaml: Path, run_dir: Path, resume: bool = False
     started = datetime.now(timezone.utc)
     best = train_yolo(
         cfg.architecture, data_yaml, run_dir, epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch,
-        device=cfg.device, seed=cfg.seed, resume=resume, workers=cfg.workers, patience=cfg.patience, **cfg.hyper,
+        device=cfg.device, seed=cfg.seed, resume=resume, workers=cfg.workers, patience=cfg.patience,
+        init_weights=resolve_init(cfg.init_weights), **cfg.hyper,
     )
     write_summary(cfg, data_yaml, run_dir, best, started)
     return best
