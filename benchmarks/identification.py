@@ -5,7 +5,9 @@ lengths differ by at least 6 m, plus the generator's own tankers (random sizes, 
 runs the main job with the given model, and prints:
   - the share of detected registry tankers named top-1 (target >= 0.90 at 0.5 m),
   - the share of detected non-registry tankers named at all (target <= 0.05),
-  - the measured length/beam error against the matcher's sigma model.
+  - the measured length/beam error against the matcher's sigma model,
+  - a reliability table: among alerts with probability in a bin, the share that named the vessel really there,
+    and the expected calibration error (target <= 0.05).
 
 Usage:  python benchmarks/identification.py [--scenes 12] [--gsd 0.5] [--model PATH] [--keep DIR]
 Run by hand (not part of the tests); it needs a trained model (default: the bundled one).
@@ -31,6 +33,7 @@ from tankerwatch.inference.demo import VOSTOCHNY
 from tankerwatch.inference.matching import measurement_sigma_m
 from tankerwatch.inference.pipeline import RunContext, run_batch
 from tankerwatch.models.detector import load_detector
+from tankerwatch.training.evaluate import reliability, reliability_table
 
 POSITION_TOLERANCE_M = 20.0
 
@@ -136,6 +139,15 @@ def main() -> None:
                 other_found += found
                 other_named += bool(found and named)
 
+    # every alert: its probability, and whether a registry tanker of that IMO lies where it points
+    probabilities, right = [], []
+    for a in alerts:
+        truth = json.loads((work / "scenes" / f"{a['scene_id']}.truth.geojson").read_text())["features"]
+        top = a["candidates"][0]
+        ship, d = nearest([f for f in truth if f["properties"].get("imo") == top["imo"]], a["center_lon"], a["center_lat"])
+        probabilities.append(top["probability"])
+        right.append(ship is not None and d <= POSITION_TOLERANCE_M)
+
     e = np.array(errors) if errors else np.zeros((0, 4))
     dl, db = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
     sigma_l = np.mean([measurement_sigma_m(x, cfg.detect.working_gsd_m, cfg.matching) for x in e[:, 0]]) if errors else 0
@@ -152,6 +164,7 @@ def main() -> None:
         outliers = float(np.mean(np.abs(err - np.median(err)) > 3 * robust)) if robust > 0 else 0.0
         print(f"{name + ' error:':<14}MAE {np.abs(err).mean():.2f} m, bias {err.mean():+.2f} m, SD {err.std():.2f} m, "
               f"robust SD {robust:.2f} m, {outliers:.0%} beyond 3 robust SD (matcher sigma {sigma:.2f} m)")
+    print(reliability_table(*reliability(probabilities, right)))
     if not args.keep:
         shutil.rmtree(work)
 

@@ -357,3 +357,19 @@ def test_eval_cli_prints_the_confusion_table_and_writes_it(tmp_path, monkeypatch
     assert report["confusion"]["rows"]["bulk_carrier"]["tanker"] == 1
     assert report["confusion"]["tanker_precision"] == pytest.approx(1 / 3)
     assert report["false_detections"]["on_land"] == 1 and report["false_detections"]["water_km2"] == pytest.approx(1.5, rel=1e-3)
+
+
+def test_reliability_bins_and_calibration_error():
+    from tankerwatch.training.evaluate import reliability, reliability_table
+
+    probs = [0.55, 0.55, 0.95, 0.95, 1.0, 0.75]
+    right = [True, False, True, True, True, False]
+    bins, ece = reliability(probs, right)
+    by_lo = {b.lo: b for b in bins}
+    assert by_lo[0.5].n == 2 and by_lo[0.5].share_right == 0.5
+    assert by_lo[0.9].n == 3 and by_lo[0.9].share_right == 1.0  # 1.0 falls in the last, closed bin
+    assert by_lo[0.6].n == 0 and by_lo[0.6].share_right is None
+    # |0.5 - 0.55| * 2 + |1 - 0.9667| * 3 + |0 - 0.75| * 1, over 6 alerts
+    assert ece == pytest.approx((0.1 + 0.1 + 0.75) / 6, abs=1e-6)
+    assert "expected calibration error: 0.158" in reliability_table(bins, ece)
+    assert reliability([], []) == (reliability([], [])[0], None)

@@ -502,3 +502,20 @@ def test_hull_filter_sees_the_native_image_and_its_output_is_what_is_scored(tmp_
     assert "hull filter" in realworld_table(report)
     with pytest.raises(TankerwatchError, match="must return a list of OrientedBox"):
         evaluate_image(image, FixedDetector(rows), cfg, hull_filter=lambda rgb, g, b: None)
+
+
+def test_what_the_water_object_source_adds_is_counted_apart(tmp_path):
+    root = write_imagery(tmp_path, more=False)
+    image = load_real_images(root)[0]  # two labelled ships; in native pixels the second lies at (300, 200)
+    rows = [[50, 50, 80, 15, 0.0, 0.9, 1]]  # the detector finds the first ship only
+
+    def add_objects(rgb, gsd_m, boxes):
+        second = OrientedBox(300, 200, 60, 14, 0.0, 0.3, "vessel", "water_object")
+        on_water = OrientedBox(300, 60, 60, 14, 0.0, 0.3, "vessel", "water_object")
+        return [*boxes, second, on_water]
+
+    result = evaluate_image(image, FixedDetector(rows), DetectConfig(), hull_filter=add_objects)
+    assert result.found == [True, True] and result.n_false == 1
+    assert (result.objects_predicted, result.objects_found, result.objects_false) == (2, 1, 1)
+    report = summarise("s", [result])
+    assert (report.objects_predicted, report.objects_found, report.objects_false) == (2, 1, 1)

@@ -81,3 +81,39 @@ def test_export_refuses_an_unknown_format_and_tensorrt_on_the_cpu(tmp_path):
         export_model(BUNDLED_WEIGHTS, "tflite", 128)
     with pytest.raises(TankerwatchError, match="CUDA GPU"):
         export_model(BUNDLED_WEIGHTS, "engine", 128, device="cpu")
+
+
+def test_the_card_names_the_weights_a_model_was_fine_tuned_from_and_tables_each_real_source():
+    from tankerwatch.training.publish import model_card
+
+    summary = {"config": {"architecture": "n", "imgsz": 512, "init_weights": "bundled"}, "command": "tankerwatch train",
+               "data": "d/data.yaml", "started": "t0", "finished": "t1", "val_metrics": {}, "init_sha256": "ab" * 32}
+    bins = [{"label": "<20 m", "recall": 0.5, "n_truth": 2}, {"label": "50-100 m", "recall": None, "n_truth": 0}]
+    source = {"name": "fair1m_part1", "gsd": "0.5 (assumed)", "images": 3, "n_truth": 2, "bins": bins,
+              "over_50m": {"recall": None, "n_found": 0, "n_truth": 0}, "n_predicted": 4, "precision": 0.75,
+              "false_per_image": 0.33, "objects_found": 1, "objects_predicted": 2, "objects_false": 1,
+              "length_mae_m": 3.25, "n_length": 1}
+    report = {"scenes": 0, "iou_threshold": 0.5, "classes": {},
+              "realworld": {"overall": {**source, "name": "all"}, "sources": {"fair1m_part1": source},
+                            "iou_threshold": 0.3, "hull_filter": "keep"}}
+    card = model_card(summary, "cd" * 32, report, "notes")
+    assert "fine-tuned from `bundled` (sha256 abababababab…)" in card and "trained from scratch" not in card
+    row = next(line for line in card.splitlines() if line.startswith("| fair1m_part1 |"))
+    assert "| 0.50 (2) | – (0) |" in row and "| 0.75 | 0.33 | 1 / 2 / 1 | 3.2 (1) |" in row
+    assert any(line.startswith("| all |") for line in card.splitlines())
+
+
+def test_the_gpu_job_script_parses_and_refuses_a_machine_without_cuda(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA machine would run the whole 15-minute job")
+    script = Path(__file__).resolve().parents[1] / "training" / "gpu_job.sh"
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+    run = subprocess.run(["bash", str(script), str(tmp_path / "job")], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert "no CUDA device" in run.stdout + run.stderr or "no .whl folder" in run.stdout + run.stderr
+    assert (tmp_path / "job" / "job.log").exists()

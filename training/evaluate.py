@@ -476,3 +476,44 @@ def confusion_table(report: TypeReport) -> str:
         if by:
             lines.append(f"  {where} by called type: " + ", ".join(f"{k} {v}" for k, v in sorted(by.items())))
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ calibration
+
+@dataclass
+class ReliabilityBin:
+    """Alerts whose probability lies in [lo, hi): how many, their mean probability and the share that was right."""
+
+    lo: float
+    hi: float
+    n: int
+    mean_probability: float | None
+    share_right: float | None
+
+
+def reliability(probabilities: list[float], right: list[bool], edges: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+                ) -> tuple[list[ReliabilityBin], float | None]:
+    """Reliability bins of alert probabilities against whether each alert named the right vessel, and the
+    expected calibration error (bins weighted by their alerts; None without alerts)."""
+    p, ok = np.asarray(probabilities, float), np.asarray(right, bool)
+    bins, gap = [], 0.0
+    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+        inside = (p >= lo) & ((p < hi) if k < len(edges) - 2 else (p <= hi))
+        n = int(inside.sum())
+        mean_p = float(p[inside].mean()) if n else None
+        share = float(ok[inside].mean()) if n else None
+        if n:
+            gap += n * abs(share - mean_p)
+        bins.append(ReliabilityBin(lo, hi, n, mean_p, share))
+    return bins, (gap / len(p) if len(p) else None)
+
+
+def reliability_table(bins: list[ReliabilityBin], ece: float | None) -> str:
+    """The reliability bins as text, with the expected calibration error."""
+    lines = ["alert probability   alerts   mean p   share right"]
+    for b in bins:
+        mean_p = "     -" if b.mean_probability is None else f"{b.mean_probability:6.3f}"
+        share = "     -" if b.share_right is None else f"{b.share_right:6.3f}"
+        lines.append(f"[{b.lo:.1f}, {b.hi:.1f}{']' if b.hi >= 1.0 else ')'}        {b.n:6d}   {mean_p}   {share}")
+    lines.append("expected calibration error: " + ("-" if ece is None else f"{ece:.3f}"))
+    return "\n".join(lines)
