@@ -154,10 +154,10 @@ def paste_sprite(rgb: np.ndarray, sprite, col: float, row: float, rng: np.random
         return
     sl = (slice(iy0 - y0, iy1 - y0), slice(ix0 - x0, ix1 - x0))
     bg, b, a, al = rgb[iy0:iy1, ix0:ix1], before[sl], after[sl], alpha[sl][..., None]
-    hull_mask = sprite.hull[sl]
+    # part of the way from the rendered sea's brightness to the real water's: the hull's contrast follows the scene
     gain = (np.median(bg.reshape(-1, 3), axis=0) / np.maximum(np.median(b.reshape(-1, 3), axis=0), 1.0)) \
         ** rng.uniform(0.0, 0.5)
-    hull = np.clip(a * (gain if hull_mask.any() else 1.0), 0, 255)
+    hull = np.clip(a * gain, 0, 255)
     delta = a - b
     lifted = bg + delta * (255.0 - bg) / np.maximum(255.0 - b, 1.0)  # wake foam: the same share of the way to white
     darkened = bg * a / np.maximum(b, 1.0)  # shadow: the same darkening

@@ -6,10 +6,12 @@ import math
 
 import cv2
 import numpy as np
+import pytest
 
 from tankerwatch.inference.candidates import image_objects, new_candidates, sea_region
 from tankerwatch.inference.floating import WaterMask
 from tankerwatch.schema import OrientedBox
+from tests.conftest import REALWORLD
 
 GSD_M = 2.0
 
@@ -55,3 +57,25 @@ def test_a_candidate_under_a_detector_box_is_left_to_the_detector():
     b = OrientedBox(300, 100, 90, 15, 0.3, 0.3, "vessel")
     detector = [OrientedBox(102, 101, 95, 16, 0.32, 0.9, "tanker")]
     assert new_candidates([a, b], detector) == [b]
+
+
+TRAIN_OK = REALWORLD / "train_ok"
+
+
+@pytest.mark.skipif(not (TRAIN_OK / "spacenet6_rotterdam" / "ms2.tif").exists(), reason="licensed imagery not present")
+def test_the_offshore_vessel_at_the_rotterdam_quay_is_a_candidate():
+    """SpaceNet 6 tile 2 (WorldView-2, 1 m MS): the ~140 m vessel alongside the quay, centre near (165, 233) by eye."""
+    import rasterio
+
+    from tankerwatch.datasets.scene import stretch_rgb
+    from tankerwatch.inference.floating import array_water_mask
+    from tankerwatch.models.detector import WEIGHTS_DIR
+    from tankerwatch.models.watermask import WATER_WEIGHTS_NAME, WaterMasker
+
+    with rasterio.open(TRAIN_OK / "spacenet6_rotterdam" / "ms2.tif") as src:
+        b, g, r = src.read([1, 2, 3]).astype(np.float32)
+    rgb = np.clip(np.stack([r, g, b], axis=-1) / 8.0, 0, 255).astype(np.uint8)  # 11-bit DNs into 8 bits
+    rgb = stretch_rgb(rgb, rgb.sum(axis=2) > 0)
+    mask = array_water_mask(rgb, 1.0, WaterMasker(WEIGHTS_DIR / WATER_WEIGHTS_NAME))
+    near = [c for c in image_objects(rgb, 1.0, mask) if math.hypot(c.cx_px - 165, c.cy_px - 233) < 15]
+    assert len(near) == 1 and 120 <= near[0].length_px <= 160
