@@ -75,7 +75,7 @@ def model_card(summary: dict, sha256: str, eval_report: dict | None, notes: str)
         f"- **dataset**: `{summary['data']}`",
         f"- **trained**: {summary['started']} → {summary['finished']}",
         "",
-        "## Validation during training (held-out generator seeds, Ultralytics OBB metrics, both classes)",
+        "## Validation during training (the dataset's validation split, Ultralytics OBB metrics, both classes)",
         "",
         "| epoch | precision | recall | mAP50 | mAP50-95 |",
         "|---|---|---|---|---|",

@@ -616,7 +616,7 @@ def realworld_table(report: RealworldReport) -> str:
     for r in [*rows, report.overall]:
         gsd = r.gsd if len(r.gsd) <= 16 else "mixed"  # the per-source rows above give each
         cells = " ".join(_cell(b) for b in [*r.bins, r.over_50m]) if r.n_truth else ""
-        objects = f"  {r.objects_found:>3}/{r.objects_predicted:<3}/{r.objects_false:<3}"
+        objects = f"  {f'{r.objects_found}/{r.objects_predicted}/{r.objects_false}':<30}"
         mae = f"  {r.length_mae_m:5.1f} ({r.n_length})" if r.length_mae_m is not None else ""
         lines.append(f"{r.name:<26} {gsd:<16} {r.images:>4} {r.n_truth:>5} {r.n_predicted:>5} {r.n_false:>5} "
                      f"{fmt(r.precision)} {fpi(r.false_per_image)} {fmt(r.recall)}  " + cells + objects + mae)
