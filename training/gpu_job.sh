@@ -17,16 +17,21 @@ export TANKERWATCH_HOME="$OUT_DIR/home"
 start=$(date +%s)
 stamp() { echo "[gpu_job $(( $(date +%s) - start )) s] $*"; }
 
-PY=python3
-if ! $PY -c "import tankerwatch" 2>/dev/null; then
+PY="${TW_PYTHON:-python3}"
+if ! command -v tankerwatch >/dev/null; then
   stamp "install (offline, from .whl)"
   [ -d .whl ] || { echo "gpu_job: tankerwatch is not installed and there is no .whl folder (run training/gpu_wheels.sh)"; exit 2; }
   # the image has torch, torchvision, numpy, scipy, opencv, yaml, click and tqdm; .whl the rest (no resolver offline)
   $PY -m pip install --quiet --no-index --no-deps .whl/*.whl
 fi
-$PY - <<'PY'
-import torch
-assert torch.cuda.is_available(), "gpu_job: no CUDA device"
+$PY - <<'PY' || { echo "gpu_job: no CUDA device (or no torch) for $PY"; exit 2; }
+import sys
+try:
+    import torch
+except ImportError:
+    sys.exit(1)
+if not torch.cuda.is_available():
+    sys.exit(1)
 print("gpu_job: torch", torch.__version__, "on", torch.cuda.get_device_name(0))
 PY
 
