@@ -281,6 +281,11 @@ def floating_hulls(scene: Scene, tiles: list[Tile], boxes: list[OrientedBox], ct
     return afloat(mask, boxes, scene.gsd_m, st.water_share_threshold, st.ring_m), objects
 
 
+def not_ship_limits(st: StageConfig, n_boxes: int, n_objects: int) -> list[float]:
+    """The P(not a ship) at which each hull is dropped: detector boxes first, then water objects (stricter)."""
+    return [st.not_ship_threshold] * n_boxes + [st.object_not_ship_threshold] * n_objects
+
+
 def typed_ships(detections: list[Detection], chips: list, typer, thresholds: list[float]) -> list[Detection]:
     """Detections with their ship type from native chips; a hull whose P(not a ship) reaches its threshold is
     dropped."""
@@ -305,8 +310,7 @@ def image_hull_filter(stages: HullStages, cfg: StageConfig) -> Callable[[np.ndar
             boxes = afloat(mask, boxes, gsd_m, cfg.water_share_threshold, cfg.ring_m) if boxes else boxes
         boxes = boxes + objects
         if cfg.ship_type and stages.typer is not None and boxes:
-            thresholds = [cfg.not_ship_threshold] * (len(boxes) - len(objects)) + \
-                [cfg.object_not_ship_threshold] * len(objects)
+            thresholds = not_ship_limits(cfg, len(boxes) - len(objects), len(objects))
             kept = ships_only(stages.typer, [hull_chip(rgb, b) for b in boxes],
                               [(b.length_px * gsd_m, b.beam_px * gsd_m) for b in boxes], thresholds)
             boxes = [replace(boxes[i], class_name=v.class_name) for i, v in kept]
@@ -329,8 +333,7 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
     boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg) if tiles else []
     boxes, objects = floating_hulls(scene, tiles, boxes, ctx)
-    thresholds = [ctx.cfg.stages.not_ship_threshold] * len(boxes) + \
-        [ctx.cfg.stages.object_not_ship_threshold] * len(objects)
+    thresholds = not_ship_limits(ctx.cfg.stages, len(boxes), len(objects))
     boxes = boxes + objects
     typer = ctx.stages.typer if ctx.stages and ctx.cfg.stages.ship_type else None
     hulls = read_hulls(scene, boxes, ctx.cfg.detect, chips=typer is not None)
