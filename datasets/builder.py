@@ -106,6 +106,15 @@ def working_size(width: int, height: int, gsd_m: float, working_gsd_m: float) ->
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def resample_to_gsd(rgb: np.ndarray, gsd_m: float, working_gsd_m: float) -> np.ndarray:
+    """An image at gsd_m resampled to the working GSD (area averaging down, bilinear up; unchanged when equal)."""
+    h, w = rgb.shape[:2]
+    size = working_size(w, h, gsd_m, working_gsd_m)
+    if size == (w, h):
+        return rgb
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if size[0] < w else cv2.INTER_LINEAR)
+
+
 def read_scene_at(scene: Scene, gsd_m: float, working_gsd_m: float) -> np.ndarray:
     """A whole scene read as stretched uint8 RGB at the working GSD."""
     w, h = working_size(scene.width, scene.height, gsd_m, working_gsd_m)

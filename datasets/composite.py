@@ -41,7 +41,7 @@ from shapely.geometry import Polygon
 from tankerwatch.datasets.backgrounds import (
     SHIPSNET_GSD_M, VALIDATION_SCENE, LandImage, _read_rgb, read_ship_labels, shipsnet_scenes,
 )
-from tankerwatch.datasets.builder import TruthBox, chip_origins, pad_to_chip, working_size, write_chips
+from tankerwatch.datasets.builder import TruthBox, chip_origins, pad_to_chip, resample_to_gsd, write_chips
 from tankerwatch.datasets.scene import stretch_rgb
 from tankerwatch.datasets.synth import (
     OTHER_KINDS, SHIP_KINDS, TANKER_KINDS, ShipSpec, random_ship, render_ship_sprite, ship_box_m,
@@ -259,9 +259,8 @@ def composite_chips(bg: Background, out_dir: Path, seed: int, working_gsd_m: flo
     rng = np.random.default_rng([seed, 0xC0])
     rgb, boxes = composite(bg, rng, n_ships, seed)
     h, w = rgb.shape[:2]
-    size = working_size(w, h, bg.gsd_m, working_gsd_m)
-    work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if size[0] < w else cv2.INTER_LINEAR)
-    scale = np.array([size[0] / w, size[1] / h])
+    work = resample_to_gsd(rgb, bg.gsd_m, working_gsd_m)
+    scale = np.array([work.shape[1] / w, work.shape[0] / h])
     boxes = [TruthBox(b.class_name, b.corners_px * scale) for b in boxes]
     work = pad_to_chip(real_look(work, rng), chip_px)
     origins = chip_origins(boxes, work.shape[1], work.shape[0], chip_px, max_chips, rng)

@@ -19,7 +19,9 @@ import rasterio
 import yaml
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
-from tankerwatch.datasets.builder import TruthBox, pad_to_chip, read_scene_at, working_size, write_chips, write_data_yaml
+from tankerwatch.datasets.builder import (
+    TruthBox, pad_to_chip, read_scene_at, resample_to_gsd, write_chips, write_data_yaml,
+)
 from tankerwatch.datasets.scene import open_scene
 from tankerwatch.io import read_json
 from tankerwatch.schema import SHIP_CLASSES, TankerwatchError
@@ -355,10 +357,7 @@ def read_image_at(path: Path, stated_gsd_m: float | None, working_gsd_m: float) 
     if bgr is None:
         raise TankerwatchError(f"{path}: cannot read image")
     native = (bgr.shape[1], bgr.shape[0])
-    size = working_size(*native, gsd, working_gsd_m)
-    if size != native:
-        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA if size[0] < native[0] else cv2.INTER_LINEAR)
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), native
+    return cv2.cvtColor(resample_to_gsd(bgr, gsd, working_gsd_m), cv2.COLOR_BGR2RGB), native
 
 
 def grid_origins(width: int, height: int, size: int, overlap: int) -> list[tuple[int, int]]:

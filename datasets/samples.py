@@ -22,7 +22,7 @@ from shapely.geometry import Point, Polygon
 from shapely.prepared import prep
 
 from tankerwatch.datasets.scene import stretch_rgb
-from tankerwatch.datasets.synth import SHIP_KINDS, ShipSpec, SynthScene, ship_box_m, water_truth
+from tankerwatch.datasets.synth import ShipSpec, SynthScene, ship_box_m, water_truth
 from tankerwatch.models.shiptype import SHIP_TYPES, hull_chip, size_features
 from tankerwatch.models.watermask import WATER_GSD_M
 from tankerwatch.schema import OrientedBox

@@ -33,7 +33,7 @@ import numpy as np
 from tankerwatch.datasets.backgrounds import (
     VALIDATION_SCENE, LandImage, land_scenes, read_ship_labels, shipsnet_scenes, ucmerced_mosaics,
 )
-from tankerwatch.datasets.builder import working_size
+from tankerwatch.datasets.builder import resample_to_gsd
 from tankerwatch.datasets.samples import (
     ANY_SHIP, NOT_SHIP, ChipSet, boxes_chips, detector_chips, jittered, negative_chips, random_land_chips, scene_rgb,
     truth_chips, water_tile,
@@ -89,8 +89,7 @@ def detect_array(rgb: np.ndarray, gsd_m: float, detector, working_gsd_m: float =
     from tankerwatch.training.realworld import detect_image
 
     h, w = rgb.shape[:2]
-    size = working_size(w, h, gsd_m, working_gsd_m)
-    work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if size[0] < w else cv2.INTER_LINEAR)
+    work = resample_to_gsd(rgb, gsd_m, working_gsd_m)
     boxes, _ = detect_image(work, (w, h), detector, tile_px, int(math.ceil(overlap_m / working_gsd_m)))
     return boxes
 

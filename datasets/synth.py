@@ -14,7 +14,6 @@ import rasterio
 from affine import Affine
 from pyproj import CRS
 from rasterio.features import rasterize
-from shapely.affinity import translate
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union

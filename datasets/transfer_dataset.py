@@ -21,12 +21,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from tankerwatch.datasets.backgrounds import LandImage, land_scenes, ucmerced_mosaics
 from tankerwatch.datasets.builder import (
-    chips_from_scene, pad_to_chip, working_size, write_chips, write_data_yaml,
+    chips_from_scene, pad_to_chip, resample_to_gsd, write_chips, write_data_yaml,
 )
 from tankerwatch.datasets.composite import Background, composite_chips, load_backgrounds, real_look
 from tankerwatch.datasets.stage_dataset import spec_for
@@ -63,10 +62,7 @@ def land_chips(images: list[LandImage], out_dir: Path, seed: int, working_gsd_m:
     rng = np.random.default_rng([seed, 0x1A])
     n = 0
     for k, image in enumerate(images):
-        h, w = image.rgb.shape[:2]
-        size = working_size(w, h, image.gsd_m, working_gsd_m)
-        work = cv2.resize(image.rgb, size, interpolation=cv2.INTER_AREA if size[0] < w else cv2.INTER_LINEAR)
-        work = pad_to_chip(real_look(work, rng), chip_px)
+        work = pad_to_chip(real_look(resample_to_gsd(image.rgb, image.gsd_m, working_gsd_m), rng), chip_px)
         hh, ww = work.shape[:2]
         origins = [(int(rng.integers(0, ww - chip_px + 1)), int(rng.integers(0, hh - chip_px + 1)))
                    for _ in range(per_image if max(hh, ww) > 1.5 * chip_px else 1)]
@@ -77,13 +73,10 @@ def land_chips(images: list[LandImage], out_dir: Path, seed: int, working_gsd_m:
 
 def composites_per_background(backgrounds: list[Background], n_train: int, n_val: int) -> list[int]:
     """How many composites each background gives: its split's budget shared by water area."""
-    counts = []
-    for split, budget in (("train", n_train), ("val", n_val)):
-        area = {id(b): float(b.water.sum()) for b in backgrounds if b.split == split}
-        total = sum(area.values()) or 1.0
-        counts.append({k: int(round(budget * v / total)) for k, v in area.items()})
-    merged = {**counts[0], **counts[1]}
-    return [merged.get(id(b), 0) for b in backgrounds]
+    budget = {"train": n_train, "val": n_val}
+    water = [float(b.water.sum()) for b in backgrounds]
+    total = {split: sum(w for b, w in zip(backgrounds, water) if b.split == split) or 1.0 for split in budget}
+    return [int(round(budget[b.split] * w / total[b.split])) for b, w in zip(backgrounds, water)]
 
 
 def build_transfer_dataset(

@@ -22,6 +22,7 @@ import math
 
 import cv2
 import numpy as np
+from shapely.strtree import STRtree
 
 from tankerwatch.inference.floating import WaterMask
 from tankerwatch.inference.merge import box_polygon
@@ -65,14 +66,15 @@ def sea_region(water: np.ndarray, gsd_m: float) -> np.ndarray:
 
 def standing_out(rgb: np.ndarray, sea: np.ndarray, gsd_m: float) -> np.ndarray:
     """Pixels of the sea (bool) whose colour differs from the local water colour beyond its noise."""
-    k = _odd(WATER_MEDIAN_M / gsd_m)
-    background = np.stack([cv2.medianBlur(np.ascontiguousarray(rgb[..., c]), k) for c in range(3)], axis=2)
-    diff = np.abs(rgb.astype(np.int16) - background.astype(np.int16)).max(axis=2).astype(np.float32)
     if not sea.any():
         return np.zeros_like(sea)
-    values = diff[sea]
-    noise = 1.4826 * float(np.median(np.abs(values - np.median(values))))
-    return sea & (diff > max(MIN_CONTRAST, float(np.median(values)) + OUTLIER_SIGMA * noise))
+    k = _odd(WATER_MEDIAN_M / gsd_m)
+    background = cv2.merge([cv2.medianBlur(np.ascontiguousarray(rgb[..., c]), k) for c in range(3)])
+    diff = cv2.absdiff(rgb, background).max(axis=2)
+    values = diff[sea].astype(np.float32)
+    middle = float(np.median(values))
+    noise = 1.4826 * float(np.median(np.abs(values - middle)))
+    return sea & (diff > max(MIN_CONTRAST, middle + OUTLIER_SIGMA * noise))
 
 
 def ship_shaped(objects: np.ndarray, gsd_m: float) -> list[tuple[float, float, float, float, float]]:
@@ -127,10 +129,13 @@ def image_objects(rgb: np.ndarray, gsd_m: float, mask: WaterMask) -> list[Orient
 
 def new_candidates(candidates: list[OrientedBox], boxes: list[OrientedBox], min_iou: float = 0.1) -> list[OrientedBox]:
     """The candidates that no detector box already covers (rotated IoU below min_iou with every box)."""
+    if not candidates or not boxes:
+        return list(candidates)
     polys = [box_polygon(b) for b in boxes]
-
-    def iou(p, q) -> float:
-        inter = p.intersection(q).area
-        return inter / max(p.union(q).area, 1e-9)
-
-    return [c for c in candidates if all(iou(box_polygon(c), q) < min_iou for q in polys)]
+    tree = STRtree(polys)
+    out = []
+    for c in candidates:
+        p = box_polygon(c)
+        if all(p.intersection(polys[j]).area < min_iou * p.union(polys[j]).area for j in tree.query(p)):
+            out.append(c)
+    return out

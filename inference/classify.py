@@ -64,8 +64,7 @@ def classify(typer, chips: list[np.ndarray], sizes_m: list[tuple[float, float]])
 
 
 def ships_only(typer, chips: list[np.ndarray], sizes_m: list[tuple[float, float]],
-               not_ship_threshold: float | list[float]) -> list[tuple[int, ShipType]]:
-    """(index, verdict) of the hulls that stay ships: P(not a ship) below the threshold (one, or one per hull)."""
+               not_ship_limits: list[float]) -> list[tuple[int, ShipType]]:
+    """(index, verdict) of the hulls that stay ships: P(not a ship) below each hull's limit."""
     verdicts = classify(typer, chips, sizes_m)
-    limits = not_ship_threshold if isinstance(not_ship_threshold, list) else [not_ship_threshold] * len(verdicts)
-    return [(i, v) for i, (v, t) in enumerate(zip(verdicts, limits, strict=True)) if is_ship(v, t)]
+    return [(i, v) for i, (v, t) in enumerate(zip(verdicts, not_ship_limits, strict=True)) if is_ship(v, t)]

@@ -129,8 +129,10 @@ def mask_transform(scene: Scene, mask: WaterMask) -> Affine:
 
 
 def scene_water_mask(scene: Scene, window: Window, masker, land: BaseGeometry | None = None,
-                     water_layer: BaseGeometry | None = None) -> WaterMask:
-    """The water mask over a native-pixel window of a scene (NDWI, else the network; user layers on top)."""
+                     water_layer: BaseGeometry | None = None, rgb: np.ndarray | None = None) -> WaterMask:
+    """The water mask over a native-pixel window of a scene (NDWI, else the network; user layers on top).
+
+    rgb: the window already read as RGB at a finer grid, averaged down for the network instead of read again."""
     from tankerwatch.models.watermask import WATER_GSD_M
 
     gsd = masker.gsd_m if masker is not None else WATER_GSD_M
@@ -142,8 +144,9 @@ def scene_water_mask(scene: Scene, window: Window, masker, land: BaseGeometry | 
             if masker is None:
                 water, source = np.ones(shape, np.uint8), "none"
             else:
-                rgb, valid = read_rgb(src, scene, window, shape)
-                water, source = (masker.predict(rgb) >= 0.5).astype(np.uint8), "network"
+                coarse = read_rgb(src, scene, window, shape)[0] if rgb is None else \
+                    cv2.resize(rgb, shape[::-1], interpolation=cv2.INTER_AREA)
+                water, source = (masker.predict(coarse) >= 0.5).astype(np.uint8), "network"
     mask = WaterMask(water, float(window.col_off), float(window.row_off), scale, source)
     if land is not None or water_layer is not None:
         mask.water = apply_layers(mask.water, mask_transform(scene, mask), land, water_layer)

@@ -268,16 +268,17 @@ def floating_hulls(scene: Scene, tiles: list[Tile], boxes: list[OrientedBox], ct
     r1 = max(int(t.window.row_off + t.window.height) for t in tiles)
     window = Window(c0, r0, c1 - c0, r1 - r0)
     land, water = ctx.stages.layers(scene.crs)
-    mask = scene_water_mask(scene, window, ctx.stages.masker, land, water)
-    if st.write_mask:
-        write_water_mask(ctx.out_dir, scene, mask)
-    objects = []
+    rgb = None
     if st.water_objects and st.ship_type and ctx.stages.typer is not None:
+        # read once at the objects' grid; the water mask averages the same pixels down
         f = max(1.0, OBJECT_GSD_M / scene.gsd_m)
         with scene_reader(scene) as src:
             rgb, _ = read_rgb(src, scene, window, (max(1, int(window.height / f)), max(1, int(window.width / f))))
-        objects = water_objects(rgb, window.width / rgb.shape[1], c0, r0, mask, scene.gsd_m)
-        objects = new_candidates(objects, boxes)
+    mask = scene_water_mask(scene, window, ctx.stages.masker, land, water, rgb)
+    if st.write_mask:
+        write_water_mask(ctx.out_dir, scene, mask)
+    objects = [] if rgb is None else \
+        new_candidates(water_objects(rgb, window.width / rgb.shape[1], c0, r0, mask, scene.gsd_m), boxes)
     return afloat(mask, boxes, scene.gsd_m, st.water_share_threshold, st.ring_m), objects
 
 

@@ -76,7 +76,7 @@ class StageConfig:
     ship_type: bool = True  # classify each hull on native pixels; "not a ship" drops it
     type_model: str = ""  # ship-type weights; empty: the bundled models/weights/ship-type.pt
     not_ship_threshold: float = 0.5  # a hull with P(not a ship) at or above this is dropped
-    water_objects: bool = True  # also propose compact objects on the water as hulls (inference/candidates.py)
+    water_objects: bool = False  # also propose compact objects on the water as hulls (inference/candidates.py)
     object_not_ship_threshold: float = 0.3  # such a proposal stays only with P(not a ship) below this
 
 

@@ -64,8 +64,10 @@ def test_ships_only_drops_what_is_not_a_ship():
             return np.array([[0.9, 0, 0, 0, 0, 0.1], [0.2, 0, 0, 0, 0, 0.8], [0.4, 0, 0, 0, 0, 0.6]], np.float32)
 
     chips = [np.zeros((CHIP_PX[1], CHIP_PX[0], 3), np.uint8)] * 3
-    kept = ships_only(Typer(), chips, [(100.0, 16.0)] * 3, 0.7)
+    kept = ships_only(Typer(), chips, [(100.0, 16.0)] * 3, [0.7] * 3)
     assert [i for i, _ in kept] == [0, 2] and kept[1][1].type_name == "tanker"
+    # each hull has its own limit: a water object (stricter) next to detector boxes
+    assert [i for i, _ in ships_only(Typer(), chips, [(100.0, 16.0)] * 3, [0.7, 0.9, 0.5])] == [0, 1]
 
 
 def test_size_features_order_lengths():

@@ -147,6 +147,54 @@ def test_moored_bulk_carriers_are_kept_and_typed_bulk(tmp_path, monkeypatch, sta
     assert set(types) <= {"bulk_carrier", "general_cargo"} and "bulk_carrier" in types, types
 
 
+def test_water_objects_reach_the_detections_when_switched_on(tmp_path, monkeypatch):
+    """The main job with no detector box: a bright hull on dark water becomes a detection through the water-object
+    source (the scene read once for it and for the mask), and only when stages.water_objects is on."""
+    import cv2
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from tankerwatch.inference.pipeline import HullStages
+
+    rng = np.random.default_rng(0)
+    rgb = np.clip(rng.normal((20, 40, 60), 3, (1200, 1200, 3)), 0, 255).astype(np.uint8)
+    rgb[:, :200] = (150, 140, 120)  # land
+    cv2.fillPoly(rgb, [cv2.boxPoints(((700, 600), (300, 50), 30)).astype(np.int32)], (200, 60, 50))  # 150 x 25 m
+    tif = tmp_path / "scenes" / "objects.tif"
+    tif.parent.mkdir()
+    with rasterio.open(tif, "w", driver="GTiff", width=1200, height=1200, count=3, dtype="uint8", crs="EPSG:32653",
+                       transform=from_origin(500_000, 4_730_000, 0.5, 0.5)) as dst:
+        dst.write(rgb.transpose(2, 0, 1))
+        dst.update_tags(TIFFTAG_DATETIME="2024:05:01 02:30:00")
+
+    class DarkIsWater:
+        gsd_m = 4.0
+
+        def predict(self, img):
+            return (img.mean(axis=2) < 90).astype(np.float32)
+
+    class AllTankers:
+        def predict(self, chips, sizes_m):
+            return np.array([[0.9, 0.02, 0.02, 0.02, 0.02, 0.02]] * len(chips), np.float32)
+
+    monkeypatch.setattr(pipeline, "detect_scene", lambda s, tiles, det, cfg: [])
+    ports = load_ports(bundled_path("ports.geojson"))
+    counts = {}
+    for on in (False, True):
+        cfg = load_inference_config()
+        cfg.stages.water_objects = on
+        ctx = RunContext(cfg, None, load_registry(bundled_path("registry.csv")), ports, tmp_path / f"out{on}",
+                         full_scene=True, stages=HullStages(DarkIsWater(), AllTankers()))
+        (res,) = run_batch([tif], ctx)
+        assert res.status == "done", res.reason
+        dets = read_json(tmp_path / f"out{on}" / "detections" / "objects.geojson", "detections")["features"]
+        counts[on] = len(dets)
+        if on:
+            (d,) = dets
+            assert abs(d["properties"]["length_m"] - 150) < 15 and d["properties"]["type"] == "tanker"
+    assert counts == {False: 0, True: 1}
+
+
 def test_water_mask_runtimes_agree():
     """OpenVINO (the CPU default) and PyTorch give the same mask."""
     import cv2
