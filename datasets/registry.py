@@ -16,13 +16,6 @@ DIMENSION_COLUMNS: tuple[str, ...] = ("length_m", "beam_m", "dwt", "gross_tonnag
 IMO_WEIGHTS: tuple[int, ...] = (7, 6, 5, 4, 3, 2)
 _IMO_RE = re.compile(r"[0-9]{7}")  # ASCII digits only: str.isdigit() would accept other scripts' digits
 
-# Tanker size from tonnage. Typical regression form of ship-design statistics (L = a*DWT^b,
-# B = c*DWT^d); coefficients rough, fitted by eye to typical tankers (~5,000 dwt coastal
-# ~100 x 16 m, MR ~50,000 dwt ~183 x 32 m, VLCC ~300,000 dwt ~330 x 60 m). Expect +-15 %.
-LENGTH_COEF, LENGTH_EXP = 8.3, 0.29
-BEAM_COEF, BEAM_EXP = 1.01, 0.32
-DWT_PER_GT = 1.7  # tankers carry roughly 1.6-1.9 t deadweight per gross ton
-
 
 def imo_check_digit_ok(imo: str) -> bool:
     """True when imo is 7 ASCII digits whose last digit is the IMO check digit."""
@@ -33,12 +26,15 @@ def imo_check_digit_ok(imo: str) -> bool:
 
 
 def estimate_dimensions(dwt: float | None, gross_tonnage: float | None) -> tuple[float, float] | None:
-    """Rough tanker (length_m, beam_m) from deadweight, or from gross tonnage; None when neither is known."""
-    if dwt is None or dwt <= 0:
-        if gross_tonnage is None or gross_tonnage <= 0:
-            return None
-        dwt = gross_tonnage * DWT_PER_GT
-    return LENGTH_COEF * dwt**LENGTH_EXP, BEAM_COEF * dwt**BEAM_EXP
+    """Tanker (length_m, beam_m) from deadweight, or from gross tonnage; None when neither is known.
+
+    The fitted model and its spreads are in datasets/tonnage.py (estimate_size); this keeps the
+    older two-number answer for callers that do not use the spreads.
+    """
+    from tankerwatch.datasets.tonnage import estimate_size  # tonnage imports this module
+
+    estimate = estimate_size(dwt, gross_tonnage)
+    return None if estimate is None else (estimate.length_m, estimate.beam_m)
 
 
 def _read_rows(path: Path) -> list[tuple[int, list[str]]]:

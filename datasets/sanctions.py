@@ -1,4 +1,8 @@
-"""Registry import: vessels from public sanctions lists (OFAC SDN, UN consolidated list), merged by IMO."""
+"""Registry import: vessels from public sanctions lists (OFAC SDN, UN consolidated list), merged by IMO.
+
+Dimensions and particulars tables are joined to the merged vessels by IMO, or, for rows without
+an IMO, by a unique match of their name or a former name against the lists' names and aliases.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import io
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tankerwatch.datasets.registry import COLUMNS, DIMENSION_COLUMNS, imo_check_digit_ok
+from tankerwatch.datasets.tonnage import estimate_size
 from tankerwatch.io import atomic_write_text
 from tankerwatch.schema import TankerwatchError, Vessel
 
@@ -38,6 +43,10 @@ _OFAC_REG_ID_RE = re.compile(OFAC_REG_ID + r"\s+([^;]+?)\.?\s*(?:;|$)")
 _ALIAS_RE = re.compile(r"\b([af]\.k\.a\.)\s*'([^']+)'")
 _IMO_IN_TEXT_RE = re.compile(r"\bIMO\)?(?:\s+number)?\s*:?\s*([0-9]{7})\b", re.IGNORECASE)
 _COMPANY_BEFORE_RE = re.compile(r"company\s+(?:number\s*)?$", re.IGNORECASE)
+_PARENTHESES_RE = re.compile(r"\([^)]*\)")
+_NAME_SEPARATORS_RE = re.compile(r"[;,]|\s/\s")
+_NAME_PREFIX_RE = re.compile(r"^(?:later|former|formerly|ex)\s+", re.IGNORECASE)
+_YEAR_RE = re.compile(r"(?:18|19|20)[0-9]{2}")
 # shipping companies carry IMO company numbers, some of which pass the ship check digit (OMM's 1790183)
 _ORGANISATION_RE = re.compile(
     r"\b(?:company|co|ltd|limited|corp|corporation|inc|llc|jv|group|shipping|trading|management|bank|department)\b",
@@ -74,6 +83,10 @@ class SourceReport:
     skipped: list[str] = field(default_factory=list)
     company_numbers: int = 0  # UN entities whose IMO number is a company's, not a ship's
     unlisted: int = 0  # dimensions rows for an IMO that no list names
+    joined_imo: int = 0  # dimensions rows joined to a registry vessel by IMO
+    joined_name: int = 0  # ... by their name, matched to a list record's name or alias
+    joined_former: int = 0  # ... by one of their former names
+    empty: int = 0  # dimensions rows with nothing to add (no size, type, build year or former names)
 
 
 @dataclass
@@ -304,21 +317,157 @@ def read_vessel_table(path: Path) -> list[ListedVessel]:
     return vessels
 
 
-def read_dimensions(path: Path) -> tuple[dict[str, tuple[dict[str, float], str]], list[str]]:
-    """A dimensions table by IMO (imo plus any of length_m, beam_m, dwt, gross_tonnage; a source or
-    source_urls column is cited) and the rows with sizes skipped for want of a valid IMO."""
+@dataclass
+class ParticularsRow:
+    """One row of a dimensions or particulars table, before it is joined to a registry vessel."""
+
+    line: int
+    where: str  # file and line, for short mentions in the notes
+    source: str  # how the notes cite the row: file, line and the row's own source column
+    imo: str | None
+    problem: str  # why a given IMO is not usable; empty when valid or not given
+    name: str = ""
+    former_names: tuple[str, ...] = ()
+    former_names_text: str = ""  # the cell as written, notes in brackets kept, for the registry notes
+    sizes: dict[str, float] = field(default_factory=dict)
+    vessel_type: str = ""
+    year_built: str = ""
+
+    def has_particulars(self) -> bool:
+        """Whether the row adds anything to a vessel: a size, a type, a build year or former names."""
+        return bool(self.sizes or self.vessel_type or self.year_built or self.former_names)
+
+
+@dataclass
+class JoinedRow:
+    """A particulars row joined to a registry vessel, and how: 'IMO', 'name' or 'former name'."""
+
+    row: ParticularsRow
+    imo: str
+    how: str
+    matched: str = ""  # the name that matched, for name joins
+
+
+def split_former_names(text: str) -> tuple[str, ...]:
+    """The names in a former_names cell: ';', ',' and ' / ' separate them; bracketed notes and
+    'later'/'ex' prefixes are not part of a name."""
+    names = (_NAME_PREFIX_RE.sub("", n.strip()) for n in _NAME_SEPARATORS_RE.split(_PARENTHESES_RE.sub(" ", text)))
+    return tuple(dict.fromkeys(" ".join(n.split()) for n in names if n.strip()))
+
+
+def _year_built(path: Path, line: int, value: str) -> str:
+    """A build year of the table, or an error naming the line."""
+    if value and not _YEAR_RE.fullmatch(value):
+        raise TankerwatchError(f"{path}:{line}: year_built {value!r} is not a year")
+    return value
+
+
+def read_dimensions(path: Path) -> list[ParticularsRow]:
+    """The rows of a dimensions or particulars table: an imo column, and any of name, former_names
+    (';'-separated), vessel_type, length_m, beam_m, dwt, gross_tonnage, year_built and a source or
+    source_urls column that the notes cite."""
     path = Path(path)
-    table, skipped = {}, []
+    rows = []
     for line, row in _table_rows(path, "dimensions table", ("imo",)):
-        sizes = _row_sizes(path, line, row)
-        if not sizes:
+        imo, problem = _checked_imo(row["imo"]) if row["imo"] else (None, "")
+        rows.append(ParticularsRow(
+            line=line, where=f"{path.name} line {line}",
+            source=_table_source(path, line, row.get("source") or row.get("source_urls", "")),
+            imo=imo, problem=problem, name=" ".join(row.get("name", "").split()),
+            former_names=split_former_names(row.get("former_names", "")),
+            former_names_text=row.get("former_names", ""), sizes=_row_sizes(path, line, row),
+            vessel_type=row.get("vessel_type", ""), year_built=_year_built(path, line, row.get("year_built", "")),
+        ))
+    return rows
+
+
+def _name_key(name: str) -> str:
+    """A vessel name as the join compares it: case and runs of whitespace do not count."""
+    return " ".join(name.split()).casefold()
+
+
+def _name_index(records: Sequence[ListedVessel]) -> dict[str, set[str]]:
+    """The IMOs each list name or alias belongs to, over the records that have an IMO."""
+    index: dict[str, set[str]] = {}
+    for record in records:
+        if record.imo is not None:
+            for name in (record.name, *(alias for _, alias in record.aliases)):
+                if name.strip():
+                    index.setdefault(_name_key(name), set()).add(record.imo)
+    return index
+
+
+def _unique_match(names: Sequence[str], index: dict[str, set[str]]) -> tuple[str | None, str, dict[str, str]]:
+    """The one IMO these names point to and the name that found it, or None and every IMO found."""
+    found: dict[str, str] = {}
+    for name in names:
+        for imo in sorted(index.get(_name_key(name), ())):
+            found.setdefault(imo, name)
+    if len(found) == 1:
+        imo, name = next(iter(found.items()))
+        return imo, name, found
+    return None, "", found
+
+
+def _ambiguous(what: str, found: dict[str, str]) -> str:
+    """Why a name join was refused: the name fits several registry vessels."""
+    return f"{what} is ambiguous: names or aliases of IMO {', '.join(sorted(found))}"
+
+
+def _unlisted_names(records: Sequence[ListedVessel]) -> set[str]:
+    """The names of list records that have no IMO, and so no registry vessel to join."""
+    return {_name_key(n) for r in records if r.imo is None for n in (r.name, *(a for _, a in r.aliases)) if n.strip()}
+
+
+def join_row(row: ParticularsRow, listed: Set[str], index: dict[str, set[str]], unlisted_names: Set[str] = frozenset()
+             ) -> tuple[JoinedRow | None, str]:
+    """A table row (with particulars) joined to a registry vessel by IMO, else by its name, else by a
+    former name; or None and why it was not joined."""
+    if row.imo is not None:
+        if row.imo in listed:
+            return JoinedRow(row, row.imo, "IMO"), ""
+        return None, f"IMO {row.imo} is on no list read (or outside --program)"
+    if row.problem:
+        return None, row.problem
+    if not row.name and not row.former_names:
+        return None, "no IMO number and no name"
+    if row.name:
+        imo, name, found = _unique_match([row.name], index)
+        if imo is not None:
+            return JoinedRow(row, imo, "name", name), ""
+        if found:
+            return None, _ambiguous(f"name {row.name!r}", found)
+    imo, name, found = _unique_match(row.former_names, index)
+    if imo is not None:
+        return JoinedRow(row, imo, "former name", name), ""
+    if found:
+        return None, _ambiguous(f"former names of {row.name or '(no name)'}", found)
+    if any(_name_key(n) in unlisted_names for n in (row.name, *row.former_names) if n):
+        return None, "no IMO, and the list entries of that name have no IMO either (so no registry vessel)"
+    return None, "no IMO, and neither its name nor a former name is a listed vessel's name or alias"
+
+
+def join_particulars(path: Path, rows: Sequence[ParticularsRow], records: Sequence[ListedVessel]
+                     ) -> tuple[SourceReport, dict[str, list[JoinedRow]]]:
+    """A table's rows joined to the registry vessels of the list records, and the file's report."""
+    listed = {r.imo for r in records if r.imo is not None}
+    index, unlisted_names = _name_index(records), _unlisted_names(records)
+    report = SourceReport(Path(path), "dimensions", records=len(rows), with_imo=sum(r.imo is not None for r in rows))
+    joined: dict[str, list[JoinedRow]] = {}
+    for row in rows:
+        if not row.has_particulars():
+            report.empty += 1
             continue
-        imo, problem = _checked_imo(row["imo"])
-        if imo is None:
-            skipped.append(f"{path.name}:{line}: {problem}")
+        link, why = join_row(row, listed, index, unlisted_names)
+        if link is None:
+            report.skipped.append(f"{Path(path).name}:{row.line}: {row.name or '(no name)'}: {why}")
+            report.unlisted += row.imo is not None and row.imo not in listed
             continue
-        table[imo] = (sizes, _table_source(path, line, row.get("source") or row.get("source_urls", "")))
-    return table, skipped
+        joined.setdefault(link.imo, []).append(link)
+        report.joined_imo += link.how == "IMO"
+        report.joined_name += link.how == "name"
+        report.joined_former += link.how == "former name"
+    return report, joined
 
 
 def _in_programs(vessel: ListedVessel, programs: Sequence[str]) -> bool:
@@ -328,45 +477,82 @@ def _in_programs(vessel: ListedVessel, programs: Sequence[str]) -> bool:
     return any(p.upper().startswith(want.upper()) for p in vessel.programs for want in programs)
 
 
-def _merge_one(imo: str, records: list[ListedVessel], dims: tuple[dict[str, float], str] | None) -> Vessel:
-    """One registry vessel from every record with its IMO and its dimensions-table row, if any."""
+def _joined_notes(link: JoinedRow) -> list[str]:
+    """What a joined table row says in the registry notes: its source, how it was joined, its particulars."""
+    row = link.row
+    how = "" if link.how == "IMO" else f" (joined by {link.how} {link.matched})"
+    notes = [f"{'dimensions' if row.sizes else 'particulars'} from {row.source}{how}"]
+    if row.former_names_text:
+        notes.append(f"former names: {row.former_names_text}")
+    if row.year_built:
+        notes.append(f"built {row.year_built}")
+    return notes
+
+
+def _tonnage_note(length: float | None, beam: float | None, sizes: dict[str, float]) -> str:
+    """The note for a size the matcher will estimate from tonnage, with the estimate's one-SD spread."""
+    if length is not None:
+        return ""  # a registered length: the matcher takes the beam from it, not from tonnage
+    estimate = estimate_size(sizes.get("dwt"), sizes.get("gross_tonnage"))
+    if estimate is None:
+        return ""
+    what = "length" if beam is not None else "length/beam"
+    return f"{what} estimated from {estimate.basis.upper()} (±{100 * estimate.length_sd_m / estimate.length_m:.0f} %)"
+
+
+def _merge_one(imo: str, records: list[ListedVessel], joined: Sequence[JoinedRow] = ()) -> Vessel:
+    """One registry vessel from every record with its IMO and the table rows joined to it.
+
+    A joined table is the user's best knowledge of sizes: its figures win, and a list figure it
+    replaces is noted. The lists' type comes first; a table's type fills only where they give none.
+    """
     sizes: dict[str, float] = {}
     notes = [r.source for r in records]
     for record in records:
         for column, value in record.sizes.items():
             if column not in sizes:  # the first record to give a size keeps it
                 sizes[column] = value
-                if column in record.size_notes and (dims is None or column not in dims[0]):
+                if column in record.size_notes:
                     notes.append(record.size_notes[column])
-    if dims is not None:
-        sizes.update(dims[0])  # a dimensions table is the user's best knowledge
-        notes.append(f"dimensions from {dims[1]}")
+    names = [(kind, name) for r in records for kind, name in (("also listed as", r.name), *r.aliases)]
+    seen = {_name_key(records[0].name)}
+    for kind, name in names:
+        if name and _name_key(name) not in seen:
+            seen.add(_name_key(name))
+            notes.append(f"{kind} {name}")
+    for link in joined:
+        notes += _joined_notes(link)
+        for column, value in link.row.sizes.items():
+            if column in sizes and sizes[column] != value:
+                notes.append(f"{column} {value:g} from {link.row.where} replaces the list's {sizes[column]:g}")
+            sizes[column] = value
+        if link.row.name and _name_key(link.row.name) not in seen:
+            seen.add(_name_key(link.row.name))
+            notes.append(f"named {link.row.name} in {link.row.where}")
     length, beam = sizes.get("length_m"), sizes.get("beam_m")
     if length is not None and beam is not None and beam >= length:
         raise TankerwatchError(f"imo {imo}: beam_m {beam:g} is not less than length_m {length:g} ({'; '.join(notes)})")
-    names = [(kind, name) for r in records for kind, name in (("also listed as", r.name), *r.aliases)]
-    seen = {records[0].name.casefold()}
-    for kind, name in names:
-        if name and name.casefold() not in seen:
-            seen.add(name.casefold())
-            notes.append(f"{kind} {name}")
-    if (length is None or beam is None) and ("dwt" in sizes or "gross_tonnage" in sizes):
-        notes.append("length/beam unknown, estimable from tonnage")
+    tonnage_note = _tonnage_note(length, beam, sizes)
+    notes += [tonnage_note] if tonnage_note else []
+    vessel_type = next((r.vessel_type for r in records if r.vessel_type), "")
     return Vessel(
-        imo=imo, name=records[0].name, vessel_type=next((r.vessel_type for r in records if r.vessel_type), ""),
+        imo=imo, name=records[0].name,
+        vessel_type=vessel_type or next((j.row.vessel_type for j in joined if j.row.vessel_type), ""),
         flag=next((r.flag for r in records if r.flag), ""), length_m=length, beam_m=beam, dwt=sizes.get("dwt"),
         gross_tonnage=sizes.get("gross_tonnage"),
-        sanctions=tuple(dict.fromkeys(code for r in records for code in r.sanctions)), notes="; ".join(notes),
+        sanctions=tuple(dict.fromkeys(code for r in records for code in r.sanctions)),
+        notes="; ".join(dict.fromkeys(notes)),  # two tables citing the same build year say it once
     )
 
 
-def merge_vessels(records: list[ListedVessel], dimensions: dict[str, tuple[dict[str, float], str]]) -> list[Vessel]:
+def merge_vessels(records: list[ListedVessel], joined: dict[str, list[JoinedRow]] | None = None) -> list[Vessel]:
     """Registry vessels keyed by IMO, in first-listed order; records without an IMO are left out."""
+    joined = joined or {}
     by_imo: dict[str, list[ListedVessel]] = {}
     for record in records:
         if record.imo is not None:
             by_imo.setdefault(record.imo, []).append(record)
-    return [_merge_one(imo, group, dimensions.get(imo)) for imo, group in by_imo.items()]
+    return [_merge_one(imo, group, joined.get(imo, ())) for imo, group in by_imo.items()]
 
 
 def _kept(path: Path, kind: str, records: list[ListedVessel], programs: Sequence[str],
@@ -382,7 +568,8 @@ def _kept(path: Path, kind: str, records: list[ListedVessel], programs: Sequence
 def import_registry(ofac_csv: Sequence[Path] = (), ofac_xml: Sequence[Path] = (), un_xml: Sequence[Path] = (),
                     tables: Sequence[Path] = (), dimensions: Sequence[Path] = (),
                     programs: Sequence[str] = ()) -> ImportResult:
-    """Read the lists and tables, keep the wanted programmes, merge by IMO and join the dimensions tables."""
+    """Read the lists and tables, keep the wanted programmes, merge by IMO and join the dimensions tables
+    (by IMO, or by a unique name or former name for rows without one)."""
     readers = [  # (files, kind, reader giving the vessel records and the count of company IMO numbers)
         (ofac_csv, "OFAC SDN CSV", lambda p: (read_ofac_csv(p), 0)),
         (ofac_xml, "OFAC SDN XML", lambda p: (read_ofac_xml(p), 0)),
@@ -396,14 +583,30 @@ def import_registry(ofac_csv: Sequence[Path] = (), ofac_xml: Sequence[Path] = ()
             report, kept = _kept(path, kind, vessels, programs, company_numbers)
             reports.append(report)
             records += kept
-    listed = {r.imo for r in records if r.imo is not None}
-    joined: dict[str, tuple[dict[str, float], str]] = {}
+    joined: dict[str, list[JoinedRow]] = {}
     for path in map(Path, dimensions):
-        table, skipped = read_dimensions(path)
-        reports.append(SourceReport(path, "dimensions", records=len(table) + len(skipped), with_imo=len(table),
-                                    skipped=skipped, unlisted=len(set(table) - listed)))
-        joined.update({imo: row for imo, row in table.items() if imo in listed})
+        report, links = join_particulars(path, read_dimensions(path), records)
+        reports.append(report)
+        for imo, rows in links.items():
+            joined.setdefault(imo, []).extend(rows)
     return ImportResult(merge_vessels(records, joined), reports)
+
+
+def source_report_line(report: SourceReport) -> str:
+    """One line saying what an input file gave, as `registry import` prints it."""
+    if report.kind == "dimensions":
+        parts = [f"{report.records} rows", f"{report.joined_imo} joined by IMO", f"{report.joined_name} by name",
+                 f"{report.joined_former} by former name", f"{len(report.skipped)} not joined"]
+        if report.empty:
+            parts.append(f"{report.empty} with nothing to add")
+    else:
+        parts = [f"{report.records} vessel records"]
+        if report.outside_programs:
+            parts.append(f"{report.outside_programs} outside --program")
+        parts += [f"{report.with_imo} with IMO", f"{len(report.skipped)} skipped"]
+        if report.company_numbers:
+            parts.append(f"{report.company_numbers} entities with an IMO company number (not ships)")
+    return f"{report.path.name} ({report.kind}): {', '.join(parts)}"
 
 
 def _registry_number(value: float | None) -> str:

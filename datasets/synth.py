@@ -94,6 +94,9 @@ class ShipSpec:
     heading_deg: float  # bow direction, clockwise from grid north (image up)
     imo: str | None = None
     name: str | None = None
+    # a vessel's own look (colours, superstructure length, manifold position), the same in every scene it is drawn
+    # in: the seed of the _Livery it is drawn from; None draws the look from the scene as for any other ship
+    livery: int | None = None
 
     @property
     def ship_class(self) -> str:
@@ -304,15 +307,50 @@ class _ShipFrame:
         return g
 
 
+@dataclass(frozen=True)
+class _Livery:
+    """A vessel's own paint and layout (ShipSpec.livery): what stays the same in every scene it is drawn in."""
+
+    hull: tuple[float, float, float]
+    tanker_deck: tuple[float, float, float]
+    cargo_deck: tuple[float, float, float]  # every other kind's deck
+    hatch_covers: tuple[float, float, float]
+    white: float  # superstructure paint
+    white_blue: float  # blue share of the white (1: neutral)
+    funnel: tuple[float, float, float]
+    pipe: float  # grey level of the deck pipes
+    superstructure_frac: float  # accommodation block length / hull length
+    manifold_frac: float  # manifold centre from midships towards the bow / hull length
+    bridge_frac: float  # container ships: bridge centre from midships / hull length
+
+    @classmethod
+    def of(cls, seed: int) -> "_Livery":
+        """The livery a seed stands for (drawn in a fixed order: a seed means one look for good)."""
+        r = np.random.default_rng(seed)
+
+        def pick(palette: list[tuple], spread: float) -> tuple[float, float, float]:
+            base = np.asarray(palette[r.integers(len(palette))], float) * r.uniform(1 - spread, 1 + spread, 3)
+            return tuple(float(c) for c in np.clip(base, 0, 255))
+
+        hull = pick(DECK_COLOURS["hull"] + VARIETY_COLOURS["hull"], 0.08)
+        tanker_deck = pick(DECK_COLOURS["tanker"] + VARIETY_COLOURS["tanker_deck"], 0.12)
+        cargo_deck = pick(DECK_COLOURS["bulk_carrier"] + VARIETY_COLOURS["cargo_deck"], 0.12)
+        return cls(hull, tanker_deck, cargo_deck, tuple(float(c) for c in r.uniform(40, 200, 3)),
+                   float(r.uniform(205, 250)), float(r.uniform(0.93, 1.0)),
+                   tuple(float(c) for c in r.uniform(20, 200, 3)), float(r.uniform(180, 235)),
+                   float(r.uniform(0.08, 0.16)), float(r.uniform(-0.08, 0.08)), float(r.uniform(-0.3, 0.2)))
+
+
 @dataclass
 class _Look:
-    """How one ship looks beyond the base draw (SceneSpec.ship_variety)."""
+    """How one ship looks beyond the base draw (SceneSpec.ship_variety, ShipSpec.livery)."""
 
     freeboard: float
     loaded: bool | None = None  # None: not told apart
     deck: tuple | None = None
     hull_colour: tuple | None = None
     rust: list = field(default_factory=list)  # (u fraction of length, side, length fraction of the side)
+    livery: _Livery | None = None  # wins over the scene's draws (which are still made, so the scene stays as it was)
 
 
 def hull_outline(length_m: float, beam_m: float, bow_frac: float = 0.18, blunt: bool = False) -> np.ndarray:
@@ -626,6 +664,9 @@ class _Renderer:
         hull_colour = DECK_COLOURS["hull"][rng.integers(len(DECK_COLOURS["hull"]))]
         if look.hull_colour is not None:
             hull_colour = look.hull_colour
+        if s.livery is not None:
+            look.livery = _Livery.of(s.livery)
+            hull_colour = look.livery.hull
         if self.leaning:  # the deck stands freeboard metres above the waterline hull (which the truth outlines)
             deck_frame = f.shifted(self.lean(look.freeboard))
             self._hull_side(s, f, deck_frame, outline, hull_colour, look)
@@ -693,6 +734,10 @@ class _Renderer:
         """The deck colour the variety stream chose for the ship being drawn (None: keep the base draw)."""
         return None if self._look_now is None else self._look_now.deck
 
+    def _livery(self) -> _Livery | None:
+        """The livery of the ship being drawn (None: its look comes from the scene's draws)."""
+        return None if self._look_now is None else self._look_now.livery
+
     @staticmethod
     def _deck_style(kind: str) -> str:
         """Which deck drawing a kind uses."""
@@ -707,32 +752,47 @@ class _Renderer:
         block = f.rect(u0, u1, -half_w, half_w)
         self.cv.shade([block + self.shadow_offset(height_m)], 0.5)
         white = self.rng.uniform(205, 250)
+        blue, funnel = self.rng.uniform(0.93, 1.0), tuple(self.rng.uniform(20, 200, 3))
+        if (livery := self._livery()) is not None:
+            white, blue, funnel = livery.white, livery.white_blue, livery.funnel
         if self.leaning:  # the block leans; its walls facing the sensor show
             f = f.shifted(self.lean(height_m))
             top = f.rect(u0, u1, -half_w, half_w)
             self.cv.prism(block, top, (white * 0.78, white * 0.78, white * 0.76))
             block = top
-        self.cv.fill([block], (white, white, white * self.rng.uniform(0.93, 1.0)))
+        self.cv.fill([block], (white, white, white * blue))
         bridge = f.rect(u1 - (u1 - u0) * 0.35, u1, -half_w * 1.12, half_w * 1.12)
         self.cv.fill([bridge], (white * 0.9,) * 3)
-        funnel = f.rect(u0 - 0.5, u0 + (u1 - u0) * 0.3, -half_w * 0.25, half_w * 0.25)
-        self.cv.fill([funnel], tuple(self.rng.uniform(20, 200, 3)))
+        self.cv.fill([f.rect(u0 - 0.5, u0 + (u1 - u0) * 0.3, -half_w * 0.25, half_w * 0.25)], funnel)
+
+    def _aft_block_end(self, L: float, default_frac: float) -> float:
+        """Forward end (u metres) of an aft accommodation block that starts 3 % of the length from the stern."""
+        livery = self._livery()
+        # the default keeps the expression the scenes were drawn with (bit for bit)
+        return -L / 2 + default_frac * L if livery is None else -L / 2 + (0.03 + livery.superstructure_frac) * L
 
     def _deck_tanker(self, s, f, inner, L, B) -> None:
         """Tanker deck: coloured deck, centreline pipe rack and catwalk, manifold, aft accommodation."""
-        rng = self.rng
+        rng, livery = self.rng, self._livery()
         deck = DECK_COLOURS["tanker"][rng.integers(len(DECK_COLOURS["tanker"]))]
         if (chosen := self._variety_deck()) is not None:
             deck = chosen
-        self.cv.fill([inner], np.array(deck) * rng.uniform(0.85, 1.15))
+        paint = np.array(deck) * rng.uniform(0.85, 1.15)  # the forecastle below takes the unvaried colour
+        if livery is not None:
+            deck = paint = np.array(livery.tanker_deck)
+        self.cv.fill([inner], paint)
         u_aft, u_fwd = -L / 2 + 0.16 * L, L / 2 - 0.1 * L
         pipe = (rng.uniform(180, 235),) * 3
+        if livery is not None:
+            pipe = (livery.pipe,) * 3
         self.cv.fill([f.rect(u_aft, u_fwd, -0.035 * B, 0.035 * B)], pipe)  # pipe rack
         self.cv.fill([f.rect(u_aft, u_fwd, 0.06 * B, 0.09 * B)], np.array(pipe) * 0.8)  # catwalk
         for k in range(rng.integers(3, 7)):  # longitudinal cargo lines
             v = rng.uniform(-0.3, 0.3) * B
             self.cv.line(f([(u_aft, v)])[0], f([(u_fwd, v)])[0], np.array(pipe) * 0.9, 0.6)
         mid = rng.uniform(-0.05, 0.05) * L
+        if livery is not None:
+            mid = livery.manifold_frac * L
         for k in range(rng.integers(3, 6)):  # manifold: pipes across the deck
             u = mid + (k - 2) * 2.2
             self.cv.fill([f.rect(u - 0.5, u + 0.5, -0.42 * B, 0.42 * B)], pipe)
@@ -742,19 +802,21 @@ class _Renderer:
             u = rng.uniform(u_aft, u_fwd)
             self.cv.circle(f([(u, rng.choice([-1, 1]) * 0.2 * B)])[0], 0.8, (200, 200, 190))
         self.cv.fill([f.rect(L / 2 - 0.12 * L, L / 2 - 0.08 * L, -0.3 * B, 0.3 * B)], np.array(deck) * 0.7)  # forecastle
-        self._superstructure(f, -L / 2 + 0.03 * L, -L / 2 + 0.14 * L, 0.42 * B, rng.uniform(15, 30))
+        self._superstructure(f, -L / 2 + 0.03 * L, self._aft_block_end(L, 0.14), 0.42 * B, rng.uniform(15, 30))
 
     def _deck_bulk(self, s, f, inner, L, B) -> None:
         """Bulk carrier / general cargo: large hatch covers, deck cranes, aft accommodation."""
-        rng = self.rng
+        rng, livery = self.rng, self._livery()
         deck = np.array(DECK_COLOURS["bulk_carrier"][rng.integers(4)]) * rng.uniform(0.8, 1.1)
         if (chosen := self._variety_deck()) is not None:
             deck = np.array(chosen, float)
+        if livery is not None:
+            deck = np.array(livery.cargo_deck)
         self.cv.fill([inner], deck * 0.8)
         n = int(rng.integers(3, 9)) if s.kind == "bulk_carrier" else int(rng.integers(2, 5))
         start, end = -L / 2 + 0.17 * L, L / 2 - 0.1 * L
         pitch = (end - start) / n
-        cover = tuple(rng.uniform(40, 200, 3))
+        cover = tuple(rng.uniform(40, 200, 3)) if livery is None else livery.hatch_covers
         for k in range(n):
             u0 = start + k * pitch + 0.12 * pitch
             self.cv.shade([f.rect(u0, u0 + 0.76 * pitch, -0.33 * B, 0.33 * B) + self.shadow_offset(1.5)], 0.6)
@@ -763,7 +825,7 @@ class _Renderer:
                 c = f([(u0 - 0.1 * pitch, 0)])[0]
                 self.cv.circle(c, 0.07 * B, (220, 200, 60))
                 self.cv.line(c, f([(u0 + 0.4 * pitch, 0.35 * B)])[0], (200, 190, 70), 0.8)
-        self._superstructure(f, -L / 2 + 0.03 * L, -L / 2 + 0.13 * L, 0.42 * B, rng.uniform(15, 28))
+        self._superstructure(f, -L / 2 + 0.03 * L, self._aft_block_end(L, 0.13), 0.42 * B, rng.uniform(15, 28))
 
     def _deck_container(self, s, f, inner, L, B) -> None:
         """Container ship: rows of many-coloured container stacks."""
@@ -771,6 +833,8 @@ class _Renderer:
         self.cv.fill([inner], (70, 70, 70))
         bay, row = 6.3, 2.5
         u_bridge = rng.uniform(-0.3, 0.2) * L
+        if (livery := self._livery()) is not None:
+            u_bridge = livery.bridge_frac * L
         for u in np.arange(-L / 2 + 0.15 * L, L / 2 - 0.1 * L, bay):
             if abs(u - u_bridge) < 8:
                 continue
@@ -792,16 +856,18 @@ class _Renderer:
                 self.cv.prism(_circle_m(c, 0.4 * B), _circle_m(c + self.lean(6), 0.4 * B), (195, 195, 190))
                 c = c + self.lean(6)
             self.cv.circle(c, 0.4 * B, (235, 235, 230))
-        self._superstructure(f, -L / 2 + 0.03 * L, -L / 2 + 0.14 * L, 0.42 * B, rng.uniform(15, 25))
+        self._superstructure(f, -L / 2 + 0.03 * L, self._aft_block_end(L, 0.14), 0.42 * B, rng.uniform(15, 25))
 
     def _deck_small(self, s, f, inner, L, B) -> None:
         """Tug or fishing boat: a central wheelhouse."""
-        self.cv.fill([inner], tuple(self.rng.uniform(60, 200, 3)))
+        deck = tuple(self.rng.uniform(60, 200, 3))
+        self.cv.fill([inner], deck if (livery := self._livery()) is None else livery.cargo_deck)
         self._superstructure(f, -0.1 * L, 0.15 * L, 0.3 * B, self.rng.uniform(5, 9))
 
     def _deck_barge(self, s, f, inner, L, B) -> None:
         """Flat barge deck, sometimes with cargo heaps."""
-        self.cv.fill([inner], tuple(self.rng.uniform(70, 150, 3)))
+        deck = tuple(self.rng.uniform(70, 150, 3))
+        self.cv.fill([inner], deck if (livery := self._livery()) is None else livery.cargo_deck)
         if self.rng.random() < 0.5:
             self.cv.fill([f.rect(-0.3 * L, 0.3 * L, -0.3 * B, 0.3 * B)], tuple(self.rng.uniform(60, 140, 3)))
 
@@ -1452,7 +1518,7 @@ def random_ship(kind: str, rng: np.random.Generator) -> ShipSpec:
 def render_ship_sprite(ship: ShipSpec, gsd_m: float, seed: int, underway: bool,
                        off_nadir_deg: float = 0.0) -> ShipSprite:
     """A ship (kind, size, heading) drawn at gsd_m on calm sea with the renderer's hulls, decks, shadows, wakes."""
-    s = ShipSpec(ship.kind, ship.length_m, ship.beam_m, 0, 0, ship.heading_deg)
+    s = ShipSpec(ship.kind, ship.length_m, ship.beam_m, 0, 0, ship.heading_deg, livery=ship.livery)
     side = min(3.0 * s.length_m + 60.0, 1400.0)  # a wake longer than this leaves the sprite: it fades there anyway
     spec = SceneSpec(seed=seed, gsd_m=gsd_m, width_m=side, height_m=side, land=False, n_tankers=0, n_others=0,
                      ship_variety=True, wakes=underway, off_nadir_deg=off_nadir_deg,
@@ -1545,6 +1611,7 @@ def truth_features(scene: SynthScene, scene_id: str) -> dict:
                 "center_lat": float(elat[4]),
                 "imo": s.imo,
                 "name": s.name,
+                "livery": s.livery,
                 "scene_id": scene_id,
             },
         })
@@ -1671,6 +1738,12 @@ def hard_port_spec(seed: int) -> SceneSpec:
     spec.swell = float(rng.uniform(0.1, 0.6)) if rng.random() < 0.3 else 0.0
     spec.n_yachts = int(rng.integers(1, 13)) if rng.random() < 0.6 else 0
     return spec
+
+
+def plain_spec(seed: int) -> SceneSpec:
+    """A 1.4 km port scene at Vostochny with the renderer's defaults (no domain randomisation), 6 tankers and
+    6 other ships: the look of the demo and the identification benchmark."""
+    return SceneSpec(seed=seed, width_m=1400, height_m=1400, n_tankers=6, n_others=6)
 
 
 def open_sea_spec(seed: int) -> SceneSpec:

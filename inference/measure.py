@@ -176,6 +176,10 @@ REFINE_MIN_PAD_M = 8.0
 REFINE_MAX_STRIP_PX = 1400
 REFINE_LENGTH_RATIO = (0.75, 1.5)  # refined / detected; outside it the detector's box stands
 REFINE_BEAM_RATIO = (0.6, 1.6)
+# dark hull paint seen around a deck is at most this share of the deck's beam / length on each side
+RIM_MAX_BEAM_SHARE = 0.12
+RIM_MAX_LENGTH_SHARE = 0.03
+RIM_FULL = 0.9  # share of a profile's pixels that must be dark for a row (or column) to be rim
 WATER_RADIUS = 30.0  # RGB distance that counts as the same water when seeking the water colour
 WATER_SAMPLE = 8000  # pixels enough to find the water colour; a long hull's strip has ~10x more
 
@@ -192,8 +196,11 @@ def water_colour(pixels: np.ndarray, iterations: int = 4) -> np.ndarray:
     return centre
 
 
-def hull_mask(strip: np.ndarray, water: np.ndarray, min_contrast: float) -> np.ndarray:
-    """Pixels that differ from the water colour, leaving out water darkened by the hull's shadow."""
+def hull_mask(strip: np.ndarray, water: np.ndarray, min_contrast: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels that differ from the water colour, leaving out water darkened by the hull's shadow; and those dark ones.
+
+    Dark pixels are shadow or dark hull paint (a black hull on dark water): refine_box tells them apart by
+    where they lie."""
     import cv2
 
     img = strip.astype(np.float32)  # unblurred: a blur would spread the hull over the water and the shadow
@@ -205,7 +212,37 @@ def hull_mask(strip: np.ndarray, water: np.ndarray, min_contrast: float) -> np.n
     shadow = (cv2.inRange(img, (0.0, 0.0, 0.0), tuple(c + 6.0 for c in w)) > 0) & (
         cv2.transform(img, add_bands) < 0.85 * sum(w))
     mask = (far & ~shadow).astype(np.uint8)
-    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)), (far & shadow).astype(np.uint8)
+
+
+def _rim_px(dark: np.ndarray, lo: int, hi: int, limit: int) -> tuple[int, int]:
+    """Widths of dark hull paint just outside [lo, hi) of a profile, each side: the rim around a deck.
+
+    A shadow falls on one side of a hull only; dark paint shows on both, so both sides get the narrower
+    band. A band pixel is one the dark paint covers across the whole profile (>= RIM_FULL), since a half
+    dark one is the blur of the rim into the water; the pixel at the deck edge itself may be a blend of
+    deck and rim, neither bright nor dark: it counts with its side's band."""
+    bands, blends = [], []
+    for start, step in ((lo - 1, -1), (hi, 1)):
+        blend = int(0 <= start < dark.size and dark[start] < RIM_FULL)
+        k, i = 0, start + step * blend
+        while 0 <= i < dark.size and dark[i] >= RIM_FULL and k < limit:
+            k, i = k + 1, i + step
+        bands.append(k)
+        blends.append(blend)
+    band = min(bands)
+    return (blends[0] + band, blends[1] + band) if band else (0, 0)
+
+
+def _with_dark_ends(hull_or_dark: np.ndarray, across: tuple[int, int], along: tuple[int, int],
+                    limit: int) -> tuple[int, int]:
+    """A dark-painted hull's ends: the bright deck's extent grown by the dark paint beyond it, the same at both
+    ends (the lesser growth: a shadow may run off one end, never off both)."""
+    grown = _extent(hull_or_dark[across[0] : across[1]].mean(axis=0), (along[0] + along[1]) // 2, 0.15)
+    if grown is None:
+        return along
+    grow = max(0, min(along[0] - grown[0], grown[1] - along[1], limit))
+    return along[0] - grow, along[1] + grow
 
 
 def _extent(profile: np.ndarray, centre: int, min_fraction: float) -> tuple[int, int] | None:
@@ -250,17 +287,21 @@ def refine_box(src, scene: Scene, box: OrientedBox, min_contrast: float = 18.0) 
     if len(pixels) < 30:
         return None
     mid = slice(int(cols / 2 - box.length_px * scale / 4), int(cols / 2 + box.length_px * scale / 4) + 1)
-    mask = hull_mask(strip, water_colour(pixels), min_contrast)
+    mask, dark = hull_mask(strip, water_colour(pixels), min_contrast)
     # bridge gaps between hatch covers and along dark rims: a hull is one piece
     close_u, close_v = max(1, int(5.0 / gsd * scale)), max(1, int(1.0 / gsd * scale))
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((close_v, close_u), np.uint8))
     across = _extent(mask[:, mid].mean(axis=1), rows // 2, 0.5)
     if across is None:
         return None
+    rim = _rim_px(dark[:, mid].mean(axis=1), *across, int(RIM_MAX_BEAM_SHARE * (across[1] - across[0])))
+    across = (across[0] - rim[0], across[1] + rim[1])
     # a low share of the beam still counts, so the tapering bow is measured to its tip
     along = _extent(mask[across[0] : across[1]].mean(axis=0), cols // 2, 0.15)
     if along is None or along[0] == 0 or along[1] == cols:  # the hull runs out of the strip: unclear
         return None
+    if rim[0] and rim[1]:
+        along = _with_dark_ends(mask | dark, across, along, int(RIM_MAX_LENGTH_SHARE * (along[1] - along[0])))
     length, beam = (along[1] - along[0]) / scale, (across[1] - across[0]) / scale
     if not (REFINE_LENGTH_RATIO[0] <= length / box.length_px <= REFINE_LENGTH_RATIO[1]
             and REFINE_BEAM_RATIO[0] <= beam / box.beam_px <= REFINE_BEAM_RATIO[1]):

@@ -25,11 +25,14 @@ from tankerwatch.datasets.scene import Scene, open_scene, read_rgb, scene_reader
 from tankerwatch.inference.candidates import OBJECT_GSD_M, image_objects, new_candidates, water_objects
 from tankerwatch.inference.classify import read_chip, ships_only
 from tankerwatch.inference.floating import afloat, array_water_mask, scene_water_mask, write_water_mask
+from tankerwatch.inference.appearance import AppearanceModel, Signature, load_appearance_model, read_signature
 from tankerwatch.inference.matching import assign_scene, identify
+from tankerwatch.inference.measurement_error import ErrorModel, error_model_for
 from tankerwatch.inference.measure import (
     EDGE_TOLERANCE_WORKING_PX, bow_sign, measure, refine_box, straightened_hull, tile_boxes, touches_scene_edge,
 )
 from tankerwatch.inference.merge import merge_boxes
+from tankerwatch.inference.review import ReviewMemory, hull_evidence, review_memory
 from tankerwatch.inference.tiling import Tile, plan_tiles, port_aoi_px
 from tankerwatch.inference.visits import AlertStore
 from tankerwatch.io import atomic_write_bytes, atomic_write_text
@@ -67,6 +70,8 @@ class RunContext:
     force: bool = False
     port_names: dict[str, str] = field(default_factory=dict)
     stages: HullStages | None = None
+    errors: ErrorModel = field(default_factory=ErrorModel)  # fitted measurement errors (default: hand-set sigmas)
+    appearance: AppearanceModel | None = None  # None: looks are not read, decisions act by place only
 
 
 @dataclass
@@ -161,9 +166,10 @@ def detect_scene(scene: Scene, tiles: list[Tile], detector, cfg: InferenceConfig
     return merge_boxes(boxes, cut, cfg.detect.iou_threshold)
 
 
-def detection_feature(d: Detection) -> dict:
-    """A detection as an RFC 7946 Feature with exactly the DESIGN.md properties."""
-    return {
+def detection_feature(d: Detection, ident: Identification | None = None) -> dict:
+    """A detection as an RFC 7946 Feature with the DESIGN.md properties, plus gsd_m (the grid it was measured in)
+    and, for an identified tanker, its ranked registry candidates whether or not they reach an alert."""
+    feature = {
         "type": "Feature",
         "geometry": {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in d.footprint_lonlat]]},
         "properties": {
@@ -178,15 +184,22 @@ def detection_feature(d: Detection) -> dict:
             "scene_id": d.scene_id,
             "acquired": d.acquired.strftime("%Y-%m-%dT%H:%M:%SZ") if d.acquired else None,
             "port_id": d.port_id,
+            "gsd_m": round(d.gsd_m, 3),
             **({"type": d.type_name, "type_probabilities": d.type_probabilities} if d.type_name else {}),
         },
     }
+    if ident is not None and ident.candidates:
+        feature["properties"]["candidates"] = [{"imo": c.imo, "name": c.name, "probability": round(c.probability, 4)}
+                                               for c in ident.candidates]
+    return feature
 
 
-def write_detections(out_dir: Path, scene_id: str, detections: list[Detection]) -> Path:
-    """Write OUT/detections/<scene_id>.geojson atomically."""
+def write_detections(out_dir: Path, scene_id: str, detections: list[Detection],
+                     idents: list[Identification] | None = None) -> Path:
+    """Write OUT/detections/<scene_id>.geojson atomically (with each tanker's candidates where identified)."""
     path = out_dir / "detections" / f"{scene_id}.geojson"
-    fc = {"type": "FeatureCollection", "features": [detection_feature(d) for d in detections]}
+    pairs = zip(detections, idents or [None] * len(detections), strict=True)
+    fc = {"type": "FeatureCollection", "features": [detection_feature(d, i) for d, i in pairs]}
     atomic_write_text(path, json.dumps(fc, indent=1))
     return path
 
@@ -348,12 +361,8 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     if typer is not None:
         detections = typed_ships(detections, [h.chip for h in hulls], typer, thresholds)
     detections.sort(key=lambda d: (-d.confidence, d.center_lon, d.center_lat))
-    write_detections(ctx.out_dir, scene.scene_id, detections)
-    edge_px = EDGE_TOLERANCE_WORKING_PX * ctx.cfg.detect.working_gsd_m / scene.gsd_m
-    # a hull cut by the scene edge shows only a lower bound of its length: it is not named by size
-    idents = [Identification(d) if touches_scene_edge(d.box.corners(), scene.width, scene.height, edge_px)
-              else identify(d, ctx.registry, ctx.cfg.matching) for d in detections]
-    idents = assign_scene(idents)
+    idents = assign_scene(identify_hulls(scene, detections, ctx, review_memory(store.signature_rows())))
+    write_detections(ctx.out_dir, scene.scene_id, detections, idents)
     new = store.record_scene(
         scene.scene_id, str(path), scene.acquired, idents, ctx.cfg.matching, ctx.cfg.visits,
         chip_writer(scene, ctx.out_dir, ctx.cfg.visits.chip_margin_m), ctx.port_names,
@@ -364,21 +373,48 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     )
 
 
+def hull_signatures(scene: Scene, detections: list[Detection], model: AppearanceModel | None) -> list[Signature | None]:
+    """The appearance signature of each tanker on native pixels (None for other hulls, or with looks off)."""
+    if model is None or not any(d.class_name == "tanker" for d in detections):
+        return [None] * len(detections)
+    with scene_reader(scene) as src:
+        return [read_signature(src, scene, d.box) if d.class_name == "tanker" else None for d in detections]
+
+
+def identify_hulls(scene: Scene, detections: list[Detection], ctx: RunContext, memory: ReviewMemory) -> list[Identification]:
+    """Each hull's registry candidates from its size, type and look, and the analysts' decisions so far."""
+    edge_px = EDGE_TOLERANCE_WORKING_PX * ctx.cfg.detect.working_gsd_m / scene.gsd_m
+    idents = []
+    for d, sig in zip(detections, hull_signatures(scene, detections, ctx.appearance), strict=True):
+        # a hull cut by the scene edge shows only a lower bound of its length: it is not named by size
+        if touches_scene_edge(d.box.corners(), scene.width, scene.height, edge_px):
+            idents.append(Identification(d))
+            continue
+        evidence = hull_evidence(d, sig, memory, ctx.appearance)
+        ident = identify(d, ctx.registry, ctx.cfg.matching, ctx.errors, evidence)
+        ident.signature = sig.to_dict() if sig is not None else None
+        idents.append(ident)
+    return idents
+
+
 def load_context(
     cfg: InferenceConfig, registry_path: Path, ports_path: Path, out_dir: Path, model_path: Path | None,
     device: str | None, full_scene: bool, acquired: datetime | None, force: bool,
     land_path: Path | None = None, water_path: Path | None = None,
 ) -> RunContext:
     """Load registry, ports, the detector and the stage models once for a batch (bad inputs fail before any scene)."""
-    from tankerwatch.models.detector import load_detector
+    from tankerwatch.models.detector import BUNDLED_WEIGHTS, load_detector
 
     registry = load_registry(registry_path)
     ports = load_ports(ports_path)
     if device:
         cfg.detect.device = device
     detector = load_detector(model_path, cfg.detect)
+    errors = error_model_for(Path(model_path) if model_path else BUNDLED_WEIGHTS, cfg.matching.error_model)
+    appearance = load_appearance_model(Path(cfg.matching.appearance_model) if cfg.matching.appearance_model else None) \
+        if cfg.matching.appearance else None
     return RunContext(cfg, detector, registry, ports, Path(out_dir), full_scene, acquired, force,
-                      {p.id: p.name for p in ports}, load_stages(cfg, land_path, water_path))
+                      {p.id: p.name for p in ports}, load_stages(cfg, land_path, water_path), errors, appearance)
 
 
 def load_stages(cfg: InferenceConfig, land_path: Path | None = None, water_path: Path | None = None) -> HullStages:

@@ -24,18 +24,20 @@ from tankerwatch.config import MatchConfig, VisitConfig
 from tankerwatch.geo import geodesic_m
 from tankerwatch.inference.matching import is_match
 from tankerwatch.io import atomic_write_text
-from tankerwatch.schema import Identification, TankerwatchError
+from tankerwatch.schema import Candidate, Identification, TankerwatchError
 
 DB_NAME = "tankerwatch.sqlite"
 JSONL_NAME = "alerts.jsonl"
 GEOJSON_NAME = "alerts.geojson"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ID_HEX_CHARS = 16
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # fixed width, so stored times sort as text
 KNOT_MPS = 1852.0 / 3600.0
 UNREACHABLE_SLACK_M = 2_000.0  # position error and swinging at anchor: nearer than this is always reachable
 
-_SCHEMA = """
+# Schema by version: a store at version k gets the statements of every later version, in one transaction.
+_MIGRATIONS: dict[int, str] = {
+    1: """
 CREATE TABLE IF NOT EXISTS scenes (
     scene_id TEXT PRIMARY KEY, path TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, updated TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS visits (
@@ -45,7 +47,29 @@ CREATE INDEX IF NOT EXISTS visits_by_vessel ON visits (imo, port_id, first_seen)
 CREATE TABLE IF NOT EXISTS alerts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL UNIQUE, scene_id TEXT NOT NULL,
     visit_id TEXT NOT NULL REFERENCES visits (visit_id), json TEXT NOT NULL);
-"""
+""",
+    # analyst review: every tanker seen in a port (alerted or not) with its look, the decisions (an audit log
+    # that never changes an alert line), and the signatures those decisions (or imported files) give each vessel
+    2: """
+CREATE TABLE IF NOT EXISTS observations (
+    observation_id TEXT PRIMARY KEY, scene_id TEXT NOT NULL, acquired TEXT NOT NULL, port_id TEXT NOT NULL,
+    center_lon REAL NOT NULL, center_lat REAL NOT NULL, length_m REAL NOT NULL, beam_m REAL NOT NULL,
+    candidates TEXT NOT NULL, signature TEXT, alert_id TEXT, chip TEXT);
+CREATE INDEX IF NOT EXISTS observations_by_alert ON observations (alert_id);
+CREATE TABLE IF NOT EXISTS reviews (
+    review_id INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL,  -- an alert id or an observation id
+    decision TEXT NOT NULL CHECK (decision IN ('confirmed', 'rejected')), imo TEXT NOT NULL,
+    analyst TEXT NOT NULL, decided_at TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS signatures (
+    signature_id TEXT PRIMARY KEY, imo TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('confirmed', 'rejected')),
+    alert_id TEXT, scene_id TEXT, acquired TEXT, center_lon REAL, center_lat REAL, json TEXT,
+    analyst TEXT NOT NULL, decided_at TEXT NOT NULL, reason TEXT NOT NULL, origin TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS signatures_by_vessel ON signatures (imo, decision);
+""",
+}
+SIGNATURE_COLUMNS = ("signature_id", "imo", "decision", "alert_id", "scene_id", "acquired", "center_lon", "center_lat",
+                     "json", "analyst", "decided_at", "reason", "origin")
 
 
 def utc_iso(t: datetime) -> str:
@@ -64,16 +88,34 @@ def stable_id(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:ID_HEX_CHARS]
 
 
+def observation_id_for(scene_id: str, lon: float, lat: float) -> str:
+    """Id of one tanker seen in one scene: scene and position rounded to ~10 m."""
+    return stable_id("observation", scene_id, f"{lon:.4f}", f"{lat:.4f}")
+
+
 def alert_id_for(scene_id: str, port_id: str, imo: str, lon: float, lat: float) -> str:
     """Alert id of one sighting: scene, port, vessel and position rounded to ~10 m."""
     return stable_id("alert", scene_id, port_id, imo, f"{lon:.4f}", f"{lat:.4f}")
 
 
+def _rounded(value: float | None, digits: int) -> float | None:
+    """A number rounded for the feed; None stays None."""
+    return None if value is None else round(value, digits)
+
+
+def candidate_evidence(c: Candidate) -> dict:
+    """Why a candidate has its probability: size against the registry (z-scores), type, look, confirmed sightings."""
+    return {"delta_length_m": _rounded(c.delta_length_m, 2), "delta_beam_m": _rounded(c.delta_beam_m, 2),
+            "z_length": _rounded(c.z_length, 2), "z_beam": _rounded(c.z_beam, 2), "dims_estimated": c.dims_estimated,
+            "p_tanker": round(c.p_tanker, 4), "appearance_llr": _rounded(c.appearance_llr, 2),
+            "confirmed_sightings": list(c.sightings)}
+
+
 def _candidate_json(ident: Identification) -> list[dict]:
-    """Ranked candidates as the alert contract spells them."""
+    """Ranked candidates as the alert contract spells them, each with its evidence."""
     return [
         {"imo": c.imo, "name": c.name, "probability": round(c.probability, 4), "length_m": c.length_m,
-         "beam_m": c.beam_m, "sanctions": list(c.sanctions)}
+         "beam_m": c.beam_m, "sanctions": list(c.sanctions), "evidence": candidate_evidence(c)}
         for c in ident.candidates
     ]
 
@@ -122,14 +164,17 @@ class AlertStore:
         self._db.close()
 
     def _init_schema(self) -> None:
-        """Create the tables of a new store, or check an existing store's schema version."""
+        """Create the tables of a new store, or migrate an older store to this schema version."""
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
-            raise sqlite3.DatabaseError(f"schema version {version}, this tankerwatch reads {SCHEMA_VERSION}")
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"schema version {version} is newer than this tankerwatch's {SCHEMA_VERSION}")
+        if version == SCHEMA_VERSION:
+            return
         with self._transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[v].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -218,7 +263,13 @@ class AlertStore:
         with self._transaction() as db:
             for ident in idents:
                 d = ident.detection
-                if d.port_id is None or not is_match(ident, cfg_match):
+                if d.port_id is None or d.class_name != "tanker":
+                    continue
+                observation = self._observe(db, ident, scene_id, when)
+                if not is_match(ident, cfg_match):
+                    if observation is not None:  # an unidentified tanker: its chip lets an analyst name it
+                        db.execute("UPDATE observations SET chip = ? WHERE observation_id = ?",
+                                   (write_chip(ident, f"obs-{observation}"), observation))
                     continue
                 imo = ident.candidates[0].imo
                 alert_id = alert_id_for(scene_id, d.port_id, imo, d.center_lon, d.center_lat)
@@ -231,10 +282,93 @@ class AlertStore:
                 alert = alert_record(ident, alert_id, scene_id, when, port_names.get(d.port_id, d.port_id), visit, chip)
                 db.execute("INSERT INTO alerts (alert_id, scene_id, visit_id, json) VALUES (?, ?, ?, ?)",
                            (alert_id, scene_id, visit["visit_id"], json.dumps(alert, ensure_ascii=False)))
+                db.execute("UPDATE observations SET alert_id = ?, chip = ? WHERE observation_id = ?",
+                           (alert_id, chip, observation_id_for(scene_id, d.center_lon, d.center_lat)))
                 new.append(alert)
             self._set_scene(db, scene_id, scene_path, "done", None)
         self.write_feeds()
         return new
+
+    @staticmethod
+    def _observe(db: sqlite3.Connection, ident: Identification, scene_id: str, when: str) -> str | None:
+        """Record a tanker seen in a port with its candidates and look; its id, or None if an earlier run did."""
+        d = ident.detection
+        oid = observation_id_for(scene_id, d.center_lon, d.center_lat)
+        candidates = [{"imo": c.imo, "name": c.name, "probability": round(c.probability, 4)} for c in ident.candidates]
+        cur = db.execute(
+            "INSERT OR IGNORE INTO observations (observation_id, scene_id, acquired, port_id, center_lon, center_lat, "
+            "length_m, beam_m, candidates, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (oid, scene_id, when, d.port_id, d.center_lon, d.center_lat, d.length_m, d.beam_m, json.dumps(candidates),
+             json.dumps(ident.signature) if ident.signature is not None else None))
+        return oid if cur.rowcount else None
+
+    # --- analyst review -------------------------------------------------------------------
+
+    def observations(self, unidentified_only: bool = False) -> list[dict]:
+        """Tankers seen in ports, in the order seen (only those not alerted, if asked)."""
+        where = " WHERE alert_id IS NULL" if unidentified_only else ""
+        rows = self._db.execute(f"SELECT * FROM observations{where} ORDER BY acquired, observation_id").fetchall()
+        return [{**dict(r), "candidates": json.loads(r["candidates"])} for r in rows]
+
+    def alert(self, alert_id: str) -> dict | None:
+        """One alert as emitted, or None when no alert has that id."""
+        row = self._db.execute("SELECT json FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone()
+        return json.loads(row["json"]) if row else None
+
+    def _sighting(self, sighting_id: str) -> tuple[dict, str | None]:
+        """An alert (or, for an unidentified tanker, its observation) by id, and the hull's signature JSON."""
+        alert = self.alert(sighting_id)
+        key = ("alert_id", sighting_id) if alert is not None else ("observation_id", sighting_id)
+        row = self._db.execute(f"SELECT * FROM observations WHERE {key[0]} = ?", (key[1],)).fetchone()
+        if alert is None and row is None:
+            raise TankerwatchError(f"{self.db_path}: no alert or observation {sighting_id!r} "
+                                   f"(see `tankerwatch review {self.out_dir}`)")
+        seen = alert or {**dict(row), "candidates": json.loads(row["candidates"])}
+        return seen, row["signature"] if row is not None else None
+
+    def decide(self, sighting_id: str, decision: str, imo: str | None, analyst: str, reason: str,
+               when: datetime | None = None) -> dict:
+        """Record an analyst's confirm or reject of an alert (or an unidentified tanker's observation), and the
+        signature it gives the vessel; the stored row."""
+        if decision not in ("confirmed", "rejected"):
+            raise TankerwatchError(f"decision {decision!r}: expected confirmed or rejected")
+        seen, signature = self._sighting(sighting_id)
+        named = seen["candidates"][0]["imo"] if seen["candidates"] else None
+        imo = imo or named
+        if imo is None:
+            raise TankerwatchError(f"{sighting_id} has no registry candidate: say which vessel it is with --imo")
+        if decision == "rejected" and imo != named:
+            raise TankerwatchError(f"{sighting_id} names {named}; a reject is of the vessel it names")
+        decided = utc_iso(when or datetime.now(timezone.utc))
+        with self._transaction() as db:
+            db.execute("INSERT INTO reviews (alert_id, decision, imo, analyst, decided_at, reason) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (sighting_id, decision, imo, analyst, decided, reason))
+            row = {"signature_id": stable_id("review", sighting_id), "imo": imo, "decision": decision,
+                   "alert_id": sighting_id, "scene_id": seen["scene_id"], "acquired": seen["acquired"],
+                   "center_lon": seen["center_lon"], "center_lat": seen["center_lat"],
+                   "json": signature, "analyst": analyst, "decided_at": decided, "reason": reason, "origin": "review"}
+            # a later decision on the same alert replaces the earlier one's signature (the audit log keeps both)
+            db.execute(f"INSERT OR REPLACE INTO signatures VALUES ({', '.join('?' * len(SIGNATURE_COLUMNS))})",
+                       tuple(row[c] for c in SIGNATURE_COLUMNS))
+        return row
+
+    def decisions(self) -> dict[str, dict]:
+        """The latest decision on each reviewed alert, by alert id."""
+        rows = self._db.execute("SELECT * FROM reviews ORDER BY review_id").fetchall()
+        return {r["alert_id"]: dict(r) for r in rows}
+
+    def signature_rows(self) -> list[dict]:
+        """Every stored vessel signature (confirmed and rejected, reviewed here or imported)."""
+        return [dict(r) for r in self._db.execute("SELECT * FROM signatures ORDER BY decided_at, signature_id")]
+
+    def import_signatures(self, rows: list[dict], origin: str) -> int:
+        """Add signatures shared by another team's store; those already here are left alone. Rows added."""
+        with self._transaction() as db:
+            before = db.execute("SELECT COUNT(*) FROM signatures").fetchone()[0]
+            for row in rows:
+                db.execute(f"INSERT OR IGNORE INTO signatures VALUES ({', '.join('?' * len(SIGNATURE_COLUMNS))})",
+                           tuple({**row, "origin": origin}[c] for c in SIGNATURE_COLUMNS))
+            return db.execute("SELECT COUNT(*) FROM signatures").fetchone()[0] - before
 
     def alerts(self, current: bool = False) -> list[dict]:
         """All alerts in the order they were emitted; current=True refreshes each one's visit state."""

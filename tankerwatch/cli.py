@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -151,29 +152,44 @@ def run(scenes, out_dir, full_scene, acquired, force, land, water, registry, por
               help="Output folder (scenes go to OUT/scenes).")
 @_with_run_options
 def demo(out_dir, registry, ports, model, device, config, overrides) -> None:
-    """Synthesise two passes over Vostochny with registry tankers, run the main job, print the alerts.
+    """Three synthetic passes over Vostochny with registry tankers and strangers; an analyst's review; the result.
+
+    The first pass is identified on size and type alone; the demo then plays an analyst who
+    confirms its right alerts and rejects its wrong ones (`tankerwatch review`); the later passes
+    use those decisions (each vessel's look). Every tanker in port is tabled with its ground truth.
 
     \b
     Example:
       tankerwatch demo --out demo-out
     """
-    from tankerwatch.inference.demo import alerts_table, truth_check, write_demo_scenes
+    from tankerwatch.inference.demo import review_by_truth, tanker_verdicts, verdict_table, write_demo_scenes
     from tankerwatch.inference.visits import AlertStore
 
     registry = registry or _bundled("registry.csv")
+    ports = ports or _bundled("ports.geojson")
     scenes_dir = out_dir / "scenes"
     click.echo(f"synthesising demo scenes in {scenes_dir} ...")
     paths = write_demo_scenes(scenes_dir, registry)
-    results = _run_main_job(paths, registry, ports or _bundled("ports.geojson"), out_dir, False, model, device,
-                            None, config, overrides, False)
+    first, later = paths[:1], paths[1:]
+    results = _run_main_job(first, registry, ports, out_dir, False, model, device, None, config, overrides, False)
+    ids = [p.stem for p in first]
+    click.echo("\npass 1, on size and type alone:\n" + verdict_table(tanker_verdicts(out_dir, scenes_dir, ids)))
     with AlertStore(out_dir) as store:
-        alerts = store.alerts()
-    pairs = truth_check(alerts, scenes_dir)
-    click.echo(f"\n{len(alerts)} port-visit alert(s) ({out_dir / 'alerts.jsonl'}):\n")
-    click.echo(alerts_table(pairs) if alerts else "(none)")
-    correct = sum(1 for a, imo in pairs if imo == a["candidates"][0]["imo"])
-    click.echo(f"\n{correct}/{len(alerts)} alerts name the registry tanker that is really there; "
-               f"detections in {out_dir / 'detections'}")
+        decisions = review_by_truth(store, scenes_dir, ids)
+    click.echo("\nthe analyst reviews pass 1 (as `tankerwatch review OUT confirm|reject ID [--imo IMO]` would):")
+    for verb, alert_id, imo in decisions:
+        click.echo(f"  {verb} {alert_id}  ({imo})")
+    results += _run_main_job(later, registry, ports, out_dir, False, model, device, None, config, overrides, False)
+    ids = [p.stem for p in later]
+    rows = tanker_verdicts(out_dir, scenes_dir, ids)
+    click.echo("\nlater passes, with the analyst's decisions:\n" + verdict_table(rows))
+    registry_rows = [r for r in rows if r.truth_imo]
+    strangers = [r for r in rows if not r.truth_imo]
+    click.echo(f"\nregistry tankers named right {sum(r.outcome == 'right' for r in registry_rows)}/{len(registry_rows)}, "
+               f"unidentified {sum(r.outcome == 'unidentified' for r in registry_rows)}, wrong "
+               f"{sum(r.outcome == 'WRONG' for r in registry_rows)}; other tankers named "
+               f"{sum(r.named is not None for r in strangers)}/{len(strangers)}. "
+               f"Alerts: {out_dir / 'alerts.jsonl'}; review: tankerwatch review {out_dir}")
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
 
 
@@ -186,9 +202,13 @@ def demo(out_dir, registry, ports, model, device, config, overrides) -> None:
 @click.option("--hard-port", is_flag=True,
               help="Hard port scenes: realistic land behind the quays (warehouse rows, rail, tank farms, villages, "
                    "bare soil), port structures, 8-25 ships; GSD 0.3-1 m.")
+@click.option("--plain", is_flag=True,
+              help="The renderer's defaults, no domain randomisation (the demo's and the identification "
+                   "benchmark's look), 0.5 m unless --gsd.")
 @click.option("--open-sea", is_flag=True,
               help="Open-sea scenes with nothing to find: no land, no ships; cloud, swell and glint; GSD 0.3-1 m.")
-def synth(out_dir: Path, count: int, seed: int, gsd_m: float | None, hard_port: bool, open_sea: bool) -> None:
+def synth(out_dir: Path, count: int, seed: int, gsd_m: float | None, hard_port: bool, open_sea: bool,
+          plain: bool) -> None:
     """Generate synthetic georeferenced port scenes with ground truth.
 
     Each scene is written as <id>.tif (GeoTIFF), <id>.json (STAC Item),
@@ -204,13 +224,16 @@ def synth(out_dir: Path, count: int, seed: int, gsd_m: float | None, hard_port: 
       tankerwatch synth --out scenes/ --n 5 --seed 42
       tankerwatch synth --out eval/hardport --n 20 --seed 9000000 --hard-port
       tankerwatch synth --out eval/opensea --n 10 --seed 9000000 --open-sea
+      tankerwatch synth --out eval/plain --n 2 --seed 9002010 --gsd 0.5 --plain
     """
-    from tankerwatch.datasets.synth import generate_scene, hard_port_spec, open_sea_spec, random_spec, write_scene
+    from tankerwatch.datasets.synth import (
+        generate_scene, hard_port_spec, open_sea_spec, plain_spec, random_spec, write_scene,
+    )
 
-    if hard_port and open_sea:
-        raise click.UsageError("--hard-port and --open-sea exclude each other: pick one")
+    if hard_port + open_sea + plain > 1:
+        raise click.UsageError("--hard-port, --open-sea and --plain exclude each other: pick one")
     make, prefix = (hard_port_spec, "hardport") if hard_port else (open_sea_spec, "opensea") if open_sea else \
-        (random_spec, "synth")
+        (plain_spec, "plain") if plain else (random_spec, "synth")
     with _progress(count, "synth") as bar:
         for i in range(count):
             spec = make(seed + i)
@@ -479,8 +502,11 @@ def train_stage(stage, data_dir, out_path, epochs, batch, lr, width, seed, devic
               help="Also score real labelled images (recall by length, precision, false detections per image, "
                    "through the same stages as run): a folder with index.csv and/or index_more.csv (DOTA, YOLO-OBB, "
                    "YOLO HBB, FAIR1M XML labels; images without labels are negatives), e.g. ../shared/realworld/imagery.")
+@click.option("--save-errors", is_flag=True,
+              help="Store the fitted measurement error model beside the model's weights (<weights>.errors.json), "
+                   "where `run` reads it.")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override an inference setting.")
-def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overrides) -> None:
+def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, save_errors, overrides) -> None:
     """Score a model on labelled scenes (<scene>.truth.geojson beside each): AP50, AP50:95, P/R, length/beam/heading error.
 
     Runs the main job over the whole of each scene, then matches detections to the truth. It also
@@ -488,11 +514,15 @@ def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overri
     and splits false detections into land and water (per km2) where <scene>.land.geojson exists.
     With --real DIR it also measures ship recall by length bin (any class counts as a ship) on the
     real images DIR/index.csv lists, each resampled to the working GSD; SCENES may then be left out.
+    On SCENES it fits the measurement error model per GSD (bias, core spread, outlier share of
+    tanker length and beam) and writes it to OUT/measurement_errors.json (--save-errors: also
+    beside the weights, where the matcher reads it).
 
     \b
     Example:
       tankerwatch synth --out heldout/ --n 12 --seed 2000000
       tankerwatch eval heldout/ --out eval-out/
+      tankerwatch eval heldout/ --out eval-out/ --save-errors
       tankerwatch eval --real ../shared/realworld/imagery --out eval-real/
     """
     import json as _json
@@ -530,6 +560,7 @@ def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overri
                   **asdict(types)}  # "confusion", "false_detections"
         click.echo(report_table(reports))
         click.echo("\n" + confusion_table(types))
+        report["measurement_errors"] = _fit_errors(evals, out_dir, model, save_errors)
     if real_dir is not None:
         report["realworld"] = _evaluate_real(real_dir, model, device, overrides)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
@@ -537,6 +568,26 @@ def evaluate_cmd(scenes, out_dir, model, device, iou_threshold, real_dir, overri
     done = [f"{report['scenes']} scenes"] if scenes else []
     done += [f"{report['realworld']['overall']['images']} real images"] if real_dir is not None else []
     click.echo(f"\nreport: {out_dir / 'eval_report.json'} ({', '.join(done)})")
+
+
+def _fit_errors(evals, out_dir: Path, model: Path | None, save: bool) -> dict:
+    """Fit the measurement error model on the scenes' tankers, print it, write it to OUT (and beside the weights)."""
+    from tankerwatch.inference.measurement_error import (
+        error_model_dict, error_model_table, fit_error_model, save_error_model, sidecar_path,
+    )
+    from tankerwatch.models.detector import BUNDLED_WEIGHTS
+    from tankerwatch.training.evaluate import GSD_BINS_M, tanker_size_pairs
+
+    pairs = tanker_size_pairs(evals)
+    fitted = fit_error_model(pairs, GSD_BINS_M, f"tankerwatch eval of {len(evals)} scenes, {len(pairs)} tankers")
+    if not fitted.fits:
+        click.echo(f"\nmeasurement errors: too few tankers per GSD to fit ({len(pairs)} in all)")
+        return error_model_dict(fitted)
+    click.echo("\nmeasurement error model (tankers, measured minus true):\n" + error_model_table(fitted))
+    save_error_model(fitted, Path(out_dir) / "measurement_errors.json")
+    if save:
+        click.echo(f"stored beside the weights: {save_error_model(fitted, sidecar_path(Path(model or BUNDLED_WEIGHTS)))}")
+    return error_model_dict(fitted)
 
 
 def _evaluate_real(real_dir: Path, model, device, overrides) -> dict:
@@ -609,6 +660,173 @@ def export_cmd(model: Path | None, fmt: str, imgsz: int | None, device: str, hal
     click.echo(f"exported {out} ({size} px input; sha256 in {out.name}.sha256)")
 
 
+def _review_store(out_dir: Path):
+    """The alert store of a run's output folder (an error if the folder holds none)."""
+    from tankerwatch.inference.visits import DB_NAME, AlertStore
+
+    if not (Path(out_dir) / DB_NAME).exists():
+        raise TankerwatchError(f"{out_dir}: no {DB_NAME} here (give the --out folder of a `tankerwatch run`)")
+    return AlertStore(out_dir)
+
+
+def _review_row(alert: dict, decision: dict | None) -> str:
+    """One alert as a review table row: top candidate, size evidence, type, look, decision, chip."""
+    c = alert["candidates"][0] if alert["candidates"] else {"name": "-", "imo": "-", "probability": 0.0}
+    ev = c.get("evidence") or {}
+
+    def num(key, fmt="{:+.1f}"):
+        return "-" if ev.get(key) is None else fmt.format(ev[key])
+
+    status = f"{decision['decision']} {decision['imo']} by {decision['analyst']}" if decision else "pending"
+    return (f"{alert['alert_id']:<16} {alert['acquired']:<20} {alert['port_id']:<7} {c['name'][:16]:<16} "
+            f"{c['imo']:<8} {c['probability']:>5.2f} {alert['length_m']:>6.1f}x{alert['beam_m']:<5.1f} "
+            f"{num('z_length'):>5} {num('z_beam'):>5} {num('p_tanker', '{:.2f}'):>5} {num('appearance_llr'):>5} "
+            f"{len(ev.get('confirmed_sightings', [])):>3}  {status:<28} {alert['chip']}")
+
+
+@main.group("review", invoke_without_command=True)
+@click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--status", type=click.Choice(["all", "pending", "confirmed", "rejected"]), default="all",
+              show_default=True, help="Which alerts to list (give it before OUT).")
+@click.option("--unidentified", is_flag=True,
+              help="List the tankers seen in ports that were not alerted (confirm one with --imo to name it).")
+@click.pass_context
+def review_group(ctx: click.Context, out_dir: Path, status: str, unidentified: bool) -> None:
+    """List a run's alerts with chips and evidence; confirm or reject them; share vessel signatures.
+
+    A confirmation stores the hull's look as a signature of the vessel: later hulls are scored on
+    size and look, so a stranger of the same size stops being named. A rejected hull is not alerted
+    again as that vessel. Decisions (who, when, why) live in OUT's store; alert lines never change.
+    Columns: z_L and z_B are measured minus registered size in measurement spreads, p_tk the
+    ship-type P(tanker), look the appearance log likelihood ratio against confirmed sightings, n
+    how many confirmed sightings it rests on.
+
+    \b
+    Example:
+      tankerwatch review demo-out
+      tankerwatch review --status pending demo-out
+      tankerwatch review --unidentified demo-out
+      tankerwatch review demo-out confirm 3f2a9c0d1e2b4a5c --imo 1000021 --by "J. Analyst" --why "funnel, deck"
+      tankerwatch review demo-out reject 5b7e01c2d3a49f80 --why "a bulk carrier"
+      tankerwatch review demo-out export signatures.json
+      tankerwatch review other-run import signatures.json
+    """
+    ctx.obj = out_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    if unidentified:
+        _list_unidentified(out_dir)
+        return
+    with _review_store(out_dir) as store:
+        decisions = store.decisions()
+        alerts = [a for a in store.alerts() if status == "all"
+                  or (status == "pending" and a["alert_id"] not in decisions)
+                  or (a["alert_id"] in decisions and decisions[a["alert_id"]]["decision"] == status)]
+    head = (f"{'alert':<16} {'acquired':<20} {'port':<7} {'vessel':<16} {'imo':<8} {'p':>5} {'L x B m':>12} "
+            f"{'z_L':>5} {'z_B':>5} {'p_tk':>5} {'look':>5} {'n':>3}  {'decision':<28} chip")
+    click.echo(head + "\n" + "-" * len(head))
+    for a in alerts:
+        click.echo(_review_row(a, decisions.get(a["alert_id"])))
+    click.echo(f"{len(alerts)} alert(s); chips are relative to {out_dir}")
+
+
+def _list_unidentified(out_dir: Path) -> None:
+    """The tankers seen in ports that were not alerted, with their best candidates and any decision."""
+    with _review_store(out_dir) as store:
+        decisions = store.decisions()
+        seen = store.observations(unidentified_only=True)
+    head = f"{'observation':<16} {'acquired':<20} {'port':<7} {'L x B m':>12}  {'candidates':<40} {'decision':<28} chip"
+    click.echo(head + "\n" + "-" * len(head))
+    for o in seen:
+        cands = ", ".join(f"{c['name'][:12]} {c['probability']:.2f}" for c in o["candidates"][:2]) or "-"
+        d = decisions.get(o["observation_id"])
+        status = f"{d['decision']} {d['imo']} by {d['analyst']}" if d else "pending"
+        click.echo(f"{o['observation_id']:<16} {o['acquired']:<20} {o['port_id']:<7} "
+                   f"{o['length_m']:>6.1f}x{o['beam_m']:<5.1f}  {cands:<40} {status:<28} {o['chip'] or '-'}")
+    click.echo(f"{len(seen)} unidentified tanker(s); `tankerwatch review {out_dir} confirm OBSERVATION --imo IMO` names one")
+
+
+def _decide(out_dir: Path, alert_id: str, decision: str, imo: str | None, analyst: str, why: str) -> None:
+    """Record one decision and say what it stored."""
+    with _review_store(out_dir) as store:
+        row = store.decide(alert_id, decision, imo, analyst, why)
+    look = "with its look" if row["json"] else "without a readable look (it acts by place only)"
+    click.echo(f"{decision} alert {alert_id} as {row['imo']} by {analyst} at {row['decided_at']}; signature {look}")
+
+
+_ANALYST = click.option("--by", "analyst", default=lambda: os.environ.get("USER") or "analyst",
+                        show_default="$USER", help="Who decides.")
+_WHY = click.option("--why", default="", help="Why (kept with the decision).")
+
+
+@review_group.command("confirm")
+@click.argument("alert_id")
+@click.option("--imo", default=None, help="The vessel it really is (default: the one the alert names; required "
+              "for a tanker with no registry candidate).")
+@_ANALYST
+@_WHY
+@click.pass_obj
+def review_confirm(out_dir: Path, alert_id: str, imo: str | None, analyst: str, why: str) -> None:
+    """Confirm an alert (or an unidentified tanker's observation): this hull is the vessel it names, or --imo IMO.
+
+    \b
+    Example:
+      tankerwatch review demo-out confirm 3f2a9c0d1e2b4a5c --imo 1000021 --why "white funnel, green deck"
+    """
+    _decide(out_dir, alert_id, "confirmed", imo, analyst, why)
+
+
+@review_group.command("reject")
+@click.argument("alert_id")
+@_ANALYST
+@_WHY
+@click.pass_obj
+def review_reject(out_dir: Path, alert_id: str, analyst: str, why: str) -> None:
+    """Reject an alert: this hull is not the vessel it names; it is not alerted as that vessel again.
+
+    \b
+    Example:
+      tankerwatch review demo-out reject 5b7e01c2d3a49f80 --why "a bulk carrier"
+    """
+    _decide(out_dir, alert_id, "rejected", None, analyst, why)
+
+
+@review_group.command("export")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def review_export(out_dir: Path, path: Path) -> None:
+    """Write every vessel signature of OUT (confirmed and rejected) to a JSON file for another team.
+
+    \b
+    Example:
+      tankerwatch review demo-out export signatures.json
+    """
+    from tankerwatch.inference.review import write_signatures_file
+
+    with _review_store(out_dir) as store:
+        rows = store.signature_rows()
+    write_signatures_file(path, rows)
+    click.echo(f"wrote {len(rows)} signature(s) to {path}")
+
+
+@review_group.command("import")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def review_import(out_dir: Path, path: Path) -> None:
+    """Add the signatures of an exported file to OUT's store (those already there are kept as they are).
+
+    \b
+    Example:
+      tankerwatch review other-run import signatures.json
+    """
+    from tankerwatch.inference.review import read_signatures_file
+
+    rows = read_signatures_file(path)
+    with _review_store(out_dir) as store:
+        added = store.import_signatures(rows, f"import:{path.name}")
+    click.echo(f"imported {added} new signature(s) of {len(rows)} from {path}")
+
+
 @main.group("registry")
 def registry_group() -> None:
     """Build, check and read registries of sanctioned vessels (CSV keyed by IMO number)."""
@@ -625,17 +843,21 @@ _INPUT = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Compiled vessel table CSV: name, imo; optional vessel_type, flag, length_m, beam_m, dwt, "
                    "gross_tonnage, sanctions, source (repeatable).")
 @click.option("--dimensions", multiple=True, type=_INPUT,
-              help="Dimensions CSV joined by IMO: imo and any of length_m, beam_m, dwt, gross_tonnage (repeatable).")
+              help="Dimensions or particulars CSV: imo; optional name, former_names (';'-separated), vessel_type, "
+                   "length_m, beam_m, dwt, gross_tonnage, year_built, source. Rows join by IMO, or without one "
+                   "by a unique name or former name; they fill what the lists leave empty (repeatable).")
 @click.option("--program", "programs", multiple=True, metavar="PREFIX",
               help="Keep list entries of these programmes only, e.g. DPRK (takes DPRK3, DPRK4; repeatable).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Registry CSV to write.")
 @click.option("-v", "--verbose", is_flag=True, help="List every entry skipped and why.")
 def registry_import(ofac_csv, ofac_xml, un_xml, tables, dimensions, programs, out_path, verbose) -> None:
-    """Build a registry CSV from sanctions lists, merged by IMO number, with sizes joined by IMO.
+    """Build a registry CSV from sanctions lists, merged by IMO number, with particulars joined.
 
-    Entries without a valid IMO number are skipped and counted. Where length and beam are
-    unknown but a tonnage is known, the notes say so and matching estimates the size.
+    Entries without a valid IMO number are skipped and counted. Dimensions rows join by IMO, or,
+    without one, by a name or former name that fits exactly one listed vessel (case and spacing
+    ignored); former names, build year and source go into the notes. Where the length is unknown
+    but a tonnage is known, the notes give the tonnage estimate's spread and matching estimates it.
     Exit status: 0 registry written, 1 no vessel with an IMO number (nothing written), 2 usage error.
 
     \b
@@ -643,23 +865,15 @@ def registry_import(ofac_csv, ofac_xml, un_xml, tables, dimensions, programs, ou
       tankerwatch registry import --ofac-csv sdn.csv --un-xml consolidated.xml \\
           --dimensions dims.csv --program DPRK --out registry-dprk.csv
     """
-    from tankerwatch.datasets.sanctions import import_registry, registry_summary, write_registry
+    from tankerwatch.datasets.sanctions import import_registry, registry_summary, source_report_line, write_registry
 
     if not (ofac_csv or ofac_xml or un_xml or tables):
         raise TankerwatchError("registry import: give at least one of --ofac-csv, --ofac-xml, --un-xml, --vessels")
     result = import_registry(ofac_csv, ofac_xml, un_xml, tables, dimensions, programs)
     for s in result.sources:
-        parts = [f"{s.records} {'rows with sizes' if s.kind == 'dimensions' else 'vessel records'}"]
-        if s.outside_programs:
-            parts.append(f"{s.outside_programs} outside --program")
-        parts += [f"{s.with_imo} with IMO", f"{len(s.skipped)} skipped"]
-        if s.company_numbers:
-            parts.append(f"{s.company_numbers} entities with an IMO company number (not ships)")
-        if s.unlisted:
-            parts.append(f"{s.unlisted} for IMOs on no list (not joined)")
-        click.echo(f"{s.path.name} ({s.kind}): {', '.join(parts)}")
+        click.echo(source_report_line(s))
         for line in s.skipped if verbose else ():
-            click.echo(f"  skipped {line}")
+            click.echo(f"  {'not joined' if s.kind == 'dimensions' else 'skipped'} {line}")
     if not result.vessels:
         click.echo(f"no vessel with an IMO number: nothing written to {out_path}")
         sys.exit(1)
@@ -705,6 +919,29 @@ def registry_show(csv_path: Path, imo: str | None, name_part: str | None, notes:
         click.echo("no vessel matches")
         sys.exit(1)
     click.echo(registry_table(vessels, notes))
+
+
+@registry_group.command("size-model")
+@click.option("--particulars", "particulars_path", type=_INPUT, default=None,
+              help="Tanker particulars CSV to fit (default: the bundled configs/tanker_particulars.csv).")
+def registry_size_model(particulars_path: Path | None) -> None:
+    """Print the tonnage -> size model: fitted power laws, their spreads and leave-one-out errors.
+
+    Matching sizes a registry vessel with no registered length from its DWT (or GT) with these
+    laws; the residual SD is the stated one-SD spread, and the leave-one-out error shows how well
+    a tonnage alone predicts the length of a tanker left out of the fit.
+
+    \b
+    Example:
+      tankerwatch registry size-model
+      tankerwatch registry size-model --particulars my_tankers.csv
+    """
+    from tankerwatch.datasets.tonnage import read_particulars, size_model_report
+
+    if particulars_path is None:
+        click.echo(size_model_report())
+    else:
+        click.echo(size_model_report(read_particulars(particulars_path), particulars_path.name))
 
 
 if __name__ == "__main__":

@@ -48,12 +48,14 @@ class MatchConfig:
 
     sigma_gsd_factor: float = 1.5  # sigma_m = a * gsd_m + b * size_m
     sigma_size_factor: float = 0.03
-    unknown_dims_sigma_factor: float = 0.25  # sigma for tonnage-estimated or unknown dimensions
     prior_registry: float = 0.5  # prior that a tanker in a watched port is some registry vessel
     top_k: int = 3
     min_probability: float = 0.01  # candidates below this are not listed
     alert_probability: float = 0.5  # a tanker is 'matched' when its top candidate reaches this
     max_speed_kn: float = 20.0  # two sightings of one vessel further apart than this speed allows cannot both be it
+    error_model: str = ""  # fitted measurement errors (JSON); empty: <detector weights>.errors.json, else the sigmas above
+    appearance: bool = True  # read each tanker's look and score it against analyst-confirmed sightings
+    appearance_model: str = ""  # appearance model (JSON); empty: the bundled models/weights/appearance.json
 
 
 @dataclass

@@ -92,6 +92,9 @@ class Candidate:
     delta_beam_m: float | None = None
     z_length: float | None = None
     z_beam: float | None = None
+    p_tanker: float = 1.0  # the ship-type classifier's P(tanker) the probability was scaled by
+    appearance_llr: float | None = None  # look against the vessel's confirmed sightings (None: none confirmed)
+    sightings: tuple[str, ...] = ()  # the confirmed sightings (alert or signature ids) that look rests on
 
 
 @dataclass
@@ -101,3 +104,4 @@ class Identification:
     detection: Detection
     candidates: list[Candidate] = field(default_factory=list)
     p_unknown: float = 1.0
+    signature: dict | None = None  # the hull's appearance signature (inference/appearance.py), JSON-safe

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from tankerwatch.config import MatchConfig, bundled_path
-from tankerwatch.datasets.registry import load_registry
+from tankerwatch.datasets.registry import estimate_dimensions, load_registry
 from tankerwatch.inference.matching import (
-    identify, is_match, measurement_sigma_m, tanker_length_prior, unknown_tanker_loglik,
+    HullErrors, identify, is_match, measurement_sigma_m, tanker_length_prior, unknown_tanker_loglik,
 )
+from tankerwatch.inference.measurement_error import ErrorSpread
 from tankerwatch.schema import Detection, Identification, OrientedBox, Vessel
 
 CFG = MatchConfig()
@@ -100,14 +101,15 @@ def test_only_tankers_are_identified_against_tanker_entries():
 
 
 def test_unknown_dimensions_widen_instead_of_vanishing():
-    registry = REGISTRY + [tanker("Q", None, None, dwt=8000), tanker("N", None, None)]
-    ident = full_posterior(detection(112.5, 18), registry)
+    length, beam = estimate_dimensions(8000, None)
+    registry = REGISTRY + [tanker("Q", None, None, dwt=8000), tanker("N", None, None), tanker("R", length, beam)]
+    ident = full_posterior(detection(length, beam), registry)
     by_imo = {c.imo: c for c in ident.candidates}
     assert by_imo["Q"].dims_estimated and by_imo["Q"].length_m is None
-    # Q's estimate (about 112 x 18 m from 8,000 dwt, +-25 %) keeps Q in the running at its size...
+    # Q's estimate (about 117 x 18 m from 8,000 dwt, +-10 % fitted) keeps Q in the running at its size...
     assert by_imo["Q"].probability > 0.02 and abs(by_imo["Q"].z_length) < 0.1
-    # ...but only about as strongly as a vessel of unknown size: a wide estimate is weak evidence
-    assert by_imo["Q"].probability < by_imo["B"].probability / 5
+    # ...but far less strongly than a vessel registered at exactly that size: an estimate is weak evidence
+    assert by_imo["Q"].probability < by_imo["R"].probability / 3
     # far from the estimate, Q drops well below the know-nothing N
     far = {c.imo: c for c in full_posterior(detection(200, 33), registry).candidates}
     # (the beam follows the length, so a long, wide hull is one piece of evidence against Q, not two)
@@ -127,9 +129,10 @@ def test_registered_length_with_unknown_beam_uses_typical_beam():
 def test_unknown_hypothesis_favours_common_tanker_sizes():
     grid, log_w = tanker_length_prior()
     assert grid[0] == 40 and grid[-1] == 400 and np.exp(log_w).sum() == pytest.approx(1.0)
-    common, rare = (unknown_tanker_loglik(length, length / 6.3, 4.0, 1.3) for length in (110, 380))
+    e = HullErrors(ErrorSpread(0.0, 4.0, 0.0, 4.0), ErrorSpread(0.0, 1.3, 0.0, 1.3))
+    common, rare = (unknown_tanker_loglik(length, length / 6.3, e) for length in (110, 380))
     assert common > rare + 3
-    assert unknown_tanker_loglik(120, 19, 4.0, 1.3) > unknown_tanker_loglik(120, 40, 4.0, 1.3) + 10  # too beamy
+    assert unknown_tanker_loglik(120, 19, e) > unknown_tanker_loglik(120, 40, e) + 10  # too beamy
 
 
 def test_bundled_registry_names_each_demo_tanker_at_half_metre_gsd():
@@ -198,3 +201,6 @@ def test_two_hulls_of_one_scene_are_never_the_same_vessel():
     assert len(tops) == len(set(tops))
     # a single identification, or none with candidates, is left as it is
     assert assign_scene([a])[0] is a
+    # regression: the joint assignment dropped each hull's appearance signature, so a confirmation stored none
+    signed = Identification(None, a.candidates, a.p_unknown, signature={"version": 1})
+    assert assign_scene([signed, b])[0].signature == {"version": 1}

@@ -90,3 +90,27 @@ def test_refinement_over_open_water_keeps_the_detector_box(scene_factory):
     scene = open_scene(tif)
     with scene_reader(scene) as src:
         assert refine_box(src, scene, OrientedBox(200, 200, 120, 18, 0.5, 0.9, "tanker")) is None
+
+
+def _livery_with_hull(dark: bool) -> int:
+    """A livery seed whose hull paint is dark (black, navy: like the water) or not."""
+    from tankerwatch.datasets.synth import _Livery
+
+    return next(s for s in range(1000) if (sum(_Livery.of(s).hull) < 200) == dark)
+
+
+@pytest.mark.parametrize("dark", [True, False])
+def test_refinement_measures_a_dark_hull_to_its_rim_not_its_deck(scene_factory, dark):
+    """Regression: a black hull on dark water was taken for shadow, so the deck inside its rim was measured
+    (4 m short, 2.5 m narrow at 0.5 m). Dark paint on both sides of the deck is hull; shadow falls on one side."""
+    ship = ShipSpec("product_tanker", 136.0, 23.5, 200.0, 200.0, 35.0, livery=_livery_with_hull(dark))
+    tif = scene_factory("dark", gsd_m=0.5, land=False, ships=[ship], n_tankers=0, n_others=0, seed=21)
+    scene = open_scene(tif)
+    true = truth_box(scene)
+    with scene_reader(scene) as src:
+        refined = refine_box(src, scene, true)
+    assert refined is not None
+    d = measure(refined, scene)
+    # the tolerance of the refinement test above: 3.5 native pixels
+    assert d.length_m == pytest.approx(136.0, abs=1.75)
+    assert d.beam_m == pytest.approx(23.5, abs=1.75)

@@ -65,7 +65,8 @@ def test_registry_tanker_in_port_gives_one_alert_and_rerun_adds_none(scene_facto
     tanker = next(f for f in det["features"] if f["properties"]["class"] == "tanker")
     assert set(tanker["properties"]) == {"class", "confidence", "length_m", "beam_m", "heading_deg",
                                          "heading_ambiguous", "center_lon", "center_lat", "scene_id",
-                                         "acquired", "port_id"}
+                                         "acquired", "port_id", "gsd_m", "candidates"}
+    assert tanker["properties"]["candidates"][0]["imo"] == v.imo
     assert tanker["properties"]["port_id"] == "RU-VOS"
     assert tanker["properties"]["length_m"] == pytest.approx(v.length_m, abs=0.5)
     ring = tanker["geometry"]["coordinates"][0]

@@ -8,6 +8,7 @@ import pytest
 
 from tankerwatch.config import bundled_path
 from tankerwatch.datasets.registry import COLUMNS, estimate_dimensions, imo_check_digit_ok, load_registry
+from tankerwatch.datasets.tonnage import estimate_size, load_size_model
 from tankerwatch.schema import TankerwatchError
 
 HEADER = ",".join(COLUMNS)
@@ -114,11 +115,14 @@ def test_bundled_sample_registry_is_fictional_and_spread_out():
 
 
 @pytest.mark.parametrize("dwt, length, beam", [(5000, 100, 16), (50000, 183, 32.2), (300000, 330, 60)])
-def test_tonnage_estimate_is_within_its_stated_15_percent_of_typical_tankers(dwt, length, beam):
+def test_tonnage_estimate_is_within_two_fitted_sd_of_typical_tankers(dwt, length, beam):
     est_length, est_beam = estimate_dimensions(dwt, None)
-    assert est_length == pytest.approx(length, rel=0.15) and est_beam == pytest.approx(beam, rel=0.15)
+    spread = estimate_size(dwt, None)
+    assert abs(est_length - length) <= 2 * spread.length_sd_m and abs(est_beam - beam) <= 2 * spread.beam_sd_m
 
 
-def test_tonnage_estimate_from_gross_tonnage_or_nothing():
-    assert estimate_dimensions(None, 10000) == estimate_dimensions(17000, None)
+def test_tonnage_estimate_from_gross_tonnage_goes_through_the_fitted_deadweight_or_nothing():
+    dwt = load_size_model().dwt_from_gt.predict(10000)
+    assert 1.5 <= dwt / 10000 <= 2.0  # tankers carry roughly 1.6-1.9 t deadweight per gross ton
+    assert estimate_dimensions(None, 10000) == pytest.approx(estimate_dimensions(dwt, None))
     assert estimate_dimensions(None, None) is None and estimate_dimensions(0, None) is None

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
 import pytest
 import rasterio
 import shapely
+from affine import Affine
 from click.testing import CliRunner
+from rasterio.features import rasterize
 from shapely.geometry import Point, shape
 
 from tankerwatch.datasets.builder import load_truth
 from tankerwatch.datasets.scene import open_scene
 from tankerwatch.datasets.synth import (
-    EVAL_SEED_BASE, SHIP_KINDS, SceneSpec, ShipSpec, _Renderer, generate_scene, hard_port_spec, open_sea_spec,
-    random_spec, ship_box_m, truth_features, water_truth, write_scene,
+    EVAL_SEED_BASE, SHIP_KINDS, SceneSpec, ShipSpec, _Livery, _Renderer, _ShipFrame, generate_scene, hard_port_spec,
+    open_sea_spec, random_spec, render_ship_sprite, ship_box_m, truth_features, water_truth, write_scene,
 )
 from tankerwatch.datasets.synth_land import BELT_USES, HINTERLAND_USES, Parcel
 from tankerwatch.cli import main
@@ -412,3 +415,85 @@ def test_synth_command_writes_hard_port_and_open_sea_scenes(tmp_path):
     assert sorted(p.name for p in (tmp_path / "sea").iterdir()) == [
         "opensea_9000000.json", "opensea_9000000.land.geojson", "opensea_9000000.tif", "opensea_9000000.truth.geojson"]
     assert "--hard-port" in runner.invoke(main, ["synth", "--help"]).output
+
+
+# --- liveries -------------------------------------------------------------------------------------------
+# sha256 of the image bytes of small port, hard-port and open-sea scenes (variety on and off) and of a sprite, taken
+# from the renderer before ShipSpec.livery existed: ships without a livery must render byte for byte as they did.
+# (A new OpenCV or NumPy that rasterises differently would change these too: re-derive them from the old commit.)
+_LIVERY_PORT = dict(seed=7, width_m=400.0, height_m=400.0, gsd_m=1.0, n_tankers=2, n_others=2)
+_LIVERY_HARD = dict(width_m=500.0, height_m=500.0)
+_LIVERY_SEA = dict(width_m=400.0, height_m=400.0, gsd_m=1.0, n_tankers=2, n_others=1)
+RENDERED_BEFORE_LIVERIES = {
+    "port": (lambda: SceneSpec(**_LIVERY_PORT), "e78928680d3979c5f8285704d5e005f083afd005bc144be9acb2a2dc899952de"),
+    "port-variety-off-nadir": (
+        lambda: SceneSpec(**_LIVERY_PORT, ship_variety=True, off_nadir_deg=15.0, off_nadir_az_deg=40.0),
+        "c3a453cef6d1dc655c79ee9026aca741107d12f40257d577404c27792b50d866"),
+    "hard-port": (lambda: _hard(True), "8260ce215f5427abcb99c66a47cc26e9b3c4d42132f3de0d7cf2dbbf5de413c9"),
+    "hard-port-no-variety": (lambda: _hard(False), "962e86e524c450ab204be8717ac50a8254773326d8a7f64b2b503f842dd4e8a4"),
+    "open-sea": (lambda: replace(open_sea_spec(9_000_002), **_LIVERY_SEA),
+                 "47e034f5c3ff2941f928d3b2687c6346885218b9ea53b36df68455831242d06b"),
+    "open-sea-variety": (lambda: replace(open_sea_spec(9_000_002), **_LIVERY_SEA, ship_variety=True),
+                         "2ac455c4e36dc2934273f7b97fed5b17cbd485dd474fbb8e156d0f2e4a2939e7"),
+}
+
+
+def _hard(variety: bool) -> SceneSpec:
+    """A 500 m corner of a hard evaluation port (16 ships: tankers, cargo, tugs, a barge, yachts)."""
+    spec = hard_port_spec(9_000_001)
+    return replace(spec, **_LIVERY_HARD, gsd_m=max(spec.gsd_m, 0.8), ship_variety=variety)
+
+
+def _registry_tanker(**kw) -> ShipSpec:
+    return ShipSpec("product_tanker", 120.0, 18.0, 200.0, 200.0, 30.0, imo="1000019", name="TEST ONE", **kw)
+
+
+@pytest.mark.parametrize("name", sorted(RENDERED_BEFORE_LIVERIES))
+def test_ships_without_a_livery_render_as_before(name):
+    make, digest = RENDERED_BEFORE_LIVERIES[name]
+    spec = make()
+    if spec.land and not spec.hard_land:  # a fixed (registry) ship as well as the drawn ones
+        spec.ships = [_registry_tanker()]
+    scene = generate_scene(spec)
+    assert len(scene.ships) >= 3
+    assert hashlib.sha256(scene.image.tobytes()).hexdigest() == digest
+
+
+def test_sprites_without_a_livery_render_as_before():
+    sprite = render_ship_sprite(ShipSpec("crude_tanker", 200.0, 34.0, 0, 0, 70.0), 0.8, 5, True)
+    assert hashlib.sha256(sprite.after.tobytes()).hexdigest() == \
+        "9d1ab2654401c42d2b5691928d8401dad16dbd2069f8b752e9f9e2df06d06543"
+
+
+def _deck_colour(seed: int, livery: int | None, variety: bool) -> np.ndarray:
+    """The median drawn colour (before the sensor) of a deck patch between the manifold and the forecastle."""
+    ship = ShipSpec("product_tanker", 150.0, 24.0, 200.0, 200.0, 60.0, livery=livery)
+    r = _Renderer(small_spec(seed=seed, land=False, n_tankers=0, n_others=0, ships=[ship], gsd_m=0.5,
+                             ship_variety=variety))
+    r.render()
+    frame = _ShipFrame(ship)
+    u, v = np.meshgrid(np.linspace(0.18, 0.32, 30) * ship.length_m, np.linspace(0.12, 0.38, 12) * ship.beam_m)
+    px = np.round(frame(np.stack([u.ravel(), v.ravel()], axis=1)) / 0.5).astype(int)
+    return np.median(r.cv.rgb[px[:, 1], px[:, 0]], axis=0)
+
+
+def test_a_livery_keeps_its_deck_colour_from_scene_to_scene():
+    a, b = _deck_colour(3, 77, False), _deck_colour(4, 77, True)  # the variety stream's deck colours yield too
+    assert np.allclose(a, b, atol=0.5)
+    assert np.allclose(a, _Livery.of(77).tanker_deck, atol=0.5)
+    assert not np.allclose(_deck_colour(3, None, False), _deck_colour(4, None, True), atol=0.5)
+    assert not np.allclose(a, _deck_colour(3, 78, False), atol=0.5)
+
+
+def test_a_livery_changes_only_its_ship(tmp_path):
+    plain = generate_scene(SceneSpec(**_LIVERY_PORT, ship_variety=True, ships=[_registry_tanker()]))
+    painted = generate_scene(SceneSpec(**_LIVERY_PORT, ship_variety=True, ships=[_registry_tanker(livery=5)]))
+    assert painted.ships[0].livery == 5
+    assert _poses(plain) == _poses(painted)
+    # the superstructure's shadow falls up to ~65 m away; the blur and JPEG reach a few pixels
+    near = rasterize([(ship_box_m(painted.ships[0]).buffer(70.0), 1)], out_shape=plain.image.shape[1:],
+                     transform=Affine.scale(1.0), dtype="uint8").astype(bool)
+    assert not np.array_equal(plain.image, painted.image)
+    assert np.array_equal(plain.image[:, ~near], painted.image[:, ~near])
+    truth = json.loads(write_scene(painted, tmp_path, "s").with_name("s.truth.geojson").read_text())
+    assert [f["properties"]["livery"] for f in truth["features"]][:2] == [5, None]

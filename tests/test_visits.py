@@ -63,8 +63,11 @@ def test_an_alert_has_exactly_the_contract_fields(tmp_path):
         "port_visit", "RU-VOS", "Vostochny", "s1")
     assert alert["acquired"] == alert["first_seen"] == alert["last_seen"] == "2024-05-01T02:31:00Z"
     assert (alert["length_m"], alert["heading_deg"], alert["sightings"]) == (104.51, 30.0, 1)
-    assert alert["candidates"] == [{"imo": "1000021", "name": "DEMO STAR", "probability": 0.8, "length_m": 104.5,
-                                    "beam_m": 16.8, "sanctions": ["UN-1718", "OFAC-SDN"]}]
+    (c,) = alert["candidates"]
+    assert {k: v for k, v in c.items() if k != "evidence"} == {
+        "imo": "1000021", "name": "DEMO STAR", "probability": 0.8, "length_m": 104.5, "beam_m": 16.8,
+        "sanctions": ["UN-1718", "OFAC-SDN"]}
+    assert c["evidence"]["p_tanker"] == 1.0 and c["evidence"]["confirmed_sightings"] == []
     assert alert["chip"] == f"chips/{alert['alert_id']}.png"
     assert jsonl(tmp_path) == [alert]
 

@@ -57,6 +57,7 @@ class PredictedShip:
     heading_ambiguous: bool = False  # no bow cue: heading_deg is the hull axis in [0, 180)
     type_name: str | None = None  # ship type (tanker, bulk_carrier, ...); None in outputs without a type head
     type_probabilities: dict[str, float] | None = None
+    gsd_m: float | None = None  # GSD of the grid the hull was measured in (None in older outputs)
 
 
 @dataclass
@@ -244,7 +245,7 @@ def predictions_from_geojson(path: Path) -> list[PredictedShip]:
         ships.append(PredictedShip(props["class"], props["confidence"], Polygon(f["geometry"]["coordinates"][0]),
                                    props["length_m"], props["beam_m"], props.get("heading_deg"),
                                    bool(props.get("heading_ambiguous", False)), props.get("type"),
-                                   props.get("type_probabilities")))
+                                   props.get("type_probabilities"), props.get("gsd_m")))
     return ships
 
 
@@ -345,6 +346,18 @@ def match_any_class(scenes: list[SceneEval], iou_threshold: float = 0.5, conf_th
     for (s_i, p), m in zip(preds, matched):
         out[s_i].predicted.append(p)
         out[s_i].truth_index.append(m)
+    return out
+
+
+def tanker_size_pairs(scenes: list[SceneEval], iou_threshold: float = 0.1) -> list[tuple[float, float, float, float, float]]:
+    """(measured GSD, true length, measured length, true beam, measured beam) of every true tanker wholly in its scene
+    that a prediction overlaps; the low IoU keeps the badly measured hulls the error model must count as outliers."""
+    out = []
+    for m in match_any_class(scenes, iou_threshold):
+        for p, k in zip(m.predicted, m.truth_index, strict=True):
+            t = m.scene.truth[k] if k >= 0 else None
+            if t is not None and t.whole and true_type(t) == "tanker":
+                out.append((p.gsd_m or t.gsd_m, t.length_m, p.length_m, t.beam_m, p.beam_m))
     return out
 
 

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+from tankerwatch.inference.measurement_error import ErrorModel, error_model_table, load_error_model, sidecar_path
 from tankerwatch.io import atomic_write_text, read_json
 from tankerwatch.models.detector import BUNDLED_WEIGHTS, sha256_of, verify_sha256, write_sha256
 from tankerwatch.schema import TankerwatchError
@@ -56,7 +57,8 @@ def _realworld_table(real: dict) -> str:
     return "\n".join(rows)
 
 
-def model_card(summary: dict, sha256: str, eval_report: dict | None, notes: str) -> str:
+def model_card(summary: dict, sha256: str, eval_report: dict | None, notes: str,
+               errors: ErrorModel | None = None) -> str:
     """Markdown model card: data, command, training metrics, evaluation, limits, checksum."""
     cfg = summary["config"]
     val = summary.get("val_metrics", {})
@@ -101,6 +103,17 @@ def model_card(summary: dict, sha256: str, eval_report: dict | None, notes: str)
             _realworld_table(real),
             "",
         ]
+    if errors is not None and errors.fits:
+        parts += [
+            "## Measurement error model (`<weights>.errors.json` beside the weights; "
+            f"fitted by `tankerwatch eval --save-errors`: {errors.source})",
+            "",
+            "Measured minus true size of tankers, per GSD of the grid a hull was measured in: the matcher's "
+            "likelihood is a Normal core plus a share of outliers (`inference/measurement_error.py`).",
+            "",
+            error_model_table(errors),
+            "",
+        ]
     parts += ["## Notes and known limits", "", notes.strip(), ""]
     parts += ["The second-stage models that run after this detector (water mask, ship type) have their own card: "
               "`STAGES.md`.", ""]
@@ -124,5 +137,6 @@ def publish(run_dir: Path, eval_report_path: Path | None = None, dest: Path = BU
     shutil.copyfile(best, tmp)
     tmp.replace(dest)
     write_sha256(dest)
-    atomic_write_text(dest.parent / "MODEL_CARD.md", model_card(summary, sha256_of(dest), report, notes))
+    errors = load_error_model(sidecar_path(dest)) if sidecar_path(dest).exists() else None
+    atomic_write_text(dest.parent / "MODEL_CARD.md", model_card(summary, sha256_of(dest), report, notes, errors))
     return dest
