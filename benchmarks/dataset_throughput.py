@@ -27,7 +27,10 @@ def main() -> None:
         build_synthetic_dataset(Path(tmp), args.scenes, 1, seed=args.seed, workers=args.workers, progress=chips.append)
         dt = time.perf_counter() - t0
     n_scenes, n_chips = len(chips), sum(chips)
-    print(f"scenes: {n_scenes} in {dt:.1f} s = {n_scenes / dt:.2f} scenes/s ({dt / n_scenes:.2f} s/scene, {args.workers} workers)")
+    print(
+        f"scenes: {n_scenes} in {dt:.1f} s = {n_scenes / dt:.2f} scenes/s "
+        f"({dt / n_scenes:.2f} s/scene, {args.workers} workers)"
+    )
     print(f"chips:  {n_chips} = {n_chips / dt:.1f} chips/s (512 px at 1 m working GSD)")
 
 

@@ -40,41 +40,111 @@ class Panel:
 
 
 PANELS = [
-    Panel("gsd030_quay_offnadir", 0.3, 640,
-          "0.3 m: ships at a quay seen 20 deg off nadir (superstructures lean, hull sides show, red boot top on "
-          "light ships), rust, container stacks, vehicles, crane booms, JPEG q85",
-          dict(off_nadir_deg=20.0, off_nadir_az_deg=140.0, ship_variety=True, quay_clutter=True, jpeg_quality=85,
-               water_style="deep"), sizes=((95, 16), (125, 20), (130, 20)), n_tankers=2, n_others=3),
-    Panel("gsd050_oil_terminal", 0.5, 640,
-          "0.5 m: oil-terminal jetty (trestle, pipe racks, loading arms, dolphins), breakwater, deep dark water, "
-          "wakes, loaded vs light tankers",
-          dict(port_structures=True, wakes=True, water_style="deep", ship_variety=True, off_nadir_deg=12.0,
-               off_nadir_az_deg=250.0, quay_clutter=True)),
-    Panel("gsd050_marina_yachts", 0.5, 512,
-          "0.5 m: marina with yachts (class 'vessel'), quay clutter, pan-sharpening colour fringes, colour balance",
-          dict(port_structures=True, quay_clutter=True, n_yachts=12, pansharpen_fringe=1.0, colour_jitter=0.8,
-               ship_variety=True, wakes=True), n_tankers=2, n_others=3),
-    Panel("gsd100_port", 1.0, 512,
-          "1 m: tankers, bulkers and container ships side by side; breakwaters, floating dock, thin cloud and its "
-          "shadow",
-          dict(port_structures=True, quay_clutter=True, cloud_cover=0.3, ship_variety=True, wakes=True,
-               off_nadir_deg=15.0, off_nadir_az_deg=30.0), n_tankers=4, n_others=6),
-    Panel("gsd100_anchorage_glint", 1.0, 512,
-          "1 m: open-water anchorage in sun glint: ships underway with V wakes and stern wash (ships at anchor "
-          "or alongside another have none), yachts, JPEG q50",
-          dict(land=False, glint=1.0, wakes=True, jpeg_quality=50, ship_variety=True, n_yachts=4),
-          n_tankers=2, n_others=2, showcase="wakes"),
-    Panel("gsd200_harbour", 2.0, 512,
-          "2 m: a whole harbour (1 km) with cloud, glint, structures and yachts; ships are 5-15 px wide here",
-          dict(port_structures=True, quay_clutter=True, cloud_cover=0.25, glint=0.5, wakes=True, ship_variety=True,
-               n_yachts=8, colour_jitter=0.6, pansharpen_fringe=0.6), n_tankers=6, n_others=10),
+    Panel(
+        "gsd030_quay_offnadir",
+        0.3,
+        640,
+        "0.3 m: ships at a quay seen 20 deg off nadir (superstructures lean, hull sides show, red boot top on "
+        "light ships), rust, container stacks, vehicles, crane booms, JPEG q85",
+        dict(
+            off_nadir_deg=20.0,
+            off_nadir_az_deg=140.0,
+            ship_variety=True,
+            quay_clutter=True,
+            jpeg_quality=85,
+            water_style="deep",
+        ),
+        sizes=((95, 16), (125, 20), (130, 20)),
+        n_tankers=2,
+        n_others=3,
+    ),
+    Panel(
+        "gsd050_oil_terminal",
+        0.5,
+        640,
+        "0.5 m: oil-terminal jetty (trestle, pipe racks, loading arms, dolphins), breakwater, deep dark water, "
+        "wakes, loaded vs light tankers",
+        dict(
+            port_structures=True,
+            wakes=True,
+            water_style="deep",
+            ship_variety=True,
+            off_nadir_deg=12.0,
+            off_nadir_az_deg=250.0,
+            quay_clutter=True,
+        ),
+    ),
+    Panel(
+        "gsd050_marina_yachts",
+        0.5,
+        512,
+        "0.5 m: marina with yachts (class 'vessel'), quay clutter, pan-sharpening colour fringes, colour balance",
+        dict(
+            port_structures=True,
+            quay_clutter=True,
+            n_yachts=12,
+            pansharpen_fringe=1.0,
+            colour_jitter=0.8,
+            ship_variety=True,
+            wakes=True,
+        ),
+        n_tankers=2,
+        n_others=3,
+    ),
+    Panel(
+        "gsd100_port",
+        1.0,
+        512,
+        "1 m: tankers, bulkers and container ships side by side; breakwaters, floating dock, thin cloud and its shadow",
+        dict(
+            port_structures=True,
+            quay_clutter=True,
+            cloud_cover=0.3,
+            ship_variety=True,
+            wakes=True,
+            off_nadir_deg=15.0,
+            off_nadir_az_deg=30.0,
+        ),
+        n_tankers=4,
+        n_others=6,
+    ),
+    Panel(
+        "gsd100_anchorage_glint",
+        1.0,
+        512,
+        "1 m: open-water anchorage in sun glint: ships underway with V wakes and stern wash (ships at anchor "
+        "or alongside another have none), yachts, JPEG q50",
+        dict(land=False, glint=1.0, wakes=True, jpeg_quality=50, ship_variety=True, n_yachts=4),
+        n_tankers=2,
+        n_others=2,
+        showcase="wakes",
+    ),
+    Panel(
+        "gsd200_harbour",
+        2.0,
+        512,
+        "2 m: a whole harbour (1 km) with cloud, glint, structures and yachts; ships are 5-15 px wide here",
+        dict(
+            port_structures=True,
+            quay_clutter=True,
+            cloud_cover=0.25,
+            glint=0.5,
+            wakes=True,
+            ship_variety=True,
+            n_yachts=8,
+            colour_jitter=0.6,
+            pansharpen_fringe=0.6,
+        ),
+        n_tankers=6,
+        n_others=10,
+    ),
 ]
 
 
 def forced_ships(p: Panel) -> list[ShipSpec]:
     """A tanker, a bulk carrier and a container ship, placed by the renderer (position 0, 0 = its choice)."""
     kinds = ("product_tanker", "bulk_carrier", "container_ship")
-    return [ShipSpec(k, float(L), float(B), 0, 0, 0) for k, (L, B) in zip(kinds, p.sizes)]
+    return [ShipSpec(k, float(L), float(B), 0, 0, 0) for k, (L, B) in zip(kinds, p.sizes, strict=True)]
 
 
 def best_crop(scene, p: Panel, effect_px: np.ndarray | None = None) -> tuple[float, int, int]:
@@ -124,8 +194,16 @@ def render_panel(p: Panel, seeds: int) -> tuple[np.ndarray, int, dict]:
     best = None
     extent = p.crop_px * p.gsd_m * 1.6
     for seed in range(seeds):
-        spec = SceneSpec(seed=100 + seed, width_m=extent, height_m=extent, gsd_m=p.gsd_m, n_tankers=p.n_tankers,
-                         n_others=p.n_others, ships=forced_ships(p), **p.effects)
+        spec = SceneSpec(
+            seed=100 + seed,
+            width_m=extent,
+            height_m=extent,
+            gsd_m=p.gsd_m,
+            n_tankers=p.n_tankers,
+            n_others=p.n_others,
+            ships=forced_ships(p),
+            **p.effects,
+        )
         scene = generate_scene(spec)
         effect_px = None
         if p.showcase:

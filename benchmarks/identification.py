@@ -36,8 +36,8 @@ from tankerwatch.datasets.ports import load_ports
 from tankerwatch.datasets.registry import COLUMNS, IMO_WEIGHTS, load_registry
 from tankerwatch.datasets.synth import SceneSpec, ShipSpec, generate_scene, write_scene
 from tankerwatch.geo import geodesic_m
-from tankerwatch.inference.demo import VOSTOCHNY
 from tankerwatch.inference.appearance import load_appearance_model
+from tankerwatch.inference.demo import VOSTOCHNY
 from tankerwatch.inference.measurement_error import error_model_for
 from tankerwatch.inference.pipeline import RunContext, run_batch
 from tankerwatch.inference.visits import AlertStore
@@ -50,7 +50,7 @@ POSITION_TOLERANCE_M = 20.0
 def imo_with_check_digit(first_six: int) -> str:
     """A 7-digit IMO number from its first six digits."""
     digits = f"{first_six:06d}"
-    return digits + str(sum(int(d) * w for d, w in zip(digits, IMO_WEIGHTS)) % 10)
+    return digits + str(sum(int(d) * w for d, w in zip(digits, IMO_WEIGHTS, strict=True)) % 10)
 
 
 def write_registry(path: Path, n: int, step_m: float, seed: int) -> Path:
@@ -60,8 +60,10 @@ def write_registry(path: Path, n: int, step_m: float, seed: int) -> Path:
     for i in range(n):
         length = 80.0 + i * step_m
         beam = round(length * rng.uniform(0.145, 0.175), 1)
-        lines.append(f"{imo_with_check_digit(900000 + i)},BENCH {i:02d},Oil Products Tanker,KP,{length:.1f},{beam},"
-                     ",,UN-1718,benchmark vessel")
+        lines.append(
+            f"{imo_with_check_digit(900000 + i)},BENCH {i:02d},Oil Products Tanker,KP,{length:.1f},{beam},"
+            ",,UN-1718,benchmark vessel"
+        )
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -80,21 +82,46 @@ def stranger_sizes(registry, rng, n: int, gap_m: float | None) -> list[tuple[flo
     return out
 
 
-def write_scenes(out: Path, registry, n_scenes: int, per_scene: int, gsd_m: float, seed: int,
-                 gap_m: float | None) -> list[Path]:
+def write_scenes(
+    out: Path, registry, n_scenes: int, per_scene: int, gsd_m: float, seed: int, gap_m: float | None
+) -> list[Path]:
     """Scenes at Vostochny, each with per_scene registry tankers (every vessel early on), as many strangers, others."""
     rng = np.random.default_rng(seed)
     order = np.concatenate([rng.permutation(len(registry)) for _ in range(n_scenes * per_scene // len(registry) + 1)])
     paths = []
     for k in range(n_scenes):
-        picks = order[k * per_scene:(k + 1) * per_scene]
-        ships = [ShipSpec("product_tanker", registry[i].length_m, registry[i].beam_m, 0, 0, 0,
-                          imo=registry[i].imo, name=registry[i].name, livery=int(registry[i].imo)) for i in picks]
-        ships += [ShipSpec("product_tanker", length, beam, 0, 0, 0, livery=int(rng.integers(1, 10**6)))
-                  for length, beam in stranger_sizes(registry, rng, per_scene, gap_m)]
-        spec = SceneSpec(seed=seed + k, width_m=1400, height_m=1400, gsd_m=gsd_m, center_lon=VOSTOCHNY[0],
-                         center_lat=VOSTOCHNY[1], crs="utm", acquired=f"2024-06-{1 + k % 28:02d}T02:30:00Z",
-                         n_tankers=0, n_others=5, ships=ships)
+        picks = order[k * per_scene : (k + 1) * per_scene]
+        ships = [
+            ShipSpec(
+                "product_tanker",
+                registry[i].length_m,
+                registry[i].beam_m,
+                0,
+                0,
+                0,
+                imo=registry[i].imo,
+                name=registry[i].name,
+                livery=int(registry[i].imo),
+            )
+            for i in picks
+        ]
+        ships += [
+            ShipSpec("product_tanker", length, beam, 0, 0, 0, livery=int(rng.integers(1, 10**6)))
+            for length, beam in stranger_sizes(registry, rng, per_scene, gap_m)
+        ]
+        spec = SceneSpec(
+            seed=seed + k,
+            width_m=1400,
+            height_m=1400,
+            gsd_m=gsd_m,
+            center_lon=VOSTOCHNY[0],
+            center_lat=VOSTOCHNY[1],
+            crs="utm",
+            acquired=f"2024-06-{1 + k % 28:02d}T02:30:00Z",
+            n_tankers=0,
+            n_others=5,
+            ships=ships,
+        )
         paths.append(write_scene(generate_scene(spec), out, f"ident_{seed + k:05d}"))
     return paths
 
@@ -134,12 +161,14 @@ class Score:
 
     def report(self, label: str, targets: tuple[float, float]) -> str:
         """Two lines: registry tankers named, strangers named."""
-        return (f"{label}: registry tankers {self.reg_truth} in truth, {self.reg_found} detected as tankers, "
-                f"{self.reg_named} named top-1 = {self.reg_named / max(1, self.reg_found):.3f} of detected "
-                f"(target >= {targets[0]}), {self.reg_named / max(1, self.reg_truth):.3f} of all\n"
-                f"{label}: strangers {self.other_truth} in truth, {self.other_found} detected as tankers, "
-                f"{self.other_named} named = {self.other_named / max(1, self.other_found):.3f} of detected "
-                f"(target <= {targets[1]})")
+        return (
+            f"{label}: registry tankers {self.reg_truth} in truth, {self.reg_found} detected as tankers, "
+            f"{self.reg_named} named top-1 = {self.reg_named / max(1, self.reg_found):.3f} of detected "
+            f"(target >= {targets[0]}), {self.reg_named / max(1, self.reg_truth):.3f} of all\n"
+            f"{label}: strangers {self.other_truth} in truth, {self.other_found} detected as tankers, "
+            f"{self.other_named} named = {self.other_named / max(1, self.other_found):.3f} of detected "
+            f"(target <= {targets[1]})"
+        )
 
 
 def score_scenes(scenes: list[Path], out: Path, score: Score) -> None:
@@ -190,8 +219,9 @@ def alert_outcomes(scenes_dir: Path, out: Path) -> tuple[list[float], list[bool]
     for a in map(json.loads, (out / "alerts.jsonl").read_text().splitlines()):
         truth = read_json(scenes_dir / f"{a['scene_id']}.truth.geojson")["features"]
         top = a["candidates"][0]
-        ship, d = nearest([f for f in truth if f["properties"].get("imo") == top["imo"]], a["center_lon"],
-                          a["center_lat"])
+        ship, d = nearest(
+            [f for f in truth if f["properties"].get("imo") == top["imo"]], a["center_lon"], a["center_lat"]
+        )
         probabilities.append(top["probability"])
         right.append(ship is not None and d <= POSITION_TOLERANCE_M)
     return probabilities, right
@@ -204,11 +234,25 @@ def run_mode(work: Path, mode: str, args, cfg, detector, ports) -> tuple[Score, 
         shutil.rmtree(work / "out")
     step = args.step if mode == "size" else args.reid_step
     registry = load_registry(write_registry(work / "registry.csv", args.registry_size, step, args.seed))
-    scenes = write_scenes(work / "scenes", registry, args.scenes, args.per_scene, args.gsd, args.seed,
-                          args.stranger_gap if mode == "size" else None)
-    ctx = RunContext(cfg, detector, registry, ports, work / "out", port_names={p.id: p.name for p in ports},
-                     errors=error_model_for(args.model or BUNDLED_WEIGHTS, cfg.matching.error_model),
-                     appearance=load_appearance_model() if mode == "reid" else None)  # size: nothing confirmed
+    scenes = write_scenes(
+        work / "scenes",
+        registry,
+        args.scenes,
+        args.per_scene,
+        args.gsd,
+        args.seed,
+        args.stranger_gap if mode == "size" else None,
+    )
+    ctx = RunContext(
+        cfg,
+        detector,
+        registry,
+        ports,
+        work / "out",
+        port_names={p.id: p.name for p in ports},
+        errors=error_model_for(args.model or BUNDLED_WEIGHTS, cfg.matching.error_model),
+        appearance=load_appearance_model() if mode == "reid" else None,
+    )  # size: nothing confirmed
     first = args.confirm_scenes if mode == "reid" else 0
     for confirming, batch in ((True, scenes[:first]), (False, scenes[first:])):
         failed = [r for r in run_batch(batch, ctx) if r.status != "done"]
@@ -216,7 +260,9 @@ def run_mode(work: Path, mode: str, args, cfg, detector, ports) -> tuple[Score, 
             raise SystemExit(f"{len(failed)} scene(s) failed: {failed[0].reason}")
         if confirming and batch:
             n = confirm_first_sightings(batch, work / "out")
-            print(f"reid: first pass of {first} scenes, {n} of {len(registry)} registry vessels confirmed by the analyst")
+            print(
+                f"reid: first pass of {first} scenes, {n} of {len(registry)} registry vessels confirmed by the analyst"
+            )
     score = Score()
     score_scenes(scenes[first:], work / "out", score)
     return score, *alert_outcomes(work / "scenes", work / "out"), ctx
@@ -231,9 +277,11 @@ def error_lines(score: Score, ctx: RunContext) -> list[str]:
         robust = 1.4826 * float(np.median(np.abs(err - np.median(err))))  # the SD of the core, outliers aside
         outliers = float(np.mean(np.abs(err - np.median(err)) > 3 * robust)) if robust > 0 else 0.0
         model = ctx.errors.spread(name, float(np.median(e[:, col])), float(np.median(e[:, 0])), ctx.cfg.matching)
-        lines.append(f"{name + ' error:':<14}MAE {np.abs(err).mean():.2f} m, bias {err.mean():+.2f} m, robust SD "
-                     f"{robust:.2f} m, {outliers:.0%} beyond 3 robust SD (matcher: bias {model.bias_m:+.2f}, core SD "
-                     f"{model.core_sd_m:.2f} m, outliers {model.outlier_share:.0%})")
+        lines.append(
+            f"{name + ' error:':<14}MAE {np.abs(err).mean():.2f} m, bias {err.mean():+.2f} m, robust SD "
+            f"{robust:.2f} m, {outliers:.0%} beyond 3 robust SD (matcher: bias {model.bias_m:+.2f}, core SD "
+            f"{model.core_sd_m:.2f} m, outliers {model.outlier_share:.0%})"
+        )
     return lines
 
 
@@ -252,8 +300,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=50_000)
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--keep", type=Path, default=None, help="keep scenes and outputs in this folder")
-    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                    help="override an inference setting, as `tankerwatch run --set` does")
+    ap.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override an inference setting, as `tankerwatch run --set` does",
+    )
     args = ap.parse_args()
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tw-ident-"))

@@ -43,8 +43,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -85,8 +86,15 @@ def synth_block(seed: int, rows: int, cols: int, land: bool, n_tankers: int, n_o
     """A synthetic 0.5 m scene of rows x cols pixels (image and ships), rendered in memory."""
     from tankerwatch.datasets.synth import SceneSpec, generate_scene
 
-    spec = SceneSpec(seed=seed, width_m=cols * GSD_M, height_m=rows * GSD_M, gsd_m=GSD_M, land=land,
-                     n_tankers=n_tankers, n_others=n_others)
+    spec = SceneSpec(
+        seed=seed,
+        width_m=cols * GSD_M,
+        height_m=rows * GSD_M,
+        gsd_m=GSD_M,
+        land=land,
+        n_tankers=n_tankers,
+        n_others=n_others,
+    )
     return generate_scene(spec)
 
 
@@ -100,15 +108,26 @@ def block_truth(block, transform, crs, col_off: int, row_off: int, scene_id: str
     placed = SynthScene(block.image, transform * Affine.translation(col_off, row_off), crs, block.ships, block.spec)
     feats = truth_features(placed, scene_id)["features"]
     frame = box(0, 0, block.spec.width_m, block.spec.height_m)
-    for f, s in zip(feats, block.ships):
+    for f, s in zip(feats, block.ships, strict=True):
         # the renderer lets a hull hang up to 45% over its block's edge; the neighbouring block does
         # not draw the rest, so such a ship is half a ship: flag it and leave it out of recall
         f["properties"]["cut"] = not frame.contains(ship_box_m(s))
     return feats
 
 
-def build_scene(path: Path, size: int, block: int, seed: int, origin_lon: float, center_lat: float,
-                synth_fraction: float, land_fraction: float, n_tankers: int, n_others: int, overviews: bool) -> None:
+def build_scene(
+    path: Path,
+    size: int,
+    block: int,
+    seed: int,
+    origin_lon: float,
+    center_lat: float,
+    synth_fraction: float,
+    land_fraction: float,
+    n_tankers: int,
+    n_others: int,
+    overviews: bool,
+) -> None:
     """Write a tiled, deflated GeoTIFF and <stem>.truth.geojson window by window (bounded memory)."""
     import rasterio
     from rasterio.enums import Resampling
@@ -121,8 +140,20 @@ def build_scene(path: Path, size: int, block: int, seed: int, origin_lon: float,
     sea = np.array([30, 55, 70], np.float32)
     feats: list[dict] = []
     tmp = path.with_name(f".{path.name}.tmp")
-    profile = dict(driver="GTiff", width=size, height=size, count=3, dtype="uint8", crs=crs, transform=transform,
-                   tiled=True, blockxsize=512, blockysize=512, compress="deflate", BIGTIFF="IF_SAFER")
+    profile = dict(
+        driver="GTiff",
+        width=size,
+        height=size,
+        count=3,
+        dtype="uint8",
+        crs=crs,
+        transform=transform,
+        tiled=True,
+        blockxsize=512,
+        blockysize=512,
+        compress="deflate",
+        BIGTIFF="IF_SAFER",
+    )
     n = math.ceil(size / block)
     t0 = time.perf_counter()
     with rasterio.Env(GDAL_CACHEMAX=256 * 2**20), rasterio.open(tmp, "w", **profile) as dst:
@@ -135,8 +166,12 @@ def build_scene(path: Path, size: int, block: int, seed: int, origin_lon: float,
                 feats += block_truth(b, transform, crs, c * block, r * block, path.stem)
             else:
                 dst.write(water_block(rng, rows, cols, sea), window=Window(c * block, r * block, cols, rows))
-            print(f"\r  generating {path.name}: block {i + 1}/{n * n} ({time.perf_counter() - t0:.0f} s)",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\r  generating {path.name}: block {i + 1}/{n * n} ({time.perf_counter() - t0:.0f} s)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
         dst.update_tags(TIFFTAG_DATETIME=ACQUIRED_TAG)
         if overviews:  # what a COG delivery has; lets a 1 m read decode a quarter of the pixels
             dst.build_overviews([2, 4, 8, 16], Resampling.average)
@@ -248,24 +283,31 @@ def worker_tankerwatch(job: dict) -> dict:
     cfg = load_inference_config(None, parse_overrides(job["overrides"]))
     out = Path(job["out_dir"])
     shutil.rmtree(out, ignore_errors=True)
-    ctx = pipeline.load_context(cfg, bundled_path("registry.csv"), bundled_path("ports.geojson"), out,
-                                Path(job["model"]), job["device"], True, None, True)
+    ctx = pipeline.load_context(
+        cfg,
+        bundled_path("registry.csv"),
+        bundled_path("ports.geojson"),
+        out,
+        Path(job["model"]),
+        job["device"],
+        True,
+        None,
+        True,
+    )
     rss_loaded = peak_rss_mb()
-    # time the stages from outside: the package is not changed, its module globals are wrapped
+    # time the stages from outside: the package is not changed, the globals of the modules that call them are wrapped
+    from tankerwatch.inference import detect, identify, measure
+
     sw = Stopwatch()
-    pipeline.read_rgb = sw.wrap("read+stretch tiles (reader thread)", pipeline.read_rgb)
-    pipeline._tile_batches = sw.wrap_iter("waiting for tiles (model idle)", pipeline._tile_batches)
-    pipeline.merge_boxes = sw.wrap("merge", pipeline.merge_boxes)
+    detect.read_rgb = sw.wrap("read+stretch tiles (reader thread)", detect.read_rgb)
+    detect._tile_batches = sw.wrap_iter("waiting for tiles (model idle)", detect._tile_batches)
+    detect.merge_boxes = sw.wrap("merge", detect.merge_boxes)
     pipeline.open_scene = sw.wrap("open + stretch stats", pipeline.open_scene)
-    pipeline.straightened_hull = sw.wrap("bow/stern chips", pipeline.straightened_hull)
-    pipeline.identify = sw.wrap("identify", pipeline.identify)
-    if hasattr(pipeline, "refine_box"):  # native-resolution length/beam refinement, where the package has it
-        pipeline.refine_box = sw.wrap("refine hulls on native pixels", pipeline.refine_box)
+    measure.read_hull = sw.wrap("hull reads (refine, bow, type chip)", measure.read_hull)
+    identify.identify = sw.wrap("identify", identify.identify)
     pipeline.write_detections = sw.wrap("write detections", pipeline.write_detections)
-    if hasattr(pipeline, "floating_hulls"):  # the stages after the detector, where the package has them
-        pipeline.floating_hulls = sw.wrap("water mask + float test", pipeline.floating_hulls)
-        pipeline.read_chip = sw.wrap("ship-type chips", pipeline.read_chip)
-        pipeline.typed_ships = sw.wrap("ship type", pipeline.typed_ships)
+    pipeline.floating_hulls = sw.wrap("water mask + float test", pipeline.floating_hulls)
+    pipeline.typed_ships = sw.wrap("ship type", pipeline.typed_ships)
     ctx.detector.predict = sw.wrap("predict", ctx.detector.predict)
     t0 = time.perf_counter()
     (res,) = pipeline.run_batch([Path(job["scene"])], ctx)
@@ -275,8 +317,14 @@ def worker_tankerwatch(job: dict) -> dict:
     fc = json.loads((out / "detections" / f"{res.scene_id}.geojson").read_text())
     crs = open_scene(job["scene"]).crs
     polys = lonlat_polys_to_xy([f["geometry"]["coordinates"][0] for f in fc["features"]], crs)
-    return {"wall_s": wall, "tiles": res.tiles, "detections": polys, "rss_loaded_mb": rss_loaded,
-            "profile": sw.seconds, "calls": sw.calls}
+    return {
+        "wall_s": wall,
+        "tiles": res.tiles,
+        "detections": polys,
+        "rss_loaded_mb": rss_loaded,
+        "profile": sw.seconds,
+        "calls": sw.calls,
+    }
 
 
 def read_whole_scene(scene, strip_rows: int = 512) -> np.ndarray:
@@ -310,8 +358,11 @@ def worker_sahi(job: dict) -> dict:
     verify_sha256(Path(job["model"]))
     dev = device_list(job["device"])[0]  # SAHI runs on one device
     model = AutoDetectionModel.from_pretrained(
-        model_type="ultralytics", model_path=str(job["model"]), confidence_threshold=cfg.detect.conf_threshold,
-        device="cpu" if dev == "cpu" else f"cuda:{dev}", image_size=SAHI_SLICE_PX,
+        model_type="ultralytics",
+        model_path=str(job["model"]),
+        confidence_threshold=cfg.detect.conf_threshold,
+        device="cpu" if dev == "cpu" else f"cuda:{dev}",
+        image_size=SAHI_SLICE_PX,
     )
     rss_loaded = peak_rss_mb()
     t0 = time.perf_counter()
@@ -319,8 +370,15 @@ def worker_sahi(job: dict) -> dict:
     image = read_whole_scene(scene)
     t_read = time.perf_counter() - t0
     result = get_sliced_prediction(
-        image, model, slice_height=SAHI_SLICE_PX, slice_width=SAHI_SLICE_PX, overlap_height_ratio=SAHI_OVERLAP,
-        overlap_width_ratio=SAHI_OVERLAP, perform_standard_pred=False, batch_size=job["sahi_batch"], verbose=0,
+        image,
+        model,
+        slice_height=SAHI_SLICE_PX,
+        slice_width=SAHI_SLICE_PX,
+        overlap_height_ratio=SAHI_OVERLAP,
+        overlap_width_ratio=SAHI_OVERLAP,
+        perform_standard_pred=False,
+        batch_size=job["sahi_batch"],
+        verbose=0,
     )
     wall = time.perf_counter() - t0
     polys = []
@@ -332,10 +390,22 @@ def worker_sahi(job: dict) -> dict:
             px = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], float)
         x, y = scene.transform @ (px[:, 0], px[:, 1])
         polys.append(np.stack([x, y], axis=1).tolist())
-    slices = get_slice_bboxes(scene.height, scene.width, slice_height=SAHI_SLICE_PX, slice_width=SAHI_SLICE_PX,
-                              overlap_height_ratio=SAHI_OVERLAP, overlap_width_ratio=SAHI_OVERLAP)
-    return {"wall_s": wall, "read_s": t_read, "predict_s": wall - t_read, "detections": polys,
-            "rss_loaded_mb": rss_loaded, "slices": len(slices)}
+    slices = get_slice_bboxes(
+        scene.height,
+        scene.width,
+        slice_height=SAHI_SLICE_PX,
+        slice_width=SAHI_SLICE_PX,
+        overlap_height_ratio=SAHI_OVERLAP,
+        overlap_width_ratio=SAHI_OVERLAP,
+    )
+    return {
+        "wall_s": wall,
+        "read_s": t_read,
+        "predict_s": wall - t_read,
+        "detections": polys,
+        "rss_loaded_mb": rss_loaded,
+        "slices": len(slices),
+    }
 
 
 def worker_main(job_path: Path) -> None:
@@ -351,9 +421,16 @@ def worker_main(job_path: Path) -> None:
 def run_worker(engine: str, scene: Path, args: argparse.Namespace, tmp: Path, extra_set: tuple[str, ...] = ()) -> dict:
     """Run one engine in a fresh subprocess; its result plus the child's own peak RSS (os.wait4)."""
     name = "-".join([engine, *(s.replace("=", "-").replace(".", "-") for s in extra_set)])
-    job = {"engine": engine, "scene": str(scene), "model": str(args.model), "device": args.device,
-           "overrides": [*args.set, *extra_set], "sahi_batch": args.sahi_batch, "out_dir": str(tmp / f"out-{name}"),
-           "result": str(tmp / f"{name}-{scene.stem}.json")}
+    job = {
+        "engine": engine,
+        "scene": str(scene),
+        "model": str(args.model),
+        "device": args.device,
+        "overrides": [*args.set, *extra_set],
+        "sahi_batch": args.sahi_batch,
+        "out_dir": str(tmp / f"out-{name}"),
+        "result": str(tmp / f"{name}-{scene.stem}.json"),
+    }
     job_path = tmp / f"{name}-{scene.stem}.job.json"
     job_path.write_text(json.dumps(job))
     env = dict(os.environ)
@@ -407,7 +484,7 @@ def score(truth_rings: list, counted: list[bool], det_rings: list) -> dict:
 
     det_tree = STRtree(dets) if dets else None
     found, length_errors = 0, []
-    for t, c in zip(truth, counted):
+    for t, c in zip(truth, counted, strict=True):
         if c and det_tree is not None:
             hits = [dets[j] for j in det_tree.query(t.buffer(HIT_CENTRE_M)) if hit(t, dets[j])]
             if hits:
@@ -415,12 +492,22 @@ def score(truth_rings: list, counted: list[bool], det_rings: list) -> dict:
                 nearest = min(hits, key=lambda d: d.centroid.distance(t.centroid))
                 length_errors.append(abs(long_side_m(nearest) - long_side_m(t)))
     truth_tree = STRtree(truth) if truth else None
-    stray = sum(1 for d in dets if truth_tree is None or not any(hit(d, truth[j]) for j in truth_tree.query(d.buffer(HIT_CENTRE_M))))
+    stray = sum(
+        1
+        for d in dets
+        if truth_tree is None or not any(hit(d, truth[j]) for j in truth_tree.query(d.buffer(HIT_CENTRE_M)))
+    )
     n = sum(counted)
     errors = np.asarray(length_errors)
-    return {"recall": found / n if n else float("nan"), "found": found, "ships": n, "detections": len(dets),
-            "stray": stray, "length_mae_m": float(errors.mean()) if errors.size else float("nan"),
-            "length_within_5m": float((errors <= 5).mean()) if errors.size else float("nan")}
+    return {
+        "recall": found / n if n else float("nan"),
+        "found": found,
+        "ships": n,
+        "detections": len(dets),
+        "stray": stray,
+        "length_mae_m": float(errors.mean()) if errors.size else float("nan"),
+        "length_within_5m": float((errors <= 5).mean()) if errors.size else float("nan"),
+    }
 
 
 def tiling_pixels(tif: Path, overrides: list[str]) -> dict:
@@ -435,12 +522,18 @@ def tiling_pixels(tif: Path, overrides: list[str]) -> dict:
     aoi = port_aoi_px(scene, load_ports(bundled_path("ports.geojson")), cfg.detect.port_margin_m)
 
     def count(tiles) -> dict:
-        return {"tiles": len(tiles), "native_mp": sum(t.window.width * t.window.height for t in tiles) / 1e6,
-                "working_mp": sum(t.out_rows * t.out_cols for t in tiles) / 1e6}
+        return {
+            "tiles": len(tiles),
+            "native_mp": sum(t.window.width * t.window.height for t in tiles) / 1e6,
+            "working_mp": sum(t.out_rows * t.out_cols for t in tiles) / 1e6,
+        }
 
-    return {"scene_mp": scene.width * scene.height / 1e6, "full": count(plan_tiles(scene, cfg.detect, None)),
-            "aoi": count(plan_tiles(scene, cfg.detect, aoi) if aoi is not None else []),
-            "aoi_fraction": (aoi.area / (scene.width * scene.height)) if aoi is not None else 0.0}
+    return {
+        "scene_mp": scene.width * scene.height / 1e6,
+        "full": count(plan_tiles(scene, cfg.detect, None)),
+        "aoi": count(plan_tiles(scene, cfg.detect, aoi) if aoi is not None else []),
+        "aoi_fraction": (aoi.area / (scene.width * scene.height)) if aoi is not None else 0.0,
+    }
 
 
 def ratio(a: float, b: float) -> str:
@@ -450,10 +543,12 @@ def ratio(a: float, b: float) -> str:
 
 def report_engine(name: str, r: dict, s: dict, scene_mp: float) -> None:
     """One engine's figures."""
-    print(f"  {name:<12} {scene_mp / r['wall_s']:8.2f} MP/s  wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
-          f"recall {s['recall']:.3f} ({s['found']}/{s['ships']})  length MAE {s['length_mae_m']:.1f} m "
-          f"({100 * s['length_within_5m']:.0f}% within 5 m)  detections {s['detections']} "
-          f"(stray {s['stray']})  peak RSS {r['rss_peak_mb']:7.0f} MB (after model load {r['rss_loaded_mb']:.0f} MB)")
+    print(
+        f"  {name:<12} {scene_mp / r['wall_s']:8.2f} MP/s  wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
+        f"recall {s['recall']:.3f} ({s['found']}/{s['ships']})  length MAE {s['length_mae_m']:.1f} m "
+        f"({100 * s['length_within_5m']:.0f}% within 5 m)  detections {s['detections']} "
+        f"(stray {s['stray']})  peak RSS {r['rss_peak_mb']:7.0f} MB (after model load {r['rss_loaded_mb']:.0f} MB)"
+    )
 
 
 def report_profile(r: dict) -> None:
@@ -484,32 +579,66 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0] + "\nSee the module docstring (head -30 of this file) for the details.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    ap.add_argument("--model", type=Path, default=None,
-                    help="YOLO-OBB weights .pt with a <weights>.sha256 beside it (default: the bundled tankerwatch-obb.pt)")
+    ap.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="YOLO-OBB weights .pt with a <weights>.sha256 beside it (default: the bundled tankerwatch-obb.pt)",
+    )
     ap.add_argument("--size", type=int, default=16384, help="side of the benchmark scene in native 0.5 m pixels")
-    ap.add_argument("--block", type=int, default=2048, help="side of the synthetic scenes the big scene is mosaicked from")
+    ap.add_argument(
+        "--block", type=int, default=2048, help="side of the synthetic scenes the big scene is mosaicked from"
+    )
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tankerwatch-bench",
-                    help="cache of generated scenes (re-runs reuse them) and worker outputs")
-    ap.add_argument("--origin-lon", type=float, default=133.06,
-                    help="longitude of the scene's west edge (133.06: the Vostochny port polygon covers the west part)")
+    ap.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "tankerwatch-bench",
+        help="cache of generated scenes (re-runs reuse them) and worker outputs",
+    )
+    ap.add_argument(
+        "--origin-lon",
+        type=float,
+        default=133.06,
+        help="longitude of the scene's west edge (133.06: the Vostochny port polygon covers the west part)",
+    )
     ap.add_argument("--center-lat", type=float, default=42.745)
-    ap.add_argument("--land-fraction", type=float, default=0.5, help="share of mosaic blocks drawn with a coast and quays")
+    ap.add_argument(
+        "--land-fraction", type=float, default=0.5, help="share of mosaic blocks drawn with a coast and quays"
+    )
     ap.add_argument("--ships-per-block", type=int, nargs=2, default=(4, 5), metavar=("TANKERS", "OTHERS"))
-    ap.add_argument("--no-overviews", action="store_true",
-                    help="write scenes without overviews (tankerwatch then resamples 0.5 m reads to 1 m itself)")
+    ap.add_argument(
+        "--no-overviews",
+        action="store_true",
+        help="write scenes without overviews (tankerwatch then resamples 0.5 m reads to 1 m itself)",
+    )
     ap.add_argument("--device", default="cpu", help="cpu, cuda, 0 (both engines)")
     ap.add_argument("--sahi-batch", type=int, default=8, help="slices per SAHI batch (SAHI >= 0.12 batches)")
-    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                    help="tankerwatch config override, as `tankerwatch run --set` (e.g. detect.batch_size=8)")
-    ap.add_argument("--gdal-cachemax", type=int, default=None,
-                    help="GDAL_CACHEMAX (MB) for both workers; default: GDAL's own (5%% of RAM), as a user runs it")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="tankerwatch config override, as `tankerwatch run --set` (e.g. detect.batch_size=8)",
+    )
+    ap.add_argument(
+        "--gdal-cachemax",
+        type=int,
+        default=None,
+        help="GDAL_CACHEMAX (MB) for both workers; default: GDAL's own (5%% of RAM), as a user runs it",
+    )
     ap.add_argument("--skip-sahi", action="store_true", help="run tankerwatch only")
-    ap.add_argument("--torch-too", action="store_true",
-                    help="also run tankerwatch on the PyTorch runtime SAHI uses (the default CPU runtime is OpenVINO)")
+    ap.add_argument(
+        "--torch-too",
+        action="store_true",
+        help="also run tankerwatch on the PyTorch runtime SAHI uses (the default CPU runtime is OpenVINO)",
+    )
     ap.add_argument("--generate-only", action="store_true", help="build (or find) the cached scenes, run nothing")
-    ap.add_argument("--gigapixel", action="store_true",
-                    help="also measure tankerwatch's peak RSS on a ~32k x 32k (1 gigapixel) mostly-water scene")
+    ap.add_argument(
+        "--gigapixel",
+        action="store_true",
+        help="also measure tankerwatch's peak RSS on a ~32k x 32k (1 gigapixel) mostly-water scene",
+    )
     ap.add_argument("--gigapixel-size", type=int, default=32768, help=argparse.SUPPRESS)
     ap.add_argument("--worker-job", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -523,9 +652,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def scene_params(args: argparse.Namespace, size: int, synth_fraction: float) -> dict:
     """Generator parameters (also the cache key) of a benchmark scene."""
-    return dict(size=size, block=args.block, seed=args.seed, origin_lon=args.origin_lon, center_lat=args.center_lat,
-                synth_fraction=synth_fraction, land_fraction=args.land_fraction, n_tankers=args.ships_per_block[0],
-                n_others=args.ships_per_block[1], overviews=not args.no_overviews)
+    return dict(
+        size=size,
+        block=args.block,
+        seed=args.seed,
+        origin_lon=args.origin_lon,
+        center_lat=args.center_lat,
+        synth_fraction=synth_fraction,
+        land_fraction=args.land_fraction,
+        n_tankers=args.ships_per_block[0],
+        n_others=args.ships_per_block[1],
+        overviews=not args.no_overviews,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -554,8 +692,10 @@ def main(argv: list[str] | None = None) -> None:
     truth, counted = load_truth(tif, crs)
     pix = tiling_pixels(tif, args.set)
     scene_mp = pix["scene_mp"]
-    print(f"scene {tif}: {args.size} x {args.size} px at {GSD_M} m = {scene_mp:.0f} MP, {len(truth)} ships "
-          f"({sum(counted)} counted: > {MIN_SHIP_M:.0f} m, whole)")
+    print(
+        f"scene {tif}: {args.size} x {args.size} px at {GSD_M} m = {scene_mp:.0f} MP, {len(truth)} ships "
+        f"({sum(counted)} counted: > {MIN_SHIP_M:.0f} m, whole)"
+    )
     print(f"model {args.model}, device {args.device}")
     tmp = args.workdir / "runs"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -574,23 +714,35 @@ def main(argv: list[str] | None = None) -> None:
     report_engine("tankerwatch", tw, tw_s, scene_mp)
     if sahi:
         report_engine("SAHI", sahi, sahi_s, scene_mp)
-        print(f"    SAHI split: read whole scene {sahi['read_s']:.1f} s, sliced prediction {sahi['predict_s']:.1f} s "
-              f"({sahi['slices']} slices of {SAHI_SLICE_PX} px = {sahi['slices'] * SAHI_SLICE_PX ** 2 / 1e6:.0f} MP "
-              f"through the model; tankerwatch: {tw['tiles']} tiles, {pix['full']['working_mp']:.0f} MP)")
-        print(f"  tankerwatch / SAHI: speed {ratio(sahi['wall_s'], tw['wall_s'])}, recall "
-              f"{ratio(tw_s['recall'], sahi_s['recall'])}, peak RSS {ratio(tw['rss_peak_mb'], sahi['rss_peak_mb'])}")
+        print(
+            f"    SAHI split: read whole scene {sahi['read_s']:.1f} s, sliced prediction {sahi['predict_s']:.1f} s "
+            f"({sahi['slices']} slices of {SAHI_SLICE_PX} px = {sahi['slices'] * SAHI_SLICE_PX**2 / 1e6:.0f} MP "
+            f"through the model; tankerwatch: {tw['tiles']} tiles, {pix['full']['working_mp']:.0f} MP)"
+        )
+        print(
+            f"  tankerwatch / SAHI: speed {ratio(sahi['wall_s'], tw['wall_s'])}, recall "
+            f"{ratio(tw_s['recall'], sahi_s['recall'])}, peak RSS {ratio(tw['rss_peak_mb'], sahi['rss_peak_mb'])}"
+        )
     if pt:
         report_engine("tw PyTorch", pt, pt_s, scene_mp)
         if sahi:
-            print(f"  tankerwatch on PyTorch / SAHI: speed {ratio(sahi['wall_s'], pt['wall_s'])}, recall "
-                  f"{ratio(pt_s['recall'], sahi_s['recall'])}, peak RSS {ratio(pt['rss_peak_mb'], sahi['rss_peak_mb'])}")
+            print(
+                f"  tankerwatch on PyTorch / SAHI: speed {ratio(sahi['wall_s'], pt['wall_s'])}, recall "
+                f"{ratio(pt_s['recall'], sahi_s['recall'])}, peak RSS {ratio(pt['rss_peak_mb'], sahi['rss_peak_mb'])}"
+            )
     print()
     report_profile(tw)
     f, a = pix["full"], pix["aoi"]
     print(f"\npixels tankerwatch processes (tiles {args.set or 'default config'}):")
-    print(f"  full scene: {f['tiles']:5d} tiles, {f['native_mp']:8.1f} MP native read, {f['working_mp']:7.1f} MP at working GSD")
-    print(f"  port AOI:   {a['tiles']:5d} tiles, {a['native_mp']:8.1f} MP native read, {a['working_mp']:7.1f} MP at working GSD "
-          f"(AOI = {100 * pix['aoi_fraction']:.0f}% of the scene; {ratio(a['working_mp'], f['working_mp'])} of full)")
+    print(
+        f"  full scene: {f['tiles']:5d} tiles, {f['native_mp']:8.1f} MP native read, "
+        f"{f['working_mp']:7.1f} MP at working GSD"
+    )
+    print(
+        f"  port AOI:   {a['tiles']:5d} tiles, {a['native_mp']:8.1f} MP native read, "
+        f"{a['working_mp']:7.1f} MP at working GSD "
+        f"(AOI = {100 * pix['aoi_fraction']:.0f}% of the scene; {ratio(a['working_mp'], f['working_mp'])} of full)"
+    )
 
     if gtif is not None:
         g = args.gigapixel_size
@@ -600,8 +752,10 @@ def main(argv: list[str] | None = None) -> None:
         gmp = g * g / 1e6
         print(f"\ngigapixel scene {gtif.name}: {g} x {g} px = {gmp:.0f} MP, mostly water, full scene")
         report_engine("tankerwatch", gr, gs, gmp)
-        print(f"  peak RSS {gr['rss_peak_mb']:.0f} MB vs {tw['rss_peak_mb']:.0f} MB on the {scene_mp:.0f} MP scene "
-              f"({ratio(gr['rss_peak_mb'], tw['rss_peak_mb'])} for {ratio(gmp, scene_mp)} the pixels)")
+        print(
+            f"  peak RSS {gr['rss_peak_mb']:.0f} MB vs {tw['rss_peak_mb']:.0f} MB on the {scene_mp:.0f} MP scene "
+            f"({ratio(gr['rss_peak_mb'], tw['rss_peak_mb'])} for {ratio(gmp, scene_mp)} the pixels)"
+        )
 
 
 if __name__ == "__main__":

@@ -115,8 +115,15 @@ def read_ship_labels(path: Path = SHIP_LABELS) -> list[LabelledBox]:
     with open(path, newline="", encoding="utf-8") as f:
         for i, row in enumerate(csv.DictReader(f), 2):
             try:
-                box = OrientedBox(float(row["cx_px"]), float(row["cy_px"]), float(row["length_px"]),
-                                  float(row["beam_px"]), math.radians(float(row["axis_deg"])), 1.0, "vessel")
+                box = OrientedBox(
+                    float(row["cx_px"]),
+                    float(row["cy_px"]),
+                    float(row["length_px"]),
+                    float(row["beam_px"]),
+                    math.radians(float(row["axis_deg"])),
+                    1.0,
+                    "vessel",
+                )
                 if row["label"] not in ("ship", "not_ship"):
                     raise ValueError(f"label {row['label']!r}")
             except (KeyError, ValueError) as e:

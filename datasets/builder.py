@@ -87,6 +87,7 @@ def balanced_centres(boxes: list[TruthBox], rng) -> list[np.ndarray]:
 
 def chip_origins(boxes: list[TruthBox], width: int, height: int, size: int, n_max: int, rng) -> list[tuple[int, int]]:
     """Chip corners: one around each ship (jittered, classes taking turns) plus background chips, inside the grid."""
+
     def clamp(x: float, hi: int) -> int:
         return int(np.clip(x, 0, max(0, hi - size)))
 
@@ -132,7 +133,12 @@ def pad_to_chip(rgb: np.ndarray, chip_px: int) -> np.ndarray:
 
 
 def write_chips(
-    rgb: np.ndarray, boxes: list[TruthBox], origins: list[tuple[int, int]], out_dir: Path, split: str, stem: str,
+    rgb: np.ndarray,
+    boxes: list[TruthBox],
+    origins: list[tuple[int, int]],
+    out_dir: Path,
+    split: str,
+    stem: str,
     chip_px: int,
 ) -> int:
     """Write a JPEG chip and its YOLO-OBB label file for each chip corner into a dataset split; returns the count."""
@@ -148,7 +154,13 @@ def write_chips(
 
 
 def chips_from_scene(
-    scene_path: Path, out_dir: Path, split: str, working_gsd_m: float, chip_px: int, max_chips: int, seed: int,
+    scene_path: Path,
+    out_dir: Path,
+    split: str,
+    working_gsd_m: float,
+    chip_px: int,
+    max_chips: int,
+    seed: int,
     look: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> int:
     """Cut training chips from one labelled scene read at the working GSD (look: an image effect applied first);
@@ -211,8 +223,14 @@ def build_synthetic_dataset(
 
 
 def build_dataset_from_scenes(
-    scene_paths: list[Path], out_dir: Path, split: str, working_gsd_m: float = 1.0, chip_px: int = 512,
-    max_chips: int = 10, seed: int = 0, progress=None,
+    scene_paths: list[Path],
+    out_dir: Path,
+    split: str,
+    working_gsd_m: float = 1.0,
+    chip_px: int = 512,
+    max_chips: int = 10,
+    seed: int = 0,
+    progress=None,
 ) -> Path:
     """Cut chips from labelled GeoTIFFs (each with <scene>.truth.geojson) into a split; returns data.yaml."""
     for i, p in enumerate(scene_paths):

@@ -34,17 +34,28 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from rasterio.features import rasterize
 from affine import Affine
+from rasterio.features import rasterize
 from shapely.geometry import Polygon
 
 from tankerwatch.datasets.backgrounds import (
-    SHIPSNET_GSD_M, VALIDATION_SCENE, LandImage, _read_rgb, read_ship_labels, shipsnet_scenes,
+    SHIPSNET_GSD_M,
+    VALIDATION_SCENE,
+    LandImage,
+    _read_rgb,
+    read_ship_labels,
+    shipsnet_scenes,
 )
 from tankerwatch.datasets.builder import TruthBox, chip_origins, pad_to_chip, resample_to_gsd, write_chips
 from tankerwatch.datasets.scene import stretch_rgb
 from tankerwatch.datasets.synth import (
-    OTHER_KINDS, SHIP_KINDS, TANKER_KINDS, ShipSpec, random_ship, render_ship_sprite, ship_box_m,
+    OTHER_KINDS,
+    SHIP_KINDS,
+    TANKER_KINDS,
+    ShipSpec,
+    random_ship,
+    render_ship_sprite,
+    ship_box_m,
 )
 
 WATER_SCENES = ("planesnet_scenes/scene_1.png", "planesnet_scenes/scene_2.png")  # SFO and San Diego bay water
@@ -91,9 +102,20 @@ def load_backgrounds(root: Path, masker) -> list[Background]:
     out = []
     for image, split in images:
         name = Path(image.source).name
-        ships = [b.box.corners() for b in labels if b.is_ship and image.source.startswith("shipsnet") and b.file == name]
-        out.append(Background(image.rgb, image.valid, water_of(image, masker), image.gsd_m, image.source, split,
-                              [np.asarray(c, float) for c in ships]))
+        ships = [
+            b.box.corners() for b in labels if b.is_ship and image.source.startswith("shipsnet") and b.file == name
+        ]
+        out.append(
+            Background(
+                image.rgb,
+                image.valid,
+                water_of(image, masker),
+                image.gsd_m,
+                image.source,
+                split,
+                [np.asarray(c, float) for c in ships],
+            )
+        )
     return out
 
 
@@ -107,8 +129,9 @@ def _footprint(corners_px: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return rasterize([(Polygon(corners_px), 1)], out_shape=shape, transform=Affine.identity(), dtype="uint8") > 0
 
 
-def pick_pose(water: np.ndarray, occupied: np.ndarray, length_px: float, beam_px: float, rng: np.random.Generator,
-              alongside: bool) -> tuple[float, float, float] | None:
+def pick_pose(
+    water: np.ndarray, occupied: np.ndarray, length_px: float, beam_px: float, rng: np.random.Generator, alongside: bool
+) -> tuple[float, float, float] | None:
     """(col, row, heading °) of a hull wholly on free water: alongside a shore (parallel to it) or anywhere."""
     free = (water & ~occupied).astype(np.uint8)
     dist = np.minimum(cv2.distanceTransform(free, cv2.DIST_L2, 5), 1e4)  # no shore at all: "far"
@@ -155,8 +178,9 @@ def paste_sprite(rgb: np.ndarray, sprite, col: float, row: float, rng: np.random
     sl = (slice(iy0 - y0, iy1 - y0), slice(ix0 - x0, ix1 - x0))
     bg, b, a, al = rgb[iy0:iy1, ix0:ix1], before[sl], after[sl], alpha[sl][..., None]
     # part of the way from the rendered sea's brightness to the real water's: the hull's contrast follows the scene
-    gain = (np.median(bg.reshape(-1, 3), axis=0) / np.maximum(np.median(b.reshape(-1, 3), axis=0), 1.0)) \
-        ** rng.uniform(0.0, 0.5)
+    gain = (np.median(bg.reshape(-1, 3), axis=0) / np.maximum(np.median(b.reshape(-1, 3), axis=0), 1.0)) ** rng.uniform(
+        0.0, 0.5
+    )
     hull = np.clip(a * gain, 0, 255)
     delta = a - b
     lifted = bg + delta * (255.0 - bg) / np.maximum(255.0 - b, 1.0)  # wake foam: the same share of the way to white
@@ -167,7 +191,7 @@ def paste_sprite(rgb: np.ndarray, sprite, col: float, row: float, rng: np.random
 
 def real_look(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Effects the real sources show and the renderer lacks, each in part of the images (uint8 RGB in and out)."""
-    img = rgb.astype(np.float32)
+    img: np.ndarray = rgb.astype(np.float32)
     h, w = img.shape[:2]
     if rng.random() < 0.25:  # haze: a smooth veil towards a bright grey
         veil = cv2.resize(rng.uniform(0, 1, (4, 4)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
@@ -184,14 +208,19 @@ def real_look(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.25:  # pan-sharpening: colour at a quarter of the resolution, a little misregistered
         ycc = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_RGB2YCrCb).astype(np.float32)
         for k in (1, 2):
-            shift = np.float32([[1, 0, rng.uniform(-1.5, 1.5)], [0, 1, rng.uniform(-1.5, 1.5)]])
-            ycc[..., k] = cv2.warpAffine(cv2.GaussianBlur(ycc[..., k], (0, 0), rng.uniform(1.0, 2.5)), shift, (w, h),
-                                         borderMode=cv2.BORDER_REFLECT)
+            shift = np.array([[1, 0, rng.uniform(-1.5, 1.5)], [0, 1, rng.uniform(-1.5, 1.5)]], np.float32)
+            ycc[..., k] = cv2.warpAffine(
+                cv2.GaussianBlur(ycc[..., k], (0, 0), rng.uniform(1.0, 2.5)),
+                shift,
+                (w, h),
+                borderMode=cv2.BORDER_REFLECT,
+            )
         img = cv2.cvtColor(np.clip(ycc, 0, 255).astype(np.uint8), cv2.COLOR_YCrCb2RGB).astype(np.float32)
     out = np.clip(img, 0, 255).astype(np.uint8)
     if rng.random() < 0.35:  # JPEG blocks
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 86))])
-        out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else None
+        out = out if decoded is None else decoded
     return out
 
 
@@ -211,7 +240,7 @@ def _crop(bg: Background, rng: np.random.Generator) -> tuple[int, int, int, int]
     best_share = -1.0
     for _ in range(12):
         c0, r0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-        share = float(bg.water[r0:r0 + ch, c0:c0 + cw].mean())
+        share = float(bg.water[r0 : r0 + ch, c0 : c0 + cw].mean())
         if 0.25 <= share <= 0.97:  # water with a shore is the most useful; open water still teaches
             return c0, r0, cw, ch
         if share > best_share:
@@ -222,8 +251,8 @@ def _crop(bg: Background, rng: np.random.Generator) -> tuple[int, int, int, int]
 def composite(bg: Background, rng: np.random.Generator, n_ships: int, seed: int) -> tuple[np.ndarray, list[TruthBox]]:
     """A crop of a background with up to n_ships rendered ships pasted on its water, and its truth boxes."""
     c0, r0, cw, ch = _crop(bg, rng)
-    rgb = bg.rgb[r0:r0 + ch, c0:c0 + cw].astype(np.float32)
-    water = bg.water[r0:r0 + ch, c0:c0 + cw]
+    rgb = bg.rgb[r0 : r0 + ch, c0 : c0 + cw].astype(np.float32)
+    water = bg.water[r0 : r0 + ch, c0 : c0 + cw]
     occupied = np.zeros_like(water)
     boxes = []
     for corners in bg.real_ships:
@@ -243,8 +272,9 @@ def composite(bg: Background, rng: np.random.Generator, n_ships: int, seed: int)
             continue
         col, row, ship.heading_deg = pose
         off_nadir = float(rng.uniform(3, 25)) if rng.random() < 0.5 else 0.0
-        sprite = render_ship_sprite(ship, bg.gsd_m, seed * 16 + k, underway=not alongside and rng.random() < 0.5,
-                                    off_nadir_deg=off_nadir)
+        sprite = render_ship_sprite(
+            ship, bg.gsd_m, seed * 16 + k, underway=not alongside and rng.random() < 0.5, off_nadir_deg=off_nadir
+        )
         paste_sprite(rgb, sprite, col, row, rng)
         ship.x_m, ship.y_m = col * bg.gsd_m, row * bg.gsd_m
         corners = _hull_px(ship, bg.gsd_m)
@@ -253,8 +283,9 @@ def composite(bg: Background, rng: np.random.Generator, n_ships: int, seed: int)
     return np.clip(rgb, 0, 255).astype(np.uint8), boxes
 
 
-def composite_chips(bg: Background, out_dir: Path, seed: int, working_gsd_m: float, chip_px: int,
-                    max_chips: int, n_ships: int) -> int:
+def composite_chips(
+    bg: Background, out_dir: Path, seed: int, working_gsd_m: float, chip_px: int, max_chips: int, n_ships: int
+) -> int:
     """One composite of a background resampled to the working GSD, given the real look, cut into chips."""
     rng = np.random.default_rng([seed, 0xC0])
     rgb, boxes = composite(bg, rng, n_ships, seed)

@@ -20,7 +20,12 @@ import yaml
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
 from tankerwatch.datasets.builder import (
-    TruthBox, pad_to_chip, read_scene_at, resample_to_gsd, write_chips, write_data_yaml,
+    TruthBox,
+    pad_to_chip,
+    read_scene_at,
+    resample_to_gsd,
+    write_chips,
+    write_data_yaml,
 )
 from tankerwatch.datasets.scene import open_scene
 from tankerwatch.io import read_json
@@ -36,10 +41,34 @@ _TANKER_NAMES = ("tanker", "oil tanker", "liquid cargo ship")  # the last is FAI
 # FAIR1M's other ship classes are all here: Motorboat, Fishing Boat, Dry Cargo Ship, other-ship ("other ship"),
 # Tugboat, Engineering Ship, Passenger Ship, Warship; its vehicles, bridges, intersections... are not
 _VESSEL_NAMES = (
-    "ship", "vessel", "boat", "other ship", "other vessel", "merchant", "merchant ship", "naval", "warship",
-    "warcraft", "aircraft carrier", "submarine", "maritime vessel", "motorboat", "sailboat", "tugboat", "barge",
-    "fishing vessel", "fishing boat", "ferry", "yacht", "container ship", "cargo", "cargo ship", "bulk carrier",
-    "dry cargo ship", "passenger ship", "engineering ship",
+    "ship",
+    "vessel",
+    "boat",
+    "other ship",
+    "other vessel",
+    "merchant",
+    "merchant ship",
+    "naval",
+    "warship",
+    "warcraft",
+    "aircraft carrier",
+    "submarine",
+    "maritime vessel",
+    "motorboat",
+    "sailboat",
+    "tugboat",
+    "barge",
+    "fishing vessel",
+    "fishing boat",
+    "ferry",
+    "yacht",
+    "container ship",
+    "cargo",
+    "cargo ship",
+    "bulk carrier",
+    "dry cargo ship",
+    "passenger ship",
+    "engineering ship",
 )
 DEFAULT_CLASS_MAP: dict[str, str | None] = {
     **{name: "vessel" for name in _VESSEL_NAMES},
@@ -48,8 +77,16 @@ DEFAULT_CLASS_MAP: dict[str, str | None] = {
 
 # xView type_id of the ship classes; the other types (vehicles, buildings, ...) are not ships
 XVIEW_SHIP_TYPES = {
-    40: "Maritime Vessel", 41: "Motorboat", 42: "Sailboat", 44: "Tugboat", 45: "Barge", 47: "Fishing Vessel",
-    49: "Ferry", 50: "Yacht", 51: "Container Ship", 52: "Oil Tanker",
+    40: "Maritime Vessel",
+    41: "Motorboat",
+    42: "Sailboat",
+    44: "Tugboat",
+    45: "Barge",
+    47: "Fishing Vessel",
+    49: "Ferry",
+    50: "Yacht",
+    51: "Container Ship",
+    52: "Oil Tanker",
 }
 
 
@@ -69,8 +106,9 @@ class ImageLabels:
     gsd_m: float | None = None
     image_size: tuple[int, int] | None = None  # (width, height)
 
-    def add(self, source_class: str, corners_px: np.ndarray, classes: dict[str, str | None],
-            fallback: str | None = None) -> None:
+    def add(
+        self, source_class: str, corners_px: np.ndarray, classes: dict[str, str | None], fallback: str | None = None
+    ) -> None:
         """Keep a hull when its source class maps to a ship class."""
         cls = classes.get(_normalised(source_class), fallback)
         if cls is not None:
@@ -99,7 +137,9 @@ def class_map_with(overrides: Sequence[str]) -> dict[str, str | None]:
         name, sep, cls = item.rpartition("=")
         cls = cls.strip().lower()
         if not sep or not name.strip() or cls not in (*SHIP_CLASSES, "none"):
-            raise TankerwatchError(f"--map {item!r}: expected NAME=CLASS with CLASS one of {', '.join(SHIP_CLASSES)}, none")
+            raise TankerwatchError(
+                f"--map {item!r}: expected NAME=CLASS with CLASS one of {', '.join(SHIP_CLASSES)}, none"
+            )
         class_map[name.strip()] = None if cls == "none" else cls
     return class_map
 
@@ -117,6 +157,8 @@ def load_class_names(path: Path) -> dict[int, str]:
         names = (yaml.safe_load(text) or {}).get("names")
         if isinstance(names, list):
             return dict(enumerate(map(str, names)))
+        if not isinstance(names, dict):
+            raise TypeError("no names")
         return {int(k): str(v) for k, v in names.items()}
     except (yaml.YAMLError, AttributeError, TypeError, ValueError):
         raise TankerwatchError(f"{path}: expected a YAML with a 'names' list or id-to-name mapping") from None
@@ -177,13 +219,17 @@ def read_dota(path: Path, class_map: Mapping[str, str | None] | None = None) -> 
 
 
 def _read_yolo(
-    path: Path, image_size: tuple[int, int], names: Mapping[int, str], class_map: Mapping[str, str | None] | None,
-    layout: str, to_corners: Callable[[np.ndarray], np.ndarray],
+    path: Path,
+    image_size: tuple[int, int],
+    names: Mapping[int, str],
+    class_map: Mapping[str, str | None] | None,
+    layout: str,
+    to_corners: Callable[[np.ndarray], np.ndarray],
 ) -> ImageLabels:
     """Ship hulls of a YOLO label file (class id then normalised values) in image pixels."""
     n_fields = len(layout.split())
     classes = class_lookup(class_map)
-    labels = ImageLabels(Path(path).stem, image_size=tuple(image_size))
+    labels = ImageLabels(Path(path).stem, image_size=(image_size[0], image_size[1]))
     for lineno, line in _label_lines(path):
         fields = line.split()
         if len(fields) != n_fields:
@@ -191,14 +237,18 @@ def _read_yolo(
         try:
             source = names[int(fields[0])]
         except (ValueError, KeyError):
-            raise TankerwatchError(f"{path}:{lineno}: class {fields[0]!r} is not one of the {len(names)} class ids") from None
+            raise TankerwatchError(
+                f"{path}:{lineno}: class {fields[0]!r} is not one of the {len(names)} class ids"
+            ) from None
         corners = to_corners(_numbers(fields[1:], path, lineno, layout))
         labels.add(source, corners * np.asarray(image_size, float), classes)
     return labels
 
 
 def read_yolo_obb(
-    path: Path, image_size: tuple[int, int], names: Mapping[int, str],
+    path: Path,
+    image_size: tuple[int, int],
+    names: Mapping[int, str],
     class_map: Mapping[str, str | None] | None = None,
 ) -> ImageLabels:
     """Ship hulls of a YOLO-OBB label file ('cls x1 y1 ... x4 y4' normalised) in pixels of a (width, height) image."""
@@ -206,10 +256,13 @@ def read_yolo_obb(
 
 
 def read_yolo_hbb(
-    path: Path, image_size: tuple[int, int], names: Mapping[int, str],
+    path: Path,
+    image_size: tuple[int, int],
+    names: Mapping[int, str],
     class_map: Mapping[str, str | None] | None = None,
 ) -> ImageLabels:
-    """Ship boxes of a YOLO label file ('cls cx cy w h' normalised) as four corners in pixels of a (width, height) image."""
+    """Ship boxes of a YOLO label file ('cls cx cy w h', normalised) as corners in a (width, height) image's pixels."""
+
     def corners(v: np.ndarray) -> np.ndarray:
         cx, cy, w, h = v
         return rect_corners(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
@@ -250,7 +303,9 @@ def read_hrsc(path: Path, class_map: Mapping[str, str | None] | None = None) -> 
         labels.gsd_m = None
     for i, obj in enumerate(root.iter("HRSC_Object"), 1):
         where = f"{path}: HRSC_Object {i}"
-        cx, cy, w, h, ang = (_xml_number(obj, tag, where) for tag in ("mbox_cx", "mbox_cy", "mbox_w", "mbox_h", "mbox_ang"))
+        cx, cy, w, h, ang = (
+            _xml_number(obj, tag, where) for tag in ("mbox_cx", "mbox_cy", "mbox_w", "mbox_h", "mbox_ang")
+        )
         # HRSC annotates nothing but ships, so a class id the map does not name is still a vessel
         labels.add(obj.findtext("Class_ID", "").strip(), rotated_corners(cx, cy, w, h, ang), classes, fallback="vessel")
     return labels
@@ -259,15 +314,17 @@ def read_hrsc(path: Path, class_map: Mapping[str, str | None] | None = None) -> 
 def _fair1m_corners(obj: ET.Element, where: str) -> np.ndarray:
     """The four corners of a FAIR1M <points> list ('x,y' each; a fifth point repeating the first closes the ring)."""
     try:
-        points = [[float(v) for v in p.text.split(",")] for p in obj.iterfind("points/point")]
+        points = [[float(v) for v in (p.text or "").split(",")] for p in obj.iterfind("points/point")]
         corners = np.array(points, float)
     except (AttributeError, ValueError):
         raise TankerwatchError(f"{where}: <point> must be 'x,y' numbers") from None
     if len(corners) > 1 and np.allclose(corners[0], corners[-1]):  # the closing point
         corners = corners[:-1]
     if corners.shape != (4, 2) or not np.all(np.isfinite(corners)):
-        raise TankerwatchError(f"{where}: expected 4 <point> corners 'x,y' (and optionally the first repeated), "
-                               f"got {len(corners)} distinct")
+        raise TankerwatchError(
+            f"{where}: expected 4 <point> corners 'x,y' (and optionally the first repeated), "
+            f"got {len(corners)} distinct"
+        )
     return corners
 
 
@@ -303,7 +360,7 @@ def read_xview(path: Path, class_map: Mapping[str, str | None] | None = None) ->
     classes = class_lookup(class_map)
     by_image: dict[str, ImageLabels] = {}
     for i, feat in enumerate(fc["features"]):
-        props = feat.get("properties") if isinstance(feat, dict) else None
+        props = (feat.get("properties") if isinstance(feat, dict) else None) or {}
         try:
             type_id, stem = int(props["type_id"]), Path(str(props["image_id"])).stem
             x0, y0, x1, y1 = (float(v) for v in str(props["bounds_imcoords"]).split(","))
@@ -350,7 +407,9 @@ def read_image_at(path: Path, stated_gsd_m: float | None, working_gsd_m: float) 
     scene = open_scene(path) if _header(path)[2] else None
     gsd = stated_gsd_m or (scene.gsd_m if scene else None)
     if not gsd:
-        raise TankerwatchError(f"{path}: GSD unknown (the labels state none and the image has no georeferencing); pass --gsd")
+        raise TankerwatchError(
+            f"{path}: GSD unknown (the labels state none and the image has no georeferencing); pass --gsd"
+        )
     if scene:
         return read_scene_at(scene, gsd, working_gsd_m), (scene.width, scene.height)
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -369,8 +428,13 @@ def grid_origins(width: int, height: int, size: int, overlap: int) -> list[tuple
 
 
 def convert_image(
-    image_path: Path, labels: ImageLabels, out_dir: Path, split: str, gsd_m: float | None = None,
-    working_gsd_m: float = 1.0, chip_px: int = 512,
+    image_path: Path,
+    labels: ImageLabels,
+    out_dir: Path,
+    split: str,
+    gsd_m: float | None = None,
+    working_gsd_m: float = 1.0,
+    chip_px: int = 512,
 ) -> int:
     """Resample one labelled image to the working GSD and cut all of it into chips of a split; returns the count."""
     rgb, native = read_image_at(Path(image_path), gsd_m or labels.gsd_m, working_gsd_m)
@@ -385,7 +449,10 @@ def convert_image(
 
 
 def load_labels(
-    images: list[Path], labels_path: Path, fmt: str, names: Mapping[int, str] | None = None,
+    images: list[Path],
+    labels_path: Path,
+    fmt: str,
+    names: Mapping[int, str] | None = None,
     class_map: Mapping[str, str | None] | None = None,
 ) -> list[ImageLabels]:
     """Each image's labels (none found: a background image), all read before any chip is written."""
@@ -406,7 +473,7 @@ def load_labels(
         found = [_read_label_file(fmt, labels_path / f"{p.stem}{suffix}", p, names, class_map) for p in images]
     if images and not any(found):
         raise TankerwatchError(f"{labels_path}: no {fmt} labels for any of the {len(images)} images")
-    return [f or ImageLabels(p.stem) for f, p in zip(found, images)]
+    return [f or ImageLabels(p.stem) for f, p in zip(found, images, strict=True)]
 
 
 def _classes_txt(labels_dir: Path) -> Path:
@@ -418,7 +485,11 @@ def _classes_txt(labels_dir: Path) -> Path:
 
 
 def _read_label_file(
-    fmt: str, path: Path, image: Path, names: Mapping[int, str] | None, class_map: Mapping[str, str | None] | None,
+    fmt: str,
+    path: Path,
+    image: Path,
+    names: Mapping[int, str] | None,
+    class_map: Mapping[str, str | None] | None,
 ) -> ImageLabels | None:
     """One image's labels from its own label file; None where it has none."""
     if not path.exists():
@@ -429,16 +500,24 @@ def _read_label_file(
         return read_hrsc(path, class_map)
     if fmt == "fair1m":
         return read_fair1m(path, class_map)
+    if names is None:
+        raise TankerwatchError(f"{path}: YOLO labels need class names (--names classes.txt or data.yaml)")
     reader = read_yolo_obb if fmt == "yolo-obb" else read_yolo_hbb
     return reader(path, image_size(image), names, class_map)
 
 
 def convert_dataset(
-    images: list[Path], labels: list[ImageLabels], out_dir: Path, split: str, gsd_m: float | None = None,
-    working_gsd_m: float = 1.0, chip_px: int = 512, progress: Callable[[int], None] | None = None,
+    images: list[Path],
+    labels: list[ImageLabels],
+    out_dir: Path,
+    split: str,
+    gsd_m: float | None = None,
+    working_gsd_m: float = 1.0,
+    chip_px: int = 512,
+    progress: Callable[[int], None] | None = None,
 ) -> Path:
     """Cut labelled images into chips of a dataset split at the working GSD; returns data.yaml."""
-    for image, image_labels in zip(images, labels):
+    for image, image_labels in zip(images, labels, strict=True):
         n = convert_image(image, image_labels, out_dir, split, gsd_m, working_gsd_m, chip_px)
         if progress:
             progress(n)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-
 from pyproj import CRS, Transformer
 from shapely import wkb
 from shapely.geometry import shape
@@ -66,8 +65,10 @@ def read_gpkg_layer(path: Path) -> tuple[BaseGeometry, CRS]:
             tables = con.execute("SELECT table_name, column_name, srs_id FROM gpkg_geometry_columns").fetchall()
             if not tables:
                 raise TankerwatchError(f"{path}: GeoPackage has no feature table")
-            srs = con.execute("SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys "
-                              "WHERE srs_id = ?", (tables[0][2],)).fetchone()
+            srs = con.execute(
+                "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?",
+                (tables[0][2],),
+            ).fetchone()
             geoms = []
             for table, column, srs_id in tables:
                 if srs_id != tables[0][2]:

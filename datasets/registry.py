@@ -10,7 +10,16 @@ from pathlib import Path
 from tankerwatch.schema import TankerwatchError, Vessel
 
 COLUMNS: tuple[str, ...] = (
-    "imo", "name", "vessel_type", "flag", "length_m", "beam_m", "dwt", "gross_tonnage", "sanctions", "notes",
+    "imo",
+    "name",
+    "vessel_type",
+    "flag",
+    "length_m",
+    "beam_m",
+    "dwt",
+    "gross_tonnage",
+    "sanctions",
+    "notes",
 )
 DIMENSION_COLUMNS: tuple[str, ...] = ("length_m", "beam_m", "dwt", "gross_tonnage")
 IMO_WEIGHTS: tuple[int, ...] = (7, 6, 5, 4, 3, 2)
@@ -21,7 +30,7 @@ def imo_check_digit_ok(imo: str) -> bool:
     """True when imo is 7 ASCII digits whose last digit is the IMO check digit."""
     if not isinstance(imo, str) or not _IMO_RE.fullmatch(imo):
         return False
-    total = sum(int(d) * w for d, w in zip(imo[:6], IMO_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(imo[:6], IMO_WEIGHTS, strict=True))
     return total % 10 == int(imo[6])
 
 
@@ -75,7 +84,7 @@ def _parse_imo(value: str) -> str:
     if not _IMO_RE.fullmatch(value):
         raise ValueError(f"imo {value!r} is not 7 digits")
     if not imo_check_digit_ok(value):
-        expected = sum(int(d) * w for d, w in zip(value[:6], IMO_WEIGHTS)) % 10
+        expected = sum(int(d) * w for d, w in zip(value[:6], IMO_WEIGHTS, strict=True)) % 10
         raise ValueError(f"imo {value} has a wrong check digit (expected {expected})")
     return value
 
@@ -106,8 +115,15 @@ def _parse_vessel(fields: dict[str, str]) -> Vessel:
     if dims["length_m"] is not None and dims["beam_m"] is not None and dims["beam_m"] >= dims["length_m"]:
         raise ValueError(f"imo {imo}: beam_m {dims['beam_m']:g} is not less than length_m {dims['length_m']:g}")
     sanctions = tuple(s.strip() for s in fields["sanctions"].split(";") if s.strip())
-    return Vessel(imo=imo, name=fields["name"], vessel_type=fields["vessel_type"], flag=fields["flag"],
-                  sanctions=sanctions, notes=fields["notes"], **dims)
+    return Vessel(
+        imo=imo,
+        name=fields["name"],
+        vessel_type=fields["vessel_type"],
+        flag=fields["flag"],
+        sanctions=sanctions,
+        notes=fields["notes"],
+        **dims,
+    )
 
 
 def load_registry(path: Path | str) -> list[Vessel]:

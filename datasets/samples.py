@@ -29,9 +29,17 @@ from tankerwatch.schema import OrientedBox
 
 # renderer kinds -> ship types (the renderer has no separate "other" kinds to tell apart)
 KIND_TYPE: dict[str, str] = {
-    "product_tanker": "tanker", "crude_tanker": "tanker", "chemical_tanker": "tanker",
-    "bulk_carrier": "bulk_carrier", "container_ship": "container_ship", "general_cargo": "general_cargo",
-    "lpg_carrier": "other", "tug": "other", "barge": "other", "fishing": "other", "yacht": "other",
+    "product_tanker": "tanker",
+    "crude_tanker": "tanker",
+    "chemical_tanker": "tanker",
+    "bulk_carrier": "bulk_carrier",
+    "container_ship": "container_ship",
+    "general_cargo": "general_cargo",
+    "lpg_carrier": "other",
+    "tug": "other",
+    "barge": "other",
+    "fishing": "other",
+    "yacht": "other",
 }
 NOT_SHIP = SHIP_TYPES.index("not_ship")
 ANY_SHIP = -1  # label of a real ship whose type is not known: trained as "not not_ship" (training/stages.py)
@@ -52,7 +60,7 @@ class ChipSet:
         self.sizes.append(size_features(box.length_px * gsd_m, box.beam_px * gsd_m))
         self.labels.append(label)
 
-    def extend(self, other: "ChipSet") -> None:
+    def extend(self, other: ChipSet) -> None:
         """Append another set's samples."""
         self.chips += other.chips
         self.sizes += other.sizes
@@ -74,13 +82,19 @@ def ship_box_px(s: ShipSpec, gsd_m: float) -> OrientedBox:
 def jittered(box: OrientedBox, rng: np.random.Generator) -> OrientedBox:
     """A box moved, turned and resized as the detector's boxes are off from the truth."""
     return OrientedBox(
-        box.cx_px + rng.normal(0, 0.04) * box.length_px, box.cy_px + rng.normal(0, 0.15) * box.beam_px,
-        box.length_px * rng.uniform(0.85, 1.12), box.beam_px * rng.uniform(0.8, 1.3),
-        (box.axis_rad + math.radians(rng.normal(0, 3))) % math.pi, box.confidence, box.class_name,
+        box.cx_px + rng.normal(0, 0.04) * box.length_px,
+        box.cy_px + rng.normal(0, 0.15) * box.beam_px,
+        box.length_px * rng.uniform(0.85, 1.12),
+        box.beam_px * rng.uniform(0.8, 1.3),
+        (box.axis_rad + math.radians(rng.normal(0, 3))) % math.pi,
+        box.confidence,
+        box.class_name,
     )
 
 
-def random_hull_box(rng: np.random.Generator, cx: float, cy: float, gsd_m: float, axis: float | None = None) -> OrientedBox:
+def random_hull_box(
+    rng: np.random.Generator, cx: float, cy: float, gsd_m: float, axis: float | None = None
+) -> OrientedBox:
     """A ship-sized box (20-300 m, beam 1/7-1/3 of its length) centred on a point, in pixels."""
     length_m = float(np.exp(rng.uniform(np.log(20), np.log(300))))
     beam_m = length_m * rng.uniform(0.12, 0.32)
@@ -169,7 +183,9 @@ def boxes_chips(rgb: np.ndarray, boxes: list[OrientedBox], gsd_m: float, label: 
     return out
 
 
-def random_land_chips(rgb: np.ndarray, valid: np.ndarray | None, gsd_m: float, rng: np.random.Generator, n: int) -> ChipSet:
+def random_land_chips(
+    rgb: np.ndarray, valid: np.ndarray | None, gsd_m: float, rng: np.random.Generator, n: int
+) -> ChipSet:
     """Ship-sized boxes anywhere on an all-land image (inside its valid pixels): "not_ship"."""
     out = ChipSet()
     h, w = rgb.shape[:2]

@@ -21,8 +21,18 @@ from tankerwatch.io import atomic_write_text
 from tankerwatch.schema import TankerwatchError, Vessel
 
 OFAC_COLUMNS: tuple[str, ...] = (
-    "ent_num", "SDN_Name", "SDN_Type", "Program", "Title", "Call_Sign", "Vess_type", "Tonnage", "GRT", "Vess_flag",
-    "Vess_owner", "Remarks",
+    "ent_num",
+    "SDN_Name",
+    "SDN_Type",
+    "Program",
+    "Title",
+    "Call_Sign",
+    "Vess_type",
+    "Tonnage",
+    "GRT",
+    "Vess_flag",
+    "Vess_owner",
+    "Remarks",
 )
 OFAC_EMPTY = "-0-"  # sdn.csv writes '-0- ' for an empty field
 OFAC_CODE = "OFAC-SDN"
@@ -31,9 +41,18 @@ OFAC_REG_ID = "Vessel Registration Identification"
 OFAC_TONNAGE_NOTE = "dwt is OFAC's Tonnage field (deadweight where checked)"
 # UN sanctions regimes by their committee's founding resolution; other list types become 'UN-<type>'
 UN_CODES: dict[str, str] = {
-    "DPRK": "UN-1718", "Al-Qaida": "UN-1267", "Taliban": "UN-1988", "Libya": "UN-1970", "Iraq": "UN-1518",
-    "Somalia": "UN-751", "DRC": "UN-1533", "Sudan": "UN-1591", "CAR": "UN-2127", "Yemen": "UN-2140",
-    "South Sudan": "UN-2206", "Mali": "UN-2374",
+    "DPRK": "UN-1718",
+    "Al-Qaida": "UN-1267",
+    "Taliban": "UN-1988",
+    "Libya": "UN-1970",
+    "Iraq": "UN-1518",
+    "Somalia": "UN-751",
+    "DRC": "UN-1533",
+    "Sudan": "UN-1591",
+    "CAR": "UN-2127",
+    "Yemen": "UN-2140",
+    "South Sudan": "UN-2206",
+    "Mali": "UN-2374",
 }
 
 _DIGITS_RE = re.compile(r"[0-9]+")
@@ -170,15 +189,34 @@ def _ofac_source(path: Path, ent_num: str, programs: tuple[str, ...]) -> str:
     return f"OFAC SDN ent_num {ent_num} program {'/'.join(programs)} ({path.name})"
 
 
-def _ofac_vessel(source: str, name: str, imo: tuple[str | None, str], vessel_type: str, flag: str,
-                 programs: tuple[str, ...], tonnage: str, grt: str,
-                 aliases: tuple[tuple[str, str], ...]) -> ListedVessel:
+def _ofac_vessel(
+    source: str,
+    name: str,
+    imo: tuple[str | None, str],
+    vessel_type: str,
+    flag: str,
+    programs: tuple[str, ...],
+    tonnage: str,
+    grt: str,
+    aliases: tuple[tuple[str, str], ...],
+) -> ListedVessel:
     """A ListedVessel from the fields the CSV and XML forms of the SDN list share."""
-    sizes = {k: v for k, v in (("dwt", _positive_number(tonnage)), ("gross_tonnage", _positive_number(grt)))
-             if v is not None}
-    return ListedVessel(source=source, name=name, imo=imo[0], problem=imo[1], vessel_type=vessel_type, flag=flag,
-                        sanctions=(OFAC_CODE,), programs=programs, sizes=sizes,
-                        size_notes={"dwt": OFAC_TONNAGE_NOTE}, aliases=aliases)
+    sizes = {
+        k: v for k, v in (("dwt", _positive_number(tonnage)), ("gross_tonnage", _positive_number(grt))) if v is not None
+    }
+    return ListedVessel(
+        source=source,
+        name=name,
+        imo=imo[0],
+        problem=imo[1],
+        vessel_type=vessel_type,
+        flag=flag,
+        sanctions=(OFAC_CODE,),
+        programs=programs,
+        sizes=sizes,
+        size_notes={"dwt": OFAC_TONNAGE_NOTE},
+        aliases=aliases,
+    )
 
 
 def read_ofac_csv(path: Path) -> list[ListedVessel]:
@@ -195,17 +233,25 @@ def read_ofac_csv(path: Path) -> list[ListedVessel]:
             raise TankerwatchError(f"{path}:{line}: expected {len(OFAC_COLUMNS)} OFAC SDN fields, got {len(record)}")
         if not _DIGITS_RE.fullmatch(first):
             raise TankerwatchError(f"{path}:{line}: ent_num {first!r} is not a number")
-        f = {c: ("" if v.strip() == OFAC_EMPTY else v.strip()) for c, v in zip(OFAC_COLUMNS, record)}
+        f = {c: ("" if v.strip() == OFAC_EMPTY else v.strip()) for c, v in zip(OFAC_COLUMNS, record, strict=True)}
         if f["SDN_Type"].lower() != "vessel":
             continue
         # sdn.csv drops the outer brackets of '[DPRK] [DPRK3]', leaving 'DPRK] [DPRK3'
         programs = tuple(p.strip() for p in re.split(r"[\[\]]", f["Program"]) if p.strip())
         imo, reg_id = _OFAC_IMO_RE.search(f["Remarks"]), _OFAC_REG_ID_RE.search(f["Remarks"])
-        vessels.append(_ofac_vessel(
-            _ofac_source(path, f["ent_num"], programs), f["SDN_Name"],
-            _checked_imo(imo.group(1) if imo else "", reg_id.group(1) if reg_id else ""), f["Vess_type"],
-            f["Vess_flag"], programs, f["Tonnage"], f["GRT"], tuple(_ALIAS_RE.findall(f["Remarks"])),
-        ))
+        vessels.append(
+            _ofac_vessel(
+                _ofac_source(path, f["ent_num"], programs),
+                f["SDN_Name"],
+                _checked_imo(imo.group(1) if imo else "", reg_id.group(1) if reg_id else ""),
+                f["Vess_type"],
+                f["Vess_flag"],
+                programs,
+                f["Tonnage"],
+                f["GRT"],
+                tuple(_ALIAS_RE.findall(f["Remarks"])),
+            )
+        )
     return vessels
 
 
@@ -216,18 +262,29 @@ def read_ofac_xml(path: Path) -> list[ListedVessel]:
     for entry in _xml_root(path, "OFAC SDN XML", "sdnList").iterfind("sdnEntry"):
         if _text(entry, "sdnType").lower() != "vessel":
             continue
-        programs = tuple(" ".join(e.text.split()) for e in entry.iterfind("programList/program")
-                         if e.text and e.text.strip())
+        programs = tuple(
+            " ".join(e.text.split()) for e in entry.iterfind("programList/program") if e.text and e.text.strip()
+        )
         reg_ids = [_text(i, "idNumber") for i in entry.iterfind("idList/id") if _text(i, "idType") == OFAC_REG_ID]
         imos = [m.group(1) for m in (re.fullmatch(r"IMO\s*(\S+)", r) for r in reg_ids) if m]
-        aliases = tuple((_text(a, "type"), " ".join(filter(None, (_text(a, "firstName"), _text(a, "lastName")))))
-                        for a in entry.iterfind("akaList/aka"))
+        aliases = tuple(
+            (_text(a, "type"), " ".join(filter(None, (_text(a, "firstName"), _text(a, "lastName")))))
+            for a in entry.iterfind("akaList/aka")
+        )
         info = entry.find("vesselInfo")
-        vessels.append(_ofac_vessel(
-            _ofac_source(path, _text(entry, "uid"), programs), _text(entry, "lastName"),
-            _checked_imo(imos[0] if imos else "", "; ".join(reg_ids)), _text(info, "vesselType"),
-            _text(info, "vesselFlag"), programs, _text(info, "tonnage"), _text(info, "grossRegisteredTonnage"), aliases,
-        ))
+        vessels.append(
+            _ofac_vessel(
+                _ofac_source(path, _text(entry, "uid"), programs),
+                _text(entry, "lastName"),
+                _checked_imo(imos[0] if imos else "", "; ".join(reg_ids)),
+                _text(info, "vesselType"),
+                _text(info, "vesselFlag"),
+                programs,
+                _text(info, "tonnage"),
+                _text(info, "grossRegisteredTonnage"),
+                aliases,
+            )
+        )
     return vessels
 
 
@@ -236,7 +293,7 @@ def _ship_imo_in(name: str, text: str) -> str | None:
     if _ORGANISATION_RE.search(name):
         return None
     for match in _IMO_IN_TEXT_RE.finditer(text):
-        after_company = _COMPANY_BEFORE_RE.search(text[max(0, match.start() - 40):match.start()])
+        after_company = _COMPANY_BEFORE_RE.search(text[max(0, match.start() - 40) : match.start()])
         if not after_company and imo_check_digit_ok(match.group(1)):
             return match.group(1)
     return None
@@ -254,13 +311,20 @@ def read_un_xml(path: Path) -> tuple[list[ListedVessel], int]:
             company_numbers += bool(_IMO_IN_TEXT_RE.search(text))
             continue
         list_type = _text(entity, "UN_LIST_TYPE")
-        vessels.append(ListedVessel(
-            source=f"UN consolidated list {_text(entity, 'REFERENCE_NUMBER')} ({path.name})",
-            name=_text(entity, "FIRST_NAME"), imo=imo, sanctions=(UN_CODES.get(list_type, f"UN-{list_type}"),),
-            programs=(list_type,),
-            aliases=tuple(("a.k.a.", _text(a, "ALIAS_NAME")) for a in entity.iterfind("ENTITY_ALIAS")
-                          if _text(a, "ALIAS_NAME")),
-        ))
+        vessels.append(
+            ListedVessel(
+                source=f"UN consolidated list {_text(entity, 'REFERENCE_NUMBER')} ({path.name})",
+                name=_text(entity, "FIRST_NAME"),
+                imo=imo,
+                sanctions=(UN_CODES.get(list_type, f"UN-{list_type}"),),
+                programs=(list_type,),
+                aliases=tuple(
+                    ("a.k.a.", _text(a, "ALIAS_NAME"))
+                    for a in entity.iterfind("ENTITY_ALIAS")
+                    if _text(a, "ALIAS_NAME")
+                ),
+            )
+        )
     return vessels, company_numbers
 
 
@@ -279,7 +343,7 @@ def _table_rows(path: Path, what: str, required: tuple[str, ...]) -> list[tuple[
             continue
         if len(record) != len(header):
             raise TankerwatchError(f"{path}:{line}: expected {len(header)} fields, got {len(record)}")
-        table.append((line, {h: v.strip() for h, v in zip(header, record)}))
+        table.append((line, {h: v.strip() for h, v in zip(header, record, strict=True)}))
     return table
 
 
@@ -308,12 +372,18 @@ def read_vessel_table(path: Path) -> list[ListedVessel]:
     vessels = []
     for line, row in _table_rows(path, "vessel table", ("name", "imo")):
         imo, problem = _checked_imo(row["imo"])
-        vessels.append(ListedVessel(
-            source=_table_source(path, line, row.get("source", "")), name=row["name"], imo=imo, problem=problem,
-            vessel_type=row.get("vessel_type", ""), flag=row.get("flag", ""),
-            sanctions=tuple(s.strip() for s in row.get("sanctions", "").split(";") if s.strip()),
-            sizes=_row_sizes(path, line, row),
-        ))
+        vessels.append(
+            ListedVessel(
+                source=_table_source(path, line, row.get("source", "")),
+                name=row["name"],
+                imo=imo,
+                problem=problem,
+                vessel_type=row.get("vessel_type", ""),
+                flag=row.get("flag", ""),
+                sanctions=tuple(s.strip() for s in row.get("sanctions", "").split(";") if s.strip()),
+                sizes=_row_sizes(path, line, row),
+            )
+        )
     return vessels
 
 
@@ -370,14 +440,21 @@ def read_dimensions(path: Path) -> list[ParticularsRow]:
     rows = []
     for line, row in _table_rows(path, "dimensions table", ("imo",)):
         imo, problem = _checked_imo(row["imo"]) if row["imo"] else (None, "")
-        rows.append(ParticularsRow(
-            line=line, where=f"{path.name} line {line}",
-            source=_table_source(path, line, row.get("source") or row.get("source_urls", "")),
-            imo=imo, problem=problem, name=" ".join(row.get("name", "").split()),
-            former_names=split_former_names(row.get("former_names", "")),
-            former_names_text=row.get("former_names", ""), sizes=_row_sizes(path, line, row),
-            vessel_type=row.get("vessel_type", ""), year_built=_year_built(path, line, row.get("year_built", "")),
-        ))
+        rows.append(
+            ParticularsRow(
+                line=line,
+                where=f"{path.name} line {line}",
+                source=_table_source(path, line, row.get("source") or row.get("source_urls", "")),
+                imo=imo,
+                problem=problem,
+                name=" ".join(row.get("name", "").split()),
+                former_names=split_former_names(row.get("former_names", "")),
+                former_names_text=row.get("former_names", ""),
+                sizes=_row_sizes(path, line, row),
+                vessel_type=row.get("vessel_type", ""),
+                year_built=_year_built(path, line, row.get("year_built", "")),
+            )
+        )
     return rows
 
 
@@ -419,8 +496,9 @@ def _unlisted_names(records: Sequence[ListedVessel]) -> set[str]:
     return {_name_key(n) for r in records if r.imo is None for n in (r.name, *(a for _, a in r.aliases)) if n.strip()}
 
 
-def join_row(row: ParticularsRow, listed: Set[str], index: dict[str, set[str]], unlisted_names: Set[str] = frozenset()
-             ) -> tuple[JoinedRow | None, str]:
+def join_row(
+    row: ParticularsRow, listed: Set[str], index: dict[str, set[str]], unlisted_names: Set[str] = frozenset()
+) -> tuple[JoinedRow | None, str]:
     """A table row (with particulars) joined to a registry vessel by IMO, else by its name, else by a
     former name; or None and why it was not joined."""
     if row.imo is not None:
@@ -447,8 +525,9 @@ def join_row(row: ParticularsRow, listed: Set[str], index: dict[str, set[str]], 
     return None, "no IMO, and neither its name nor a former name is a listed vessel's name or alias"
 
 
-def join_particulars(path: Path, rows: Sequence[ParticularsRow], records: Sequence[ListedVessel]
-                     ) -> tuple[SourceReport, dict[str, list[JoinedRow]]]:
+def join_particulars(
+    path: Path, rows: Sequence[ParticularsRow], records: Sequence[ListedVessel]
+) -> tuple[SourceReport, dict[str, list[JoinedRow]]]:
     """A table's rows joined to the registry vessels of the list records, and the file's report."""
     listed = {r.imo for r in records if r.imo is not None}
     index, unlisted_names = _name_index(records), _unlisted_names(records)
@@ -536,9 +615,13 @@ def _merge_one(imo: str, records: list[ListedVessel], joined: Sequence[JoinedRow
     notes += [tonnage_note] if tonnage_note else []
     vessel_type = next((r.vessel_type for r in records if r.vessel_type), "")
     return Vessel(
-        imo=imo, name=records[0].name,
+        imo=imo,
+        name=records[0].name,
         vessel_type=vessel_type or next((j.row.vessel_type for j in joined if j.row.vessel_type), ""),
-        flag=next((r.flag for r in records if r.flag), ""), length_m=length, beam_m=beam, dwt=sizes.get("dwt"),
+        flag=next((r.flag for r in records if r.flag), ""),
+        length_m=length,
+        beam_m=beam,
+        dwt=sizes.get("dwt"),
         gross_tonnage=sizes.get("gross_tonnage"),
         sanctions=tuple(dict.fromkeys(code for r in records for code in r.sanctions)),
         notes="; ".join(dict.fromkeys(notes)),  # two tables citing the same build year say it once
@@ -555,19 +638,32 @@ def merge_vessels(records: list[ListedVessel], joined: dict[str, list[JoinedRow]
     return [_merge_one(imo, group, joined.get(imo, ())) for imo, group in by_imo.items()]
 
 
-def _kept(path: Path, kind: str, records: list[ListedVessel], programs: Sequence[str],
-          company_numbers: int = 0) -> tuple[SourceReport, list[ListedVessel]]:
+def _kept(
+    path: Path, kind: str, records: list[ListedVessel], programs: Sequence[str], company_numbers: int = 0
+) -> tuple[SourceReport, list[ListedVessel]]:
     """A list file's report and its records in the wanted programmes."""
     kept = [r for r in records if _in_programs(r, programs)]
     skipped = [f"{r.name or '(no name)'} [{r.source}]: {r.problem}" for r in kept if r.imo is None]
-    report = SourceReport(path, kind, records=len(records), outside_programs=len(records) - len(kept),
-                          with_imo=len(kept) - len(skipped), skipped=skipped, company_numbers=company_numbers)
+    report = SourceReport(
+        path,
+        kind,
+        records=len(records),
+        outside_programs=len(records) - len(kept),
+        with_imo=len(kept) - len(skipped),
+        skipped=skipped,
+        company_numbers=company_numbers,
+    )
     return report, kept
 
 
-def import_registry(ofac_csv: Sequence[Path] = (), ofac_xml: Sequence[Path] = (), un_xml: Sequence[Path] = (),
-                    tables: Sequence[Path] = (), dimensions: Sequence[Path] = (),
-                    programs: Sequence[str] = ()) -> ImportResult:
+def import_registry(
+    ofac_csv: Sequence[Path] = (),
+    ofac_xml: Sequence[Path] = (),
+    un_xml: Sequence[Path] = (),
+    tables: Sequence[Path] = (),
+    dimensions: Sequence[Path] = (),
+    programs: Sequence[str] = (),
+) -> ImportResult:
     """Read the lists and tables, keep the wanted programmes, merge by IMO and join the dimensions tables
     (by IMO, or by a unique name or former name for rows without one)."""
     readers = [  # (files, kind, reader giving the vessel records and the count of company IMO numbers)
@@ -595,8 +691,13 @@ def import_registry(ofac_csv: Sequence[Path] = (), ofac_xml: Sequence[Path] = ()
 def source_report_line(report: SourceReport) -> str:
     """One line saying what an input file gave, as `registry import` prints it."""
     if report.kind == "dimensions":
-        parts = [f"{report.records} rows", f"{report.joined_imo} joined by IMO", f"{report.joined_name} by name",
-                 f"{report.joined_former} by former name", f"{len(report.skipped)} not joined"]
+        parts = [
+            f"{report.records} rows",
+            f"{report.joined_imo} joined by IMO",
+            f"{report.joined_name} by name",
+            f"{report.joined_former} by former name",
+            f"{len(report.skipped)} not joined",
+        ]
         if report.empty:
             parts.append(f"{report.empty} with nothing to add")
     else:
@@ -635,28 +736,40 @@ def write_registry(path: Path, vessels: list[Vessel]) -> None:
 def registry_summary(vessels: list[Vessel]) -> str:
     """Counts a reader checks a registry by: sizes known, tankers, sanctions programmes."""
     both = sum(v.length_m is not None and v.beam_m is not None for v in vessels)
-    tonnage_only = sum((v.length_m is None or v.beam_m is None) and (v.dwt is not None or v.gross_tonnage is not None)
-                       for v in vessels)
+    tonnage_only = sum(
+        (v.length_m is None or v.beam_m is None) and (v.dwt is not None or v.gross_tonnage is not None) for v in vessels
+    )
     codes: dict[str, int] = {}
     for v in vessels:
         for code in v.sanctions:
             codes[code] = codes.get(code, 0) + 1
     programmes = ", ".join(f"{c} {n}" for c, n in codes.items()) or "none"
-    return (f"{len(vessels)} vessels; {both} with length and beam, {tonnage_only} with tonnage only (size estimable), "
-            f"{len(vessels) - both - tonnage_only} size unknown; "
-            f"{sum('tanker' in v.vessel_type.lower() for v in vessels)} typed as tankers; "
-            f"{sum(not v.sanctions for v in vessels)} without a sanctions code; programmes: {programmes}")
+    return (
+        f"{len(vessels)} vessels; {both} with length and beam, {tonnage_only} with tonnage only (size estimable), "
+        f"{len(vessels) - both - tonnage_only} size unknown; "
+        f"{sum('tanker' in v.vessel_type.lower() for v in vessels)} typed as tankers; "
+        f"{sum(not v.sanctions for v in vessels)} without a sanctions code; programmes: {programmes}"
+    )
 
 
 def registry_table(vessels: list[Vessel], notes: bool = False) -> str:
     """A fixed-width table of registry vessels, with each vessel's notes under it when asked."""
     header = ("IMO", "NAME", "TYPE", "FLAG", "LENGTH_M", "BEAM_M", "DWT", "GT", "SANCTIONS")
-    rows = [(v.imo, v.name, v.vessel_type, v.flag, *(_registry_number(x) or "-" for x in
-             (v.length_m, v.beam_m, v.dwt, v.gross_tonnage)), ";".join(v.sanctions) or "-") for v in vessels]
+    rows = [
+        (
+            v.imo,
+            v.name,
+            v.vessel_type,
+            v.flag,
+            *(_registry_number(x) or "-" for x in (v.length_m, v.beam_m, v.dwt, v.gross_tonnage)),
+            ";".join(v.sanctions) or "-",
+        )
+        for v in vessels
+    ]
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
-    for vessel, row in zip(vessels, rows):
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    for vessel, row in zip(vessels, rows, strict=True):
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if notes and vessel.notes:
             lines.append(f"    notes: {vessel.notes}")
     return "\n".join(lines)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import rasterio
@@ -210,4 +210,5 @@ def read_rgb(
 def stretch_tables(dtype: str, lo: tuple[float, ...], hi: tuple[float, ...]) -> list[np.ndarray]:
     """Per band, the stretched uint8 value of every value an unsigned 8/16-bit band can hold (as stretch_uint8)."""
     values = np.arange(np.iinfo(np.dtype(dtype)).max + 1, dtype=dtype)
-    return [stretch_uint8(values[None, None, :], lo[i : i + 1], hi[i : i + 1])[0, 0] for i in range(len(lo))]
+    lo_a, hi_a = np.asarray(lo), np.asarray(hi)
+    return [stretch_uint8(values[None, None, :], lo_a[i : i + 1], hi_a[i : i + 1])[0, 0] for i in range(len(lo))]

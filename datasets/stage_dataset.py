@@ -22,21 +22,36 @@ import json
 import math
 import os
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import cv2
 import numpy as np
 
 from tankerwatch.datasets.backgrounds import (
-    VALIDATION_SCENE, LandImage, land_scenes, read_ship_labels, shipsnet_scenes, ucmerced_mosaics,
+    VALIDATION_SCENE,
+    LandImage,
+    land_scenes,
+    read_ship_labels,
+    shipsnet_scenes,
+    ucmerced_mosaics,
 )
 from tankerwatch.datasets.builder import resample_to_gsd
 from tankerwatch.datasets.samples import (
-    ANY_SHIP, NOT_SHIP, ChipSet, boxes_chips, detector_chips, jittered, negative_chips, random_land_chips, scene_rgb,
-    truth_chips, water_tile,
+    ANY_SHIP,
+    NOT_SHIP,
+    ChipSet,
+    boxes_chips,
+    detector_chips,
+    jittered,
+    negative_chips,
+    random_land_chips,
+    scene_rgb,
+    truth_chips,
+    water_tile,
 )
 from tankerwatch.datasets.synth import EVAL_SEED_BASE, generate_scene, hard_port_spec, open_sea_spec, random_spec
 from tankerwatch.io import atomic_write_text
@@ -83,8 +98,9 @@ def spec_for(seed: int):
     return spec
 
 
-def detect_array(rgb: np.ndarray, gsd_m: float, detector, working_gsd_m: float = 1.0, tile_px: int = 1024,
-                 overlap_m: float = 128.0) -> list[OrientedBox]:
+def detect_array(
+    rgb: np.ndarray, gsd_m: float, detector, working_gsd_m: float = 1.0, tile_px: int = 1024, overlap_m: float = 128.0
+) -> list[OrientedBox]:
     """The detector's merged boxes (native pixels) on a native-resolution RGB image, tiled as the main job tiles."""
     from tankerwatch.training.realworld import detect_image
 
@@ -167,19 +183,33 @@ def real_labelled_chips(root: Path, seed: int) -> tuple[ChipSet, ChipSet]:
 
 def save_chips(path: Path, chips: ChipSet) -> None:
     """Write a chip set as an .npz the trainer reads (chips, sizes, labels, types)."""
-    np.savez_compressed(path, chips=np.stack(chips.chips) if chips.chips else np.zeros((0, 1, 1, 3), np.uint8),
-                        sizes=np.stack(chips.sizes) if chips.sizes else np.zeros((0, 3), np.float32),
-                        labels=np.asarray(chips.labels, np.int64), types=np.asarray(SHIP_TYPES))
+    np.savez_compressed(
+        path,
+        chips=np.stack(chips.chips) if chips.chips else np.zeros((0, 1, 1, 3), np.uint8),
+        sizes=np.stack(chips.sizes) if chips.sizes else np.zeros((0, 3), np.float32),
+        labels=np.asarray(chips.labels, np.int64),
+        types=np.asarray(SHIP_TYPES),
+    )
 
 
-def build_stage_dataset(out_dir: Path, n_scenes: int, seed0: int = 0, weights: Path | None = None,
-                        use_detector: bool = True, train_ok: Path | None = None, per_class: int = 25,
-                        workers: int | None = None, progress: Callable[[str], None] | None = None) -> dict:
+def build_stage_dataset(
+    out_dir: Path,
+    n_scenes: int,
+    seed0: int = 0,
+    weights: Path | None = None,
+    use_detector: bool = True,
+    train_ok: Path | None = None,
+    per_class: int = 25,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Render n_scenes training scenes (+ real land) into chips.npz and water.npz; returns the summary."""
     if seed0 + n_scenes > EVAL_SEED_BASE:
         raise TankerwatchError(f"seeds {seed0}..{seed0 + n_scenes} reach the evaluation seeds ({EVAL_SEED_BASE}+)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    chips, water, sources = ChipSet(), [], Counter()
+    chips = ChipSet()
+    water: list[tuple[np.ndarray, np.ndarray]] = []
+    sources: Counter[str] = Counter()
     land = []
     if train_ok is not None and train_ok.is_dir():
         land = ucmerced_mosaics(train_ok, np.random.default_rng(seed0 + 7), per_class) + land_scenes(train_ok)
@@ -188,8 +218,10 @@ def build_stage_dataset(out_dir: Path, n_scenes: int, seed0: int = 0, weights: P
     if init_arg is not None:  # export the runtime once here: workers loading at the same time would race on it
         _init_worker(init_arg)
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(init_arg,)) as pool:
-        jobs = [pool.map(scene_samples, range(seed0, seed0 + n_scenes)),
-                pool.map(_land_task, [(im, seed0 + 1000 + i) for i, im in enumerate(land)])]
+        jobs = [
+            pool.map(scene_samples, range(seed0, seed0 + n_scenes)),
+            pool.map(_land_task, [(im, seed0 + 1000 + i) for i, im in enumerate(land)]),
+        ]
         for job in jobs:
             for s in job:
                 chips.extend(s.chips)
@@ -198,18 +230,29 @@ def build_stage_dataset(out_dir: Path, n_scenes: int, seed0: int = 0, weights: P
                 if progress:
                     progress(s.source)
     save_chips(out_dir / "chips.npz", chips)
-    real_train, real_val = real_labelled_chips(train_ok, seed0 + 3) if land else (ChipSet(), ChipSet())
+    real_train, real_val = real_labelled_chips(train_ok, seed0 + 3) if land and train_ok else (ChipSet(), ChipSet())
     save_chips(out_dir / "real_chips.npz", real_train)
     save_chips(out_dir / "real_val.npz", real_val)
-    np.savez_compressed(out_dir / "water.npz", **{f"image_{i}": im for i, (im, _) in enumerate(water)},
-                        **{f"truth_{i}": t for i, (_, t) in enumerate(water)})
+    tiles: dict[str, Any] = {f"image_{i}": im for i, (im, _) in enumerate(water)}
+    tiles.update({f"truth_{i}": t for i, (_, t) in enumerate(water)})
+    np.savez_compressed(out_dir / "water.npz", **tiles)
     counts = Counter(SHIP_TYPES[k] for k in chips.labels)
-    summary = {"scenes": n_scenes, "seed0": seed0, "mix": dict(MIX), "sources": dict(sources),
-               "chips": len(chips.labels), "chips_by_type": {t: counts.get(t, 0) for t in SHIP_TYPES},
-               "water_tiles": len(water), "water_gsd_m": WATER_GSD_M, "detector_boxes": use_detector,
-               "real_land_images": len(land),
-               "real_labelled": {"train": dict(Counter("ship" if k == ANY_SHIP else "not_ship" for k in real_train.labels)),
-                                 "heldout": dict(Counter("ship" if k == ANY_SHIP else "not_ship" for k in real_val.labels)),
-                                 "heldout_scene": VALIDATION_SCENE}}
+    summary = {
+        "scenes": n_scenes,
+        "seed0": seed0,
+        "mix": dict(MIX),
+        "sources": dict(sources),
+        "chips": len(chips.labels),
+        "chips_by_type": {t: counts.get(t, 0) for t in SHIP_TYPES},
+        "water_tiles": len(water),
+        "water_gsd_m": WATER_GSD_M,
+        "detector_boxes": use_detector,
+        "real_land_images": len(land),
+        "real_labelled": {
+            "train": dict(Counter("ship" if k == ANY_SHIP else "not_ship" for k in real_train.labels)),
+            "heldout": dict(Counter("ship" if k == ANY_SHIP else "not_ship" for k in real_val.labels)),
+            "heldout_scene": VALIDATION_SCENE,
+        },
+    }
     atomic_write_text(out_dir / "stages.json", json.dumps(summary, indent=1))
     return summary

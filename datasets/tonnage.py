@@ -109,9 +109,9 @@ def fit_log_line(points: Sequence[tuple[float, float]], what: str) -> LogLine:
     sxx = sum((x - mean_x) ** 2 for x in xs)
     if sxx <= 0:
         raise TankerwatchError(f"tonnage model: {what} needs ships of different tonnage")
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sxx
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
     intercept = mean_y - slope * mean_x
-    residuals = [y - intercept - slope * x for x, y in zip(xs, ys)]
+    residuals = [y - intercept - slope * x for x, y in zip(xs, ys, strict=True)]
     sd = math.sqrt(sum(r * r for r in residuals) / (len(points) - 2))  # two parameters fitted
     return LogLine(intercept, slope, sd, len(points), mean_x, sxx)
 
@@ -180,7 +180,9 @@ def read_particulars(path: Path) -> list[TankerParticulars]:
             continue
         if len(record) != len(PARTICULARS_COLUMNS):
             raise TankerwatchError(f"{path}:{line}: expected {len(PARTICULARS_COLUMNS)} fields, got {len(record)}")
-        rows.append(_particulars_row(path, line, dict(zip(PARTICULARS_COLUMNS, (v.strip() for v in record)))))
+        rows.append(
+            _particulars_row(path, line, dict(zip(PARTICULARS_COLUMNS, (v.strip() for v in record), strict=True)))
+        )
     return rows
 
 
@@ -202,8 +204,9 @@ def _known(value: float | None) -> bool:
     return value is not None and math.isfinite(value) and value > 0
 
 
-def estimate_size(dwt: float | None, gross_tonnage: float | None, model: SizeModel | None = None
-                  ) -> SizeEstimate | None:
+def estimate_size(
+    dwt: float | None, gross_tonnage: float | None, model: SizeModel | None = None
+) -> SizeEstimate | None:
     """A tanker's length and beam from its deadweight, else from its gross tonnage; None when neither is known.
 
     The spreads are one SD: the fitted scatter in log space times the estimate (a relative SD),
@@ -211,17 +214,17 @@ def estimate_size(dwt: float | None, gross_tonnage: float | None, model: SizeMod
     carried through the size law's slope.
     """
     model = model or load_size_model()
-    if _known(dwt):
-        basis, extra_ln_sd = "dwt", 0.0
-    elif _known(gross_tonnage):
+    if dwt is not None and _known(dwt):
+        basis, deadweight, extra_ln_sd = "dwt", dwt, 0.0
+    elif gross_tonnage is not None and _known(gross_tonnage):
         basis = "gt"
-        dwt = model.dwt_from_gt.predict(gross_tonnage)
+        deadweight = model.dwt_from_gt.predict(gross_tonnage)
         extra_ln_sd = model.dwt_from_gt.prediction_sd(gross_tonnage)
     else:
         return None
-    length, beam = model.length.predict(dwt), model.beam.predict(dwt)
-    length_ln_sd = math.hypot(model.length.prediction_sd(dwt), model.length.slope * extra_ln_sd)
-    beam_ln_sd = math.hypot(model.beam.prediction_sd(dwt), model.beam.slope * extra_ln_sd)
+    length, beam = model.length.predict(deadweight), model.beam.predict(deadweight)
+    length_ln_sd = math.hypot(model.length.prediction_sd(deadweight), model.length.slope * extra_ln_sd)
+    beam_ln_sd = math.hypot(model.beam.prediction_sd(deadweight), model.beam.slope * extra_ln_sd)
     return SizeEstimate(length, length * length_ln_sd, beam, beam * beam_ln_sd, basis)
 
 
@@ -238,15 +241,20 @@ class LeaveOneOut:
     n_gt: int
 
 
-def _loo_errors(rows: Sequence[TankerParticulars], has: Callable[[TankerParticulars], bool],
-                predict: Callable[[SizeModel, TankerParticulars], SizeEstimate], truth: str
-                ) -> list[tuple[float, float]]:
+def _loo_errors(
+    rows: Sequence[TankerParticulars],
+    has: Callable[[TankerParticulars], bool],
+    predict: Callable[[SizeModel, TankerParticulars], SizeEstimate | None],
+    truth: str,
+) -> list[tuple[float, float]]:
     """(|% error|, stated % SD) for each ship that has the figures, predicted without it."""
     out = []
     for i, row in enumerate(rows):
         if not has(row):
             continue
         estimate = predict(fit_size_model([r for j, r in enumerate(rows) if j != i]), row)
+        if estimate is None:  # has() admits only ships with the tonnage predict() reads
+            continue
         value = getattr(estimate, truth)
         sd = getattr(estimate, f"{truth[:-2]}_sd_m")
         actual = getattr(row, truth)
@@ -256,42 +264,52 @@ def _loo_errors(rows: Sequence[TankerParticulars], has: Callable[[TankerParticul
 
 def leave_one_out(rows: Sequence[TankerParticulars]) -> LeaveOneOut:
     """Leave-one-out errors of the size model on its own table: how well a tonnage alone sizes a tanker."""
-    by_dwt = _loo_errors(rows, lambda r: bool(r.dwt and r.length_m),
-                         lambda m, r: estimate_size(r.dwt, None, m), "length_m")
-    beam = _loo_errors(rows, lambda r: bool(r.dwt and r.beam_m),
-                       lambda m, r: estimate_size(r.dwt, None, m), "beam_m")
-    by_gt = _loo_errors(rows, lambda r: bool(r.gt and r.length_m),
-                        lambda m, r: estimate_size(None, r.gt, m), "length_m")
+    by_dwt = _loo_errors(
+        rows, lambda r: bool(r.dwt and r.length_m), lambda m, r: estimate_size(r.dwt, None, m), "length_m"
+    )
+    beam = _loo_errors(rows, lambda r: bool(r.dwt and r.beam_m), lambda m, r: estimate_size(r.dwt, None, m), "beam_m")
+    by_gt = _loo_errors(
+        rows, lambda r: bool(r.gt and r.length_m), lambda m, r: estimate_size(None, r.gt, m), "length_m"
+    )
     return LeaveOneOut(
         length_from_dwt_pct=statistics.median(e for e, _ in by_dwt),
         beam_from_dwt_pct=statistics.median(e for e, _ in beam),
         length_from_gt_pct=statistics.median(e for e, _ in by_gt),
         length_within_1sd=sum(e <= sd for e, sd in by_dwt) / len(by_dwt),
-        n_length=len(by_dwt), n_beam=len(beam), n_gt=len(by_gt),
+        n_length=len(by_dwt),
+        n_beam=len(beam),
+        n_gt=len(by_gt),
     )
 
 
 def _line_text(name: str, line: LogLine, x: str, y: str) -> str:
     """One fitted law as a reader checks it."""
-    return (f"  {name:<12} {y} = {math.exp(line.intercept):.4g} * {x}^{line.slope:.4f}   "
-            f"residual SD {line.sd:.3f} in ln (about +-{100 * line.sd:.0f} %), n = {line.n}")
+    return (
+        f"  {name:<12} {y} = {math.exp(line.intercept):.4g} * {x}^{line.slope:.4f}   "
+        f"residual SD {line.sd:.3f} in ln (about +-{100 * line.sd:.0f} %), n = {line.n}"
+    )
 
 
 def size_model_report(rows: Sequence[TankerParticulars] | None = None, source: str = PARTICULARS_FILE) -> str:
     """The fitted laws, their spreads and the leave-one-out errors, as printed by `registry size-model`."""
     rows = bundled_particulars() if rows is None else list(rows)
     model, loo = fit_size_model(rows), leave_one_out(rows)
-    examples = [(d, estimate_size(d, None, model)) for d in (1_000, 5_000, 50_000, 300_000)]
-    return "\n".join([
-        f"tonnage -> size model fitted to {len(rows)} tankers ({source}), least squares in ln-ln:",
-        _line_text("length", model.length, "DWT", "length_m"),
-        _line_text("beam", model.beam, "DWT", "beam_m"),
-        _line_text("DWT from GT", model.dwt_from_gt, "GT", "DWT"),
-        "leave-one-out (each ship predicted by a fit without it), median absolute error:",
-        f"  length from DWT {loo.length_from_dwt_pct:.1f} % (n = {loo.n_length}; "
-        f"{100 * loo.length_within_1sd:.0f} % of ships within the stated 1 SD)",
-        f"  beam from DWT {loo.beam_from_dwt_pct:.1f} % (n = {loo.n_beam})",
-        f"  length from GT {loo.length_from_gt_pct:.1f} % (n = {loo.n_gt})",
-        "examples: " + "; ".join(f"{d:,} dwt -> {e.length_m:.0f} +- {e.length_sd_m:.0f} m x "
-                                 f"{e.beam_m:.1f} +- {e.beam_sd_m:.1f} m" for d, e in examples),
-    ])
+    examples = [(d, e) for d in (1_000, 5_000, 50_000, 300_000) if (e := estimate_size(d, None, model)) is not None]
+    return "\n".join(
+        [
+            f"tonnage -> size model fitted to {len(rows)} tankers ({source}), least squares in ln-ln:",
+            _line_text("length", model.length, "DWT", "length_m"),
+            _line_text("beam", model.beam, "DWT", "beam_m"),
+            _line_text("DWT from GT", model.dwt_from_gt, "GT", "DWT"),
+            "leave-one-out (each ship predicted by a fit without it), median absolute error:",
+            f"  length from DWT {loo.length_from_dwt_pct:.1f} % (n = {loo.n_length}; "
+            f"{100 * loo.length_within_1sd:.0f} % of ships within the stated 1 SD)",
+            f"  beam from DWT {loo.beam_from_dwt_pct:.1f} % (n = {loo.n_beam})",
+            f"  length from GT {loo.length_from_gt_pct:.1f} % (n = {loo.n_gt})",
+            "examples: "
+            + "; ".join(
+                f"{d:,} dwt -> {e.length_m:.0f} +- {e.length_sd_m:.0f} m x {e.beam_m:.1f} +- {e.beam_sd_m:.1f} m"
+                for d, e in examples
+            ),
+        ]
+    )

@@ -42,9 +42,9 @@ bundled in models/weights/appearance.json with the fit's provenance and held-out
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
 
 import cv2
 import numpy as np
@@ -110,7 +110,7 @@ class Signature:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Signature":
+    def from_dict(cls, d: dict) -> Signature:
         """A signature from to_dict's data; ValueError says what is wrong with a bad one."""
         if not isinstance(d, dict):
             raise ValueError(f"an appearance signature must be a dict, not {type(d).__name__}")
@@ -172,8 +172,9 @@ def signature_from_rgb(rgb: np.ndarray, box: OrientedBox, gsd_m: float) -> Signa
 def read_signature(src, scene: Scene, box: OrientedBox) -> Signature | None:
     """The signature of a hull box (native pixels) read from an open scene, averaged down to MAX_HULL_PX."""
     t = EDGE_TOLERANCE_PX
-    if box.length_px < MIN_HULL_PX or not all(-t <= x <= scene.width + t and -t <= y <= scene.height + t
-                                              for x, y in box.corners()):
+    if box.length_px < MIN_HULL_PX or not all(
+        -t <= x <= scene.width + t and -t <= y <= scene.height + t for x, y in box.corners()
+    ):
         return None
     c0, r0, c1, r1 = padded_window(box, 0.0, 0.0, scene.width, scene.height)
     f = max(1.0, box.length_px / MAX_HULL_PX)
@@ -199,8 +200,17 @@ def _signature(strip: np.ndarray, length_m: float, beam_m: float, gsd_m: float) 
         aft, fore = block
         superstructure = _median(strip, (CENTRE_ROWS,), slice(aft, fore))
         funnel = _funnel(strip, aft, fore, superstructure)
-    return Signature(rim, deck, superstructure, funnel, None if fore is None else round(fore / cols, 4),
-                     _manifold(strip), round(length_m, 2), round(beam_m, 2), round(gsd_m, 3))
+    return Signature(
+        rim,
+        deck,
+        superstructure,
+        funnel,
+        None if fore is None else round(fore / cols, 4),
+        _manifold(strip),
+        round(length_m, 2),
+        round(beam_m, 2),
+        round(gsd_m, 3),
+    )
 
 
 def _median(strip: np.ndarray, rows: tuple[slice, ...], cols: slice) -> Colour:
@@ -211,9 +221,9 @@ def _median(strip: np.ndarray, rows: tuple[slice, ...], cols: slice) -> Colour:
 def _funnel(strip: np.ndarray, aft: int, fore: int, paint: Colour) -> Colour:
     """The funnel's colour: the pixels of the superstructure's aft part least like its paint (an off-nadir view
     leans the funnel off the centreline, so it is found by colour, not by place)."""
-    region = strip[FUNNEL_ROWS, max(0, aft - 1):aft + max(2, int(FUNNEL_SHARE * (fore - aft)))].reshape(-1, 3)
+    region = strip[FUNNEL_ROWS, max(0, aft - 1) : aft + max(2, int(FUNNEL_SHARE * (fore - aft)))].reshape(-1, 3)
     unlike = np.argsort(np.linalg.norm(region - np.asarray(paint), axis=1))
-    return _stored(region[unlike[-max(3, int(len(region) * FUNNEL_PIXEL_SHARE)):]])
+    return _stored(region[unlike[-max(3, int(len(region) * FUNNEL_PIXEL_SHARE)) :]])
 
 
 def _stored(pixels: np.ndarray) -> Colour:
@@ -258,9 +268,9 @@ def _manifold(strip: np.ndarray) -> float | None:
     """Centre of the manifold (a bright band right across the deck) in hull lengths, or None when none shows."""
     cols = strip.shape[1]
     # the median across the deck is bright only where something spans it: a hatch or a crane does not
-    profile = _smooth(np.median(strip[DECK_ROWS[0].start:DECK_ROWS[1].stop].mean(axis=2), axis=0), 3)
+    profile = _smooth(np.median(strip[DECK_ROWS[0].start : DECK_ROWS[1].stop].mean(axis=2), axis=0), 3)
     lo, hi = int(MANIFOLD_SEARCH[0] * cols), int(MANIFOLD_SEARCH[1] * cols)
-    base = float(np.median(profile[int(DECK_SPAN[0] * cols):int(DECK_SPAN[1] * cols)]))
+    base = float(np.median(profile[int(DECK_SPAN[0] * cols) : int(DECK_SPAN[1] * cols)]))
     peak = lo + int(np.argmax(profile[lo:hi]))
     if profile[peak] - base < MANIFOLD_MIN_CONTRAST:
         return None
@@ -309,12 +319,23 @@ class AppearanceModel:
 
     def to_dict(self) -> dict:
         """The model as the bundled JSON's plain data."""
-        return {"format": MODEL_FORMAT, "signature_version": SIGNATURE_VERSION,
-                "spreads": {k: {"same_cov": [list(r) for r in s.same_cov],
-                                "different_cov": [list(r) for r in s.different_cov],
-                                "misread_share": s.misread_share} for k, s in self.spreads.items()},
-                "scale": self.scale, "offset": self.offset, "feature_limit": self.feature_limit,
-                "llr_limit": self.llr_limit, "provenance": dict(self.provenance)}
+        return {
+            "format": MODEL_FORMAT,
+            "signature_version": SIGNATURE_VERSION,
+            "spreads": {
+                k: {
+                    "same_cov": [list(r) for r in s.same_cov],
+                    "different_cov": [list(r) for r in s.different_cov],
+                    "misread_share": s.misread_share,
+                }
+                for k, s in self.spreads.items()
+            },
+            "scale": self.scale,
+            "offset": self.offset,
+            "feature_limit": self.feature_limit,
+            "llr_limit": self.llr_limit,
+            "provenance": dict(self.provenance),
+        }
 
 
 def load_appearance_model(path: Path | None = None) -> AppearanceModel:
@@ -323,15 +344,19 @@ def load_appearance_model(path: Path | None = None) -> AppearanceModel:
     data = read_json(path, "appearance model")
     try:
         if data.get("format") != MODEL_FORMAT or data.get("signature_version") != SIGNATURE_VERSION:
-            raise ValueError(f"format {data.get('format')!r} for signature version {data.get('signature_version')!r}, "
-                             f"expected {MODEL_FORMAT!r} for {SIGNATURE_VERSION}")
+            raise ValueError(
+                f"format {data.get('format')!r} for signature version {data.get('signature_version')!r}, "
+                f"expected {MODEL_FORMAT!r} for {SIGNATURE_VERSION}"
+            )
         spreads = {}
         for name, s in data["spreads"].items():
             if name not in FEATURES:
                 raise ValueError(f"unknown feature {name!r}")
-            spread = FeatureSpread(tuple(tuple(float(v) for v in r) for r in s["same_cov"]),
-                                   tuple(tuple(float(v) for v in r) for r in s["different_cov"]),
-                                   float(s["misread_share"]))
+            spread = FeatureSpread(
+                tuple(tuple(float(v) for v in r) for r in s["same_cov"]),
+                tuple(tuple(float(v) for v in r) for r in s["different_cov"]),
+                float(s["misread_share"]),
+            )
             size = 3 if name in COLOUR_FEATURES else 1
             for cov in (spread.same_cov, spread.different_cov):
                 if np.shape(cov) != (size, size) or np.linalg.eigvalsh(np.asarray(cov)).min() <= 0:
@@ -339,11 +364,19 @@ def load_appearance_model(path: Path | None = None) -> AppearanceModel:
             if not 0 < spread.misread_share < 1:
                 raise ValueError(f"{name}: misread share {spread.misread_share} outside (0, 1)")
             spreads[name] = spread
-        model = AppearanceModel(spreads, float(data["scale"]), float(data["offset"]), float(data["feature_limit"]),
-                                float(data["llr_limit"]), dict(data.get("provenance") or {}))
+        model = AppearanceModel(
+            spreads,
+            float(data["scale"]),
+            float(data["offset"]),
+            float(data["feature_limit"]),
+            float(data["llr_limit"]),
+            dict(data.get("provenance") or {}),
+        )
         if not (model.scale > 0 and math.isfinite(model.offset) and 0 < model.feature_limit and 0 < model.llr_limit):
-            raise ValueError(f"implausible calibration or limits: scale {model.scale}, offset {model.offset}, "
-                             f"limits {model.feature_limit}, {model.llr_limit}")
+            raise ValueError(
+                f"implausible calibration or limits: scale {model.scale}, offset {model.offset}, "
+                f"limits {model.feature_limit}, {model.llr_limit}"
+            )
         return model
     except (KeyError, TypeError, ValueError, AttributeError, np.linalg.LinAlgError) as e:
         raise TankerwatchError(f"{path}: not an appearance model ({e})") from None

@@ -87,7 +87,7 @@ def ship_shaped(objects: np.ndarray, gsd_m: float) -> list[tuple[float, float, f
         if area < min_area:
             continue
         x, y, w, h = stats[i, :4]
-        ys, xs = np.nonzero(labels[y:y + h, x:x + w] == i)
+        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == i)
         (cx, cy), (a, b), angle = cv2.minAreaRect(np.stack([xs + x, ys + y], axis=1).astype(np.float32))
         length, beam = max(a, b) + 1.0, min(a, b) + 1.0  # pixel centres to pixel edges
         axis = math.radians(angle if a >= b else angle + 90.0) % math.pi
@@ -99,9 +99,11 @@ def ship_shaped(objects: np.ndarray, gsd_m: float) -> list[tuple[float, float, f
     return out
 
 
-def water_objects(rgb: np.ndarray, native_per_px: float, col0: float, row0: float, mask: WaterMask,
-                  native_gsd_m: float) -> list[OrientedBox]:
-    """Ship-shaped objects on the water of an RGB window (native pixels per rgb pixel, window origin), in native pixels."""
+def water_objects(
+    rgb: np.ndarray, native_per_px: float, col0: float, row0: float, mask: WaterMask, native_gsd_m: float
+) -> list[OrientedBox]:
+    """Ship-shaped objects on the water of an RGB window (native pixels per rgb pixel, window origin), in native
+    pixels."""
     gsd = native_gsd_m * native_per_px
     h, w = rgb.shape[:2]
     # the water mask on the window's grid: mask pixel = (native - mask origin) / mask scale
@@ -114,16 +116,28 @@ def water_objects(rgb: np.ndarray, native_per_px: float, col0: float, row0: floa
     objects = standing_out(rgb, sea, gsd)
     k = _odd(JOIN_M / gsd, lo=1, hi=15)  # join a deck broken by hatches, or coloured like the sea, into one object
     objects = cv2.morphologyEx(objects.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8)) > 0
-    return [OrientedBox(col0 + cx * native_per_px, row0 + cy * native_per_px, length * native_per_px,
-                        beam * native_per_px, axis, CANDIDATE_CONFIDENCE, "vessel", WATER_OBJECT)
-            for cx, cy, length, beam, axis in ship_shaped(objects, gsd)]
+    return [
+        OrientedBox(
+            col0 + cx * native_per_px,
+            row0 + cy * native_per_px,
+            length * native_per_px,
+            beam * native_per_px,
+            axis,
+            CANDIDATE_CONFIDENCE,
+            "vessel",
+            WATER_OBJECT,
+        )
+        for cx, cy, length, beam, axis in ship_shaped(objects, gsd)
+    ]
 
 
 def image_objects(rgb: np.ndarray, gsd_m: float, mask: WaterMask) -> list[OrientedBox]:
     """Ship-shaped objects on the water of a native-resolution image (no georeferencing), in native pixels."""
     f = max(1.0, OBJECT_GSD_M / gsd_m)
     h, w = rgb.shape[:2]
-    small = cv2.resize(rgb, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA) if f > 1 else rgb
+    small = (
+        cv2.resize(rgb, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA) if f > 1 else rgb
+    )
     return water_objects(small, w / small.shape[1], 0.0, 0.0, mask, gsd_m)
 
 

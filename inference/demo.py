@@ -25,10 +25,12 @@ DEMO_PASSES = ("2024-05-01T02:31:00Z", "2024-05-02T02:29:00Z", "2024-05-03T02:30
 TRUTH_TOLERANCE_M = 30.0
 
 
-def demo_tankers(registry: list[Vessel], count: int = 3) -> list[Vessel]:
-    """Registry tankers with known dimensions to place in the demo scenes."""
-    known = [v for v in registry if v.length_m and v.beam_m and "tanker" in v.vessel_type.lower()]
-    return known[:count]
+def demo_tankers(registry: list[Vessel], count: int = 3) -> list[tuple[Vessel, float, float]]:
+    """Registry tankers with known dimensions to place in the demo scenes, with their length and beam (m)."""
+    known = [
+        (v, v.length_m, v.beam_m) for v in registry if v.length_m and v.beam_m and "tanker" in v.vessel_type.lower()
+    ]
+    return [(v, length, beam) for v, length, beam in known[:count] if length is not None and beam is not None]
 
 
 def write_demo_scenes(out_dir: Path, registry_path: Path, seed: int = 2024) -> list[Path]:
@@ -36,11 +38,22 @@ def write_demo_scenes(out_dir: Path, registry_path: Path, seed: int = 2024) -> l
     vessels = demo_tankers(load_registry(registry_path))
     paths = []
     for k, when in enumerate(DEMO_PASSES):
-        ships = [ShipSpec("product_tanker", v.length_m, v.beam_m, 0, 0, 0, imo=v.imo, name=v.name, livery=int(v.imo))
-                 for v in vessels]
+        ships = [
+            ShipSpec("product_tanker", length, beam, 0, 0, 0, imo=v.imo, name=v.name, livery=int(v.imo))
+            for v, length, beam in vessels
+        ]
         spec = SceneSpec(
-            seed=seed + k, width_m=1600, height_m=1600, gsd_m=0.5, center_lon=VOSTOCHNY[0],
-            center_lat=VOSTOCHNY[1], crs="utm", acquired=when, n_tankers=3, n_others=6, ships=ships,
+            seed=seed + k,
+            width_m=1600,
+            height_m=1600,
+            gsd_m=0.5,
+            center_lon=VOSTOCHNY[0],
+            center_lat=VOSTOCHNY[1],
+            crs="utm",
+            acquired=when,
+            n_tankers=3,
+            n_others=6,
+            ships=ships,
         )
         paths.append(write_scene(generate_scene(spec), out_dir, f"vostochny_{when[:10].replace('-', '')}"))
     return paths
@@ -89,12 +102,27 @@ def tanker_verdicts(out_dir: Path, scenes_dir: Path, scene_ids: list[str]) -> li
             if p["class"] != "tanker" or p["port_id"] is None:
                 continue
             t = truth_at(scenes_dir, sid, p["center_lon"], p["center_lat"])
-            alert = next((a for a in alerts if a["scene_id"] == sid and geodesic_m(
-                a["center_lon"], a["center_lat"], p["center_lon"], p["center_lat"]) < 1.0), None)
-            truth = (t["name"] if t and t.get("imo") else "stranger" if t and t["class"] == "tanker"
-                     else "not a tanker")
-            rows.append(TankerVerdict(sid, p["length_m"], p["beam_m"], t.get("imo") if t else None, truth,
-                                      alert["candidates"][0] if alert else None, p.get("candidates", [])))
+            alert = next(
+                (
+                    a
+                    for a in alerts
+                    if a["scene_id"] == sid
+                    and geodesic_m(a["center_lon"], a["center_lat"], p["center_lon"], p["center_lat"]) < 1.0
+                ),
+                None,
+            )
+            truth = t["name"] if t and t.get("imo") else "stranger" if t and t["class"] == "tanker" else "not a tanker"
+            rows.append(
+                TankerVerdict(
+                    sid,
+                    p["length_m"],
+                    p["beam_m"],
+                    t.get("imo") if t else None,
+                    truth,
+                    alert["candidates"][0] if alert else None,
+                    p.get("candidates", []),
+                )
+            )
     return rows
 
 
@@ -109,8 +137,9 @@ def verdict_table(rows: list[TankerVerdict]) -> str:
             says = "unidentified: " + ", ".join(f"{c['name']} {c['probability']:.2f}" for c in r.candidates[:2])
         else:
             says = "unidentified: no registry candidate"
-        lines.append(f"{r.scene_id:<20} {r.truth[:14]:<14} {r.length_m:>6.1f}×{r.beam_m:<6.1f}  {says[:44]:<44} "
-                     f"{r.outcome}")
+        lines.append(
+            f"{r.scene_id:<20} {r.truth[:14]:<14} {r.length_m:>6.1f}×{r.beam_m:<6.1f}  {says[:44]:<44} {r.outcome}"
+        )
     return "\n".join(lines)
 
 

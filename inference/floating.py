@@ -16,6 +16,10 @@ A ship at a berth touches the quay along one side only, so half its ring is stil
 roof, a rail line or a patch of soil is land under and around. The network is trained with ships as
 water (a hull in the sea is the sea, for this question), which is why the hull's own cells count.
 The mask is written as a GeoTIFF beside the detections (OUT/masks/<scene_id>.water.tif) for QGIS.
+
+In the main job (floating_hulls) the mask covers the tiles the detector read; the same mask, where
+stages.water_objects is on, also proposes the compact objects on the water that no detector box
+covers (candidates.py) as hulls for the ship-type stage to vouch for.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -34,7 +39,11 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from tankerwatch.datasets.scene import Scene, read_rgb, scene_reader
+from tankerwatch.inference.tiling import Tile
 from tankerwatch.schema import OrientedBox
+
+if TYPE_CHECKING:
+    from tankerwatch.inference.pipeline import RunContext
 
 NDWI_WATER = 0.1  # NDWI above this is water (McFeeters' 0, raised a little so haze over land stays land)
 RING_M = 30.0  # width of the ring around a hull whose water share is tested
@@ -70,7 +79,7 @@ def hull_water_share(mask: WaterMask, box: OrientedBox, native_gsd_m: float, rin
 
     def cells(geom: BaseGeometry) -> np.ndarray:
         """Mask cells a polygon covers (at least its nearest cell, for hulls smaller than a cell)."""
-        m = np.zeros(window.shape, np.uint8)
+        m: np.ndarray = np.zeros(window.shape, np.uint8)  # (numpy's stubs lose the shape's length)
         polys = [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
         for p in polys:
             ring = np.asarray(p.exterior.coords) - [c0, r0]
@@ -87,8 +96,9 @@ def hull_water_share(mask: WaterMask, box: OrientedBox, native_gsd_m: float, rin
     return max(share_under, share_ring)
 
 
-def afloat(mask: WaterMask, boxes: list[OrientedBox], native_gsd_m: float, threshold: float,
-           ring_m: float = RING_M) -> list[OrientedBox]:
+def afloat(
+    mask: WaterMask, boxes: list[OrientedBox], native_gsd_m: float, threshold: float, ring_m: float = RING_M
+) -> list[OrientedBox]:
     """The boxes whose hull, or the ring around it, is at least threshold water."""
     return [b for b in boxes if hull_water_share(mask, b, native_gsd_m, ring_m) >= threshold]
 
@@ -105,20 +115,24 @@ def ndwi_water(src, scene: Scene, window: Window, shape: tuple[int, int]) -> np.
         return None
     nir_band = 4
     green_band = scene.band_indexes[1]
-    data = src.read([green_band, nir_band], window=window, out_shape=(2, *shape),
-                    resampling=rasterio.enums.Resampling.average).astype(np.float32)
+    data = src.read(
+        [green_band, nir_band], window=window, out_shape=(2, *shape), resampling=rasterio.enums.Resampling.average
+    ).astype(np.float32)
     green, nir = data
     ndwi = (green - nir) / np.maximum(green + nir, 1e-6)
     return (ndwi > NDWI_WATER).astype(np.uint8)
 
 
-def apply_layers(water: np.ndarray, transform: Affine, land: BaseGeometry | None, water_layer: BaseGeometry | None) -> np.ndarray:
+def apply_layers(
+    water: np.ndarray, transform: Affine, land: BaseGeometry | None, water_layer: BaseGeometry | None
+) -> np.ndarray:
     """The mask with user land polygons burnt in as land and user water polygons as water (CRS of the scene)."""
     out = water.copy()
     for geom, value in ((land, 0), (water_layer, 1)):
         if geom is not None and not geom.is_empty:
-            burnt = rasterize([(geom, 1)], out_shape=out.shape, transform=transform, fill=0, dtype="uint8",
-                              all_touched=False)
+            burnt = rasterize(
+                [(geom, 1)], out_shape=out.shape, transform=transform, fill=0, dtype="uint8", all_touched=False
+            )
             out[burnt == 1] = value
     return out
 
@@ -128,8 +142,14 @@ def mask_transform(scene: Scene, mask: WaterMask) -> Affine:
     return scene.transform * Affine.translation(mask.col0, mask.row0) * Affine.scale(mask.scale)
 
 
-def scene_water_mask(scene: Scene, window: Window, masker, land: BaseGeometry | None = None,
-                     water_layer: BaseGeometry | None = None, rgb: np.ndarray | None = None) -> WaterMask:
+def scene_water_mask(
+    scene: Scene,
+    window: Window,
+    masker,
+    land: BaseGeometry | None = None,
+    water_layer: BaseGeometry | None = None,
+    rgb: np.ndarray | None = None,
+) -> WaterMask:
     """The water mask over a native-pixel window of a scene (NDWI, else the network; user layers on top).
 
     rgb: the window already read as RGB at a finer grid, averaged down for the network instead of read again."""
@@ -144,8 +164,11 @@ def scene_water_mask(scene: Scene, window: Window, masker, land: BaseGeometry | 
             if masker is None:
                 water, source = np.ones(shape, np.uint8), "none"
             else:
-                coarse = read_rgb(src, scene, window, shape)[0] if rgb is None else \
-                    cv2.resize(rgb, shape[::-1], interpolation=cv2.INTER_AREA)
+                coarse = (
+                    read_rgb(src, scene, window, shape)[0]
+                    if rgb is None
+                    else cv2.resize(rgb, shape[::-1], interpolation=cv2.INTER_AREA)
+                )
                 water, source = (masker.predict(coarse) >= 0.5).astype(np.uint8), "network"
     mask = WaterMask(water, float(window.col_off), float(window.row_off), scale, source)
     if land is not None or water_layer is not None:
@@ -169,10 +192,53 @@ def write_water_mask(out_dir: Path, scene: Scene, mask: WaterMask) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     h, w = mask.water.shape
-    profile = dict(driver="GTiff", width=w, height=h, count=1, dtype="uint8", crs=scene.crs,
-                   transform=mask_transform(scene, mask), compress="deflate", nodata=None)
+    profile = dict(
+        driver="GTiff",
+        width=w,
+        height=h,
+        count=1,
+        dtype="uint8",
+        crs=scene.crs,
+        transform=mask_transform(scene, mask),
+        compress="deflate",
+        nodata=None,
+    )
     with rasterio.open(tmp, "w", **profile) as dst:
         dst.write(mask.water, 1)
         dst.update_tags(tankerwatch_source=mask.source, values="1 = water, 0 = land or structure")
     tmp.replace(path)
     return path
+
+
+def floating_hulls(
+    scene: Scene, tiles: list[Tile], boxes: list[OrientedBox], ctx: RunContext
+) -> tuple[list[OrientedBox], list[OrientedBox]]:
+    """(detector boxes that lie on water, new candidates from objects on the water) by the scene's water mask over
+    the tiles read (written beside the detections)."""
+    # candidates.py reads the WaterMask defined here
+    from tankerwatch.inference.candidates import OBJECT_GSD_M, new_candidates, water_objects
+
+    st = ctx.cfg.stages
+    if not (st.water_mask and ctx.stages and tiles):
+        return boxes, []
+    c0 = min(int(t.window.col_off) for t in tiles)
+    r0 = min(int(t.window.row_off) for t in tiles)
+    c1 = max(int(t.window.col_off + t.window.width) for t in tiles)
+    r1 = max(int(t.window.row_off + t.window.height) for t in tiles)
+    window = Window(c0, r0, c1 - c0, r1 - r0)
+    land, water = ctx.stages.layers(scene.crs)
+    rgb = None
+    if st.water_objects and st.ship_type and ctx.stages.typer is not None:
+        # read once at the objects' grid; the water mask averages the same pixels down
+        f = max(1.0, OBJECT_GSD_M / scene.gsd_m)
+        with scene_reader(scene) as src:
+            rgb, _ = read_rgb(src, scene, window, (max(1, int(window.height / f)), max(1, int(window.width / f))))
+    mask = scene_water_mask(scene, window, ctx.stages.masker, land, water, rgb)
+    if st.write_mask:
+        write_water_mask(ctx.out_dir, scene, mask)
+    objects = (
+        []
+        if rgb is None
+        else new_candidates(water_objects(rgb, window.width / rgb.shape[1], c0, r0, mask, scene.gsd_m), boxes)
+    )
+    return afloat(mask, boxes, scene.gsd_m, st.water_share_threshold, st.ring_m), objects

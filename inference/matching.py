@@ -90,8 +90,9 @@ class HullErrors:
 
 def hull_errors(det: Detection, errors: ErrorModel, cfg: MatchConfig) -> HullErrors:
     """The error spreads that apply to a hull measured at its GSD."""
-    return HullErrors(errors.spread("length", det.length_m, det.gsd_m, cfg),
-                      errors.spread("beam", det.beam_m, det.gsd_m, cfg))
+    return HullErrors(
+        errors.spread("length", det.length_m, det.gsd_m, cfg), errors.spread("beam", det.beam_m, det.gsd_m, cfg)
+    )
 
 
 def _size_loglik(length_m: float, beam_m: float, e: HullErrors, grid: np.ndarray, log_w: np.ndarray) -> float:
@@ -128,10 +129,12 @@ def size_belief(vessel: Vessel) -> SizeBelief | None:
         return None
     if vessel.beam_m is not None:
         beam, beam_sd = vessel.beam_m, 0.0
-    elif vessel.length_m is not None:
-        beam, beam_sd = _beam_given_length(vessel.length_m)  # a registered length says more than tonnage
-    else:
+    elif vessel.length_m is not None:  # a registered length says more than tonnage
+        beam, beam_sd = (float(x) for x in _beam_given_length(vessel.length_m))
+    elif estimate is not None:
         beam, beam_sd = estimate.beam_m, estimate.beam_sd_m
+    else:  # not reached: no length and no estimate returned above
+        return None
     estimated = vessel.length_m is None or vessel.beam_m is None
     return SizeBelief(length, length_sd, beam, beam_sd, estimated)
 
@@ -159,22 +162,36 @@ class HullEvidence:
 NO_EVIDENCE = HullEvidence()
 
 
-def _candidate(det: Detection, vessel: Vessel, belief: SizeBelief | None, e: HullErrors, probability: float,
-               p_tanker: float, evidence: HullEvidence) -> Candidate:
+def _candidate(
+    det: Detection,
+    vessel: Vessel,
+    belief: SizeBelief | None,
+    e: HullErrors,
+    probability: float,
+    p_tanker: float,
+    evidence: HullEvidence,
+) -> Candidate:
     """A Candidate record with the size, type and appearance evidence behind its probability."""
     size = {}
     if belief is not None:
         dl, db = det.length_m - belief.length_m, det.beam_m - belief.beam_m
         size = dict(
-            delta_length_m=dl, delta_beam_m=db,
+            delta_length_m=dl,
+            delta_beam_m=db,
             z_length=(dl - e.length.bias_m) / e.length.total_sd_m(belief.length_sd_m),
             z_beam=(db - e.beam.bias_m) / e.beam.total_sd_m(belief.beam_sd_m),
         )
     return Candidate(
-        imo=vessel.imo, name=vessel.name, probability=probability, length_m=vessel.length_m,
-        beam_m=vessel.beam_m, sanctions=vessel.sanctions,
-        dims_estimated=belief is None or belief.estimated, p_tanker=p_tanker,
-        appearance_llr=evidence.appearance_llr.get(vessel.imo), sightings=evidence.sightings.get(vessel.imo, ()),
+        imo=vessel.imo,
+        name=vessel.name,
+        probability=probability,
+        length_m=vessel.length_m,
+        beam_m=vessel.beam_m,
+        sanctions=vessel.sanctions,
+        dims_estimated=belief is None or belief.estimated,
+        p_tanker=p_tanker,
+        appearance_llr=evidence.appearance_llr.get(vessel.imo),
+        sightings=evidence.sightings.get(vessel.imo, ()),
         **size,
     )
 
@@ -194,12 +211,18 @@ def _candidate_loglik(det: Detection, b: SizeBelief | None, e: HullErrors, logli
         return loglik_unknown
     if b.length_sd_m > 0:  # length from tonnage
         return estimated_size_loglik(det.length_m, det.beam_m, e, b)
-    return float(e.length.logpdf(det.length_m - b.length_m, b.length_sd_m)
-                 + e.beam.logpdf(det.beam_m - b.beam_m, b.beam_sd_m))
+    return float(
+        e.length.logpdf(det.length_m - b.length_m, b.length_sd_m) + e.beam.logpdf(det.beam_m - b.beam_m, b.beam_sd_m)
+    )
 
 
-def identify(det: Detection, registry: list[Vessel], cfg: MatchConfig, errors: ErrorModel | None = None,
-             evidence: HullEvidence = NO_EVIDENCE) -> Identification:
+def identify(
+    det: Detection,
+    registry: list[Vessel],
+    cfg: MatchConfig,
+    errors: ErrorModel | None = None,
+    evidence: HullEvidence = NO_EVIDENCE,
+) -> Identification:
     """Posterior probabilities that a measured tanker is each registry tanker, or none of them.
 
     The likelihood of vessel k is that of the measured size under k's registered size and the
@@ -214,12 +237,15 @@ def identify(det: Detection, registry: list[Vessel], cfg: MatchConfig, errors: E
     e = hull_errors(det, errors or ErrorModel(), cfg)
     loglik_unknown = unknown_tanker_loglik(det.length_m, det.beam_m, e)
     beliefs = [size_belief(v) for v in vessels]
-    logliks = [_candidate_loglik(det, b, e, loglik_unknown) + evidence.appearance_llr.get(v.imo, 0.0)
-               for v, b in zip(vessels, beliefs, strict=True)]
+    logliks = [
+        _candidate_loglik(det, b, e, loglik_unknown) + evidence.appearance_llr.get(v.imo, 0.0)
+        for v, b in zip(vessels, beliefs, strict=True)
+    ]
     with np.errstate(divide="ignore"):  # prior_registry = 1 rules the unknown hypothesis out
         log_unknown_prior = float(np.log(1.0 - cfg.prior_registry))
-    log_post = np.array([math.log(cfg.prior_registry / len(vessels)) + ll for ll in logliks]
-                        + [log_unknown_prior + loglik_unknown])
+    log_post = np.array(
+        [math.log(cfg.prior_registry / len(vessels)) + ll for ll in logliks] + [log_unknown_prior + loglik_unknown]
+    )
     post = np.exp(log_post - _logsumexp(log_post))
     # type evidence: the ship-type classifier's P(tanker) scales every registry tanker; the rest is "not one of them"
     p_tanker = (det.type_probabilities or {}).get("tanker", 1.0)

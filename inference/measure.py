@@ -1,12 +1,29 @@
-"""Measure a hull box in metres through the scene's georeferencing: length, beam, heading, footprint."""
+"""Measure a hull in metres: its box read again on the scene's native pixels, then measured through the scene's
+georeferencing (length, beam, heading, footprint).
+
+The detector finds hulls on the working grid (detect.working_gsd_m, coarser than a fine scene's own
+pixels) and cuts long hulls short. Each merged box is therefore read on native pixels (read_hull): refine_box
+re-measures its ends and sides where the hull stands out from the water around it (else the
+detector's box stands), bow_sign looks for the bright accommodation block that marks the stern, and
+the ship-type chip is cut while the pixels are at hand. read_hulls reads a scene's boxes in bands of
+rows, west to east, on a thread per core, so that neighbouring hulls share GDAL's blocks.
+
+measure() turns a box into metres. The grid it was measured on (native where refined, else working)
+is the measurement's gsd_m: it sets the size error the matcher assumes.
+"""
 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
+from rasterio.io import DatasetReader
 
-from tankerwatch.datasets.scene import Scene
+from tankerwatch.config import DetectConfig
+from tankerwatch.datasets.scene import Scene, scene_reader
 from tankerwatch.geo import azimuth_deg, geodesic_m, ring_ccw
 from tankerwatch.schema import SHIP_CLASSES, Detection, OrientedBox
 
@@ -39,7 +56,7 @@ def measure(box: OrientedBox, scene: Scene, grid_gsd_m: float | None = None, bow
     axis_heading = azimuth_deg(lon[1], lat[1], lon[0], lat[0])  # towards the +axis end
     # without a bow/stern cue the axis is reported in [0, 180) and flagged ambiguous
     heading = {1: axis_heading, -1: (axis_heading + 180.0) % 360.0}.get(bow, axis_heading % 180.0)
-    footprint = ring_ccw([(float(x), float(y)) for x, y in zip(lon[5:], lat[5:])])
+    footprint = ring_ccw([(float(x), float(y)) for x, y in zip(lon[5:], lat[5:], strict=True)])
     return Detection(
         scene_id=scene.scene_id,
         class_name=box.class_name,
@@ -60,19 +77,28 @@ def measure(box: OrientedBox, scene: Scene, grid_gsd_m: float | None = None, bow
 EDGE_TOLERANCE_WORKING_PX = 3.0  # a box this close to a border (in working pixels) reaches it
 
 
-def _borders_reached(corners: list[tuple[float, float]], x0: float, y0: float, x1: float, y1: float,
-                     tol_px: float) -> tuple[bool, bool, bool, bool]:
+def _borders_reached(
+    corners: list[tuple[float, float]], x0: float, y0: float, x1: float, y1: float, tol_px: float
+) -> tuple[bool, bool, bool, bool]:
     """Which borders of the rectangle (x0, y0)-(x1, y1) a box reaches: left, top, right, bottom."""
     xs = np.array([c[0] for c in corners])
     ys = np.array([c[1] for c in corners])
     return xs.min() <= x0 + tol_px, ys.min() <= y0 + tol_px, xs.max() >= x1 - tol_px, ys.max() >= y1 - tol_px
 
 
-def touches_tile_edge(corners: list[tuple[float, float]], x0: float, y0: float, x1: float, y1: float,
-                      scene_w: int, scene_h: int, tol_px: float) -> bool:
+def touches_tile_edge(
+    corners: list[tuple[float, float]],
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    scene_w: int,
+    scene_h: int,
+    tol_px: float,
+) -> bool:
     """Whether a box reaches a tile border that is not also the scene border (a hull cut by the tile)."""
     inner = (x0 > 0, y0 > 0, x1 < scene_w, y1 < scene_h)
-    return any(r and i for r, i in zip(_borders_reached(corners, x0, y0, x1, y1, tol_px), inner))
+    return any(r and i for r, i in zip(_borders_reached(corners, x0, y0, x1, y1, tol_px), inner, strict=True))
 
 
 def touches_scene_edge(corners: list[tuple[float, float]], scene_w: int, scene_h: int, tol_px: float) -> bool:
@@ -80,8 +106,9 @@ def touches_scene_edge(corners: list[tuple[float, float]], scene_w: int, scene_h
     return any(_borders_reached(corners, 0, 0, scene_w, scene_h, tol_px))
 
 
-def tile_boxes(rows: np.ndarray, x0: float, y0: float, x1: float, y1: float, sx: float, sy: float,
-               scene_w: int, scene_h: int) -> tuple[list[OrientedBox], list[bool]]:
+def tile_boxes(
+    rows: np.ndarray, x0: float, y0: float, x1: float, y1: float, sx: float, sy: float, scene_w: int, scene_h: int
+) -> tuple[list[OrientedBox], list[bool]]:
     """A tile's detections (cx, cy, w, h, angle, conf, class) as scene-pixel boxes, each flagged when an
     inner tile edge cuts it. The tile covers (x0, y0)-(x1, y1) of the scene; one tile pixel is sx by sy."""
     boxes, cut = [], []
@@ -114,8 +141,9 @@ def bow_sign(rgb_hull: np.ndarray, min_contrast: float = 35.0) -> int:
     return 1 if start_end > far_end else -1  # the bright stern is at the start: bow towards +axis
 
 
-def padded_window(box: OrientedBox, pad_along_px: float, pad_across_px: float, width: int,
-                  height: int) -> tuple[int, int, int, int]:
+def padded_window(
+    box: OrientedBox, pad_along_px: float, pad_across_px: float, width: int, height: int
+) -> tuple[int, int, int, int]:
     """The native-pixel window (col0, row0, col1, row1) holding a padded box, clipped to the image."""
     along, across = box.length_px + 2 * pad_along_px, box.beam_px + 2 * pad_across_px
     ux, uy = abs(math.cos(box.axis_rad)), abs(math.sin(box.axis_rad))
@@ -127,12 +155,25 @@ def padded_window(box: OrientedBox, pad_along_px: float, pad_across_px: float, w
 
 def box_in_window(box: OrientedBox, col0: float, row0: float, sx: float, sy: float) -> OrientedBox:
     """A box in the pixels of a window read from (col0, row0) at sx, sy native pixels per window pixel."""
-    return OrientedBox((box.cx_px - col0) / sx, (box.cy_px - row0) / sy, box.length_px / sx, box.beam_px / sy,
-                       box.axis_rad, box.confidence, box.class_name)
+    return OrientedBox(
+        (box.cx_px - col0) / sx,
+        (box.cy_px - row0) / sy,
+        box.length_px / sx,
+        box.beam_px / sy,
+        box.axis_rad,
+        box.confidence,
+        box.class_name,
+    )
 
 
-def straighten(rgb: np.ndarray, box: OrientedBox, pad_along_px: float, pad_across_px: float,
-               out_px: tuple[int, int] | None = None, border: int = 0) -> np.ndarray:
+def straighten(
+    rgb: np.ndarray,
+    box: OrientedBox,
+    pad_along_px: float,
+    pad_across_px: float,
+    out_px: tuple[int, int] | None = None,
+    border: int = 0,
+) -> np.ndarray:
     """The padded box cut out of an image (rows x cols x 3) along its axis: columns along +axis, rows across.
 
     out_px (columns, rows) resamples the strip to that size; by default it keeps the image's pixel size.
@@ -144,13 +185,24 @@ def straighten(rgb: np.ndarray, box: OrientedBox, pad_along_px: float, pad_acros
     su, sv = (along / cols, across / rows) if out_px else (1.0, 1.0)  # image pixels per strip pixel
     ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
     # affine map from strip pixels (u along, v across) to image pixels
-    m = np.array([[ux * su, -uy * sv, box.cx_px - ux * along / 2 + uy * across / 2],
-                  [uy * su, ux * sv, box.cy_px - uy * along / 2 - ux * across / 2]], np.float32)
+    m = np.array(
+        [
+            [ux * su, -uy * sv, box.cx_px - ux * along / 2 + uy * across / 2],
+            [uy * su, ux * sv, box.cy_px - uy * along / 2 - ux * across / 2],
+        ],
+        np.float32,
+    )
     return cv2.warpAffine(rgb, m, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border)
 
 
-def straightened_hull(src, scene: Scene, box: OrientedBox, px_along: int = 96, pad_along_px: float = 0.0,
-                      pad_across_px: float = 0.0) -> np.ndarray:
+def straightened_hull(
+    src: DatasetReader,
+    scene: Scene,
+    box: OrientedBox,
+    px_along: int = 96,
+    pad_along_px: float = 0.0,
+    pad_across_px: float = 0.0,
+) -> np.ndarray:
     """The hull (plus padding) resampled into an axis-aligned strip: columns along +axis, rows across.
 
     The strip is about px_along columns long for the padded length and never finer than the native grid.
@@ -206,11 +258,12 @@ def hull_mask(strip: np.ndarray, water: np.ndarray, min_contrast: float) -> tupl
     img = strip.astype(np.float32)  # unblurred: a blur would spread the hull over the water and the shadow
     w = [float(c) for c in water]
     add_bands = np.ones((1, 3), np.float32)  # (per-pixel work in OpenCV: a long hull's strip is ~0.3 MP)
-    diff = cv2.subtract(img, (*w, 0.0))
+    diff = cv2.subtract(img, (*w, 0.0))  # type: ignore[call-overload]  # a Scalar: OpenCV's stubs lack it
     far = cv2.transform(cv2.multiply(diff, diff), add_bands) > min_contrast**2
     # shadowed water is no brighter than water in any band (the stretch may clip it to black)
     shadow = (cv2.inRange(img, (0.0, 0.0, 0.0), tuple(c + 6.0 for c in w)) > 0) & (
-        cv2.transform(img, add_bands) < 0.85 * sum(w))
+        cv2.transform(img, add_bands) < 0.85 * sum(w)
+    )
     mask = (far & ~shadow).astype(np.uint8)
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)), (far & shadow).astype(np.uint8)
 
@@ -234,8 +287,9 @@ def _rim_px(dark: np.ndarray, lo: int, hi: int, limit: int) -> tuple[int, int]:
     return (blends[0] + band, blends[1] + band) if band else (0, 0)
 
 
-def _with_dark_ends(hull_or_dark: np.ndarray, across: tuple[int, int], along: tuple[int, int],
-                    limit: int) -> tuple[int, int]:
+def _with_dark_ends(
+    hull_or_dark: np.ndarray, across: tuple[int, int], along: tuple[int, int], limit: int
+) -> tuple[int, int]:
     """A dark-painted hull's ends: the bright deck's extent grown by the dark paint beyond it, the same at both
     ends (the lesser growth: a shadow may run off one end, never off both)."""
     grown = _extent(hull_or_dark[across[0] : across[1]].mean(axis=0), (along[0] + along[1]) // 2, 0.15)
@@ -261,7 +315,7 @@ def _extent(profile: np.ndarray, centre: int, min_fraction: float) -> tuple[int,
     return lo, hi
 
 
-def refine_box(src, scene: Scene, box: OrientedBox, min_contrast: float = 18.0) -> OrientedBox | None:
+def refine_box(src: DatasetReader, scene: Scene, box: OrientedBox, min_contrast: float = 18.0) -> OrientedBox | None:
     """The hull box re-measured on native pixels: its ends and sides where the hull meets the water.
 
     The detector works at the coarse working GSD and tends to cut long hulls short; here the hull is
@@ -303,11 +357,69 @@ def refine_box(src, scene: Scene, box: OrientedBox, min_contrast: float = 18.0) 
     if rim[0] and rim[1]:
         along = _with_dark_ends(mask | dark, across, along, int(RIM_MAX_LENGTH_SHARE * (along[1] - along[0])))
     length, beam = (along[1] - along[0]) / scale, (across[1] - across[0]) / scale
-    if not (REFINE_LENGTH_RATIO[0] <= length / box.length_px <= REFINE_LENGTH_RATIO[1]
-            and REFINE_BEAM_RATIO[0] <= beam / box.beam_px <= REFINE_BEAM_RATIO[1]):
+    if not (
+        REFINE_LENGTH_RATIO[0] <= length / box.length_px <= REFINE_LENGTH_RATIO[1]
+        and REFINE_BEAM_RATIO[0] <= beam / box.beam_px <= REFINE_BEAM_RATIO[1]
+    ):
         return None
     du = ((along[0] + along[1]) / 2 - cols / 2) / scale
     dv = ((across[0] + across[1]) / 2 - rows / 2) / scale
     ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
-    return OrientedBox(box.cx_px + du * ux - dv * uy, box.cy_px + du * uy + dv * ux, length, beam, box.axis_rad,
-                       box.confidence, box.class_name)
+    return OrientedBox(
+        box.cx_px + du * ux - dv * uy,
+        box.cy_px + du * uy + dv * ux,
+        length,
+        beam,
+        box.axis_rad,
+        box.confidence,
+        box.class_name,
+    )
+
+
+@dataclass
+class HullRead:
+    """What the native pixels say of one hull: its (refined) box, whether refined, bow sign, type chip."""
+
+    box: OrientedBox
+    refined: bool
+    bow: int
+    chip: np.ndarray | None = None
+
+
+def read_hull(src: DatasetReader, scene: Scene, box: OrientedBox, cfg: DetectConfig, chip: bool = False) -> HullRead:
+    """A hull's box re-measured on native pixels where it reads clearly, its bow sign and (if asked) its type chip."""
+    from tankerwatch.inference.classify import read_chip  # (models/shiptype.py, which classify imports, imports this)
+
+    refined = refine_box(src, scene, box, cfg.refine_min_contrast) if cfg.refine else None
+    box = refined or box
+    # the bow cue reads its own averaged strip: the refinement's native crop weakened it in tests
+    bow = bow_sign(straightened_hull(src, scene, box), cfg.bow_min_contrast)
+    return HullRead(box, refined is not None, bow, read_chip(src, scene, box) if chip else None)
+
+
+HULL_BAND_PX = 1024  # hulls are read in bands of rows this high, west to east: neighbours share GDAL blocks
+
+
+def read_hulls(
+    scene: Scene, boxes: list[OrientedBox], cfg: DetectConfig, workers: int | None = None, chips: bool = False
+) -> list[HullRead]:
+    """read_hull for every box, in the boxes' order, on a thread per CPU core (each its own rasterio handle)."""
+    order = sorted(range(len(boxes)), key=lambda i: (int(boxes[i].cy_px // HULL_BAND_PX), boxes[i].cx_px))
+    workers = max(1, min(workers or os.cpu_count() or 1, 8, len(order)))
+    parts = [order[len(order) * k // workers : len(order) * (k + 1) // workers] for k in range(workers)]
+
+    def read_part(part: list[int]) -> list[tuple[int, HullRead]]:
+        with scene_reader(scene) as src:
+            return [(i, read_hull(src, scene, boxes[i], cfg, chips)) for i in part]
+
+    out: dict[int, HullRead] = {}
+    with ThreadPoolExecutor(workers, thread_name_prefix="tankerwatch-hulls") as pool:
+        for part in pool.map(read_part, parts):
+            out.update(part)
+    return [out[i] for i in range(len(boxes))]
+
+
+def measure_hulls(scene: Scene, hulls: list[HullRead], working_gsd_m: float) -> list[Detection]:
+    """The hulls read, measured: a refined hull on the native grid it was re-measured on, the others on the
+    working grid the detector saw them in."""
+    return [measure(h.box, scene, scene.gsd_m if h.refined else working_gsd_m, h.bow) for h in hulls]

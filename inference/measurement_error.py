@@ -56,7 +56,9 @@ class ErrorSpread:
         wide = np.hypot(self.outlier_sd_m, extra_sd_m)
         x = np.asarray(error_m, float) - self.bias_m
         log_core = math.log(1.0 - self.outlier_share) - 0.5 * (x / core) ** 2 - np.log(core)
-        log_wide = math.log(self.outlier_share) - 0.5 * (x / wide) ** 2 - np.log(wide) if self.outlier_share > 0 else -np.inf
+        log_wide = (
+            math.log(self.outlier_share) - 0.5 * (x / wide) ** 2 - np.log(wide) if self.outlier_share > 0 else -np.inf
+        )
         out = np.logaddexp(log_core, log_wide) - 0.5 * math.log(2 * math.pi)
         return float(out) if np.ndim(out) == 0 else out
 
@@ -139,8 +141,9 @@ def _robust_start(errors_m: np.ndarray) -> ErrorSpread:
     return ErrorSpread(bias, core, share, max(rms_out, OUTLIER_SD_FLOOR_FACTOR * core))
 
 
-def fit_error_model(pairs: list[tuple[float, float, float, float, float]], gsd_bins_m: tuple[tuple[float, float], ...],
-                    source: str) -> ErrorModel:
+def fit_error_model(
+    pairs: list[tuple[float, float, float, float, float]], gsd_bins_m: tuple[tuple[float, float], ...], source: str
+) -> ErrorModel:
     """Fit per GSD bin from (gsd_m, true length, measured length, true beam, measured beam) of matched hulls."""
     a = np.asarray(pairs, float).reshape(-1, 5)
     fits = []
@@ -148,16 +151,25 @@ def fit_error_model(pairs: list[tuple[float, float, float, float, float]], gsd_b
         sel = a[(a[:, 0] >= lo) & (a[:, 0] < hi)]
         if len(sel) < MIN_PAIRS_PER_GSD:
             continue
-        fits.append(GsdFit(round(float(np.median(sel[:, 0])), 3), len(sel),
-                           fit_spread(sel[:, 2] - sel[:, 1]), fit_spread(sel[:, 4] - sel[:, 3])))
+        fits.append(
+            GsdFit(
+                round(float(np.median(sel[:, 0])), 3),
+                len(sel),
+                fit_spread(sel[:, 2] - sel[:, 1]),
+                fit_spread(sel[:, 4] - sel[:, 3]),
+            )
+        )
     return ErrorModel(tuple(fits), source)
 
 
 def error_model_dict(model: ErrorModel) -> dict:
     """The model as the sidecar's JSON."""
-    return {"format": FORMAT, "source": model.source,
-            "written": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "fits": [asdict(f) for f in model.fits]}
+    return {
+        "format": FORMAT,
+        "source": model.source,
+        "written": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "fits": [asdict(f) for f in model.fits],
+    }
 
 
 def save_error_model(model: ErrorModel, path: Path) -> Path:
@@ -177,9 +189,15 @@ def load_error_model(path: Path) -> ErrorModel:
     try:
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}, expected {FORMAT!r}")
-        fits = tuple(sorted(
-            (GsdFit(float(f["gsd_m"]), int(f["n"]), ErrorSpread(**f["length"]), ErrorSpread(**f["beam"]))
-             for f in data["fits"]), key=lambda f: f.gsd_m))
+        fits = tuple(
+            sorted(
+                (
+                    GsdFit(float(f["gsd_m"]), int(f["n"]), ErrorSpread(**f["length"]), ErrorSpread(**f["beam"]))
+                    for f in data["fits"]
+                ),
+                key=lambda f: f.gsd_m,
+            )
+        )
         for f in fits:
             for s in (f.length, f.beam):
                 if not (s.core_sd_m > 0 and s.outlier_sd_m > 0 and 0 <= s.outlier_share < 1):
@@ -200,10 +218,15 @@ def error_model_for(weights: Path | None, configured: str) -> ErrorModel:
 
 def error_model_table(model: ErrorModel) -> str:
     """The fit as a Markdown table (model card, eval output)."""
-    rows = ["| GSD m | hulls | length bias m | length core SD m | length outliers | beam bias m | beam core SD m | "
-            "beam outliers |", "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| GSD m | hulls | length bias m | length core SD m | length outliers | beam bias m | beam core SD m | "
+        "beam outliers |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for f in model.fits:
-        rows.append(f"| {f.gsd_m:g} | {f.n} | {f.length.bias_m:+.2f} | {f.length.core_sd_m:.2f} | "
-                    f"{f.length.outlier_share:.0%} (SD {f.length.outlier_sd_m:.1f}) | {f.beam.bias_m:+.2f} | "
-                    f"{f.beam.core_sd_m:.2f} | {f.beam.outlier_share:.0%} (SD {f.beam.outlier_sd_m:.1f}) |")
+        rows.append(
+            f"| {f.gsd_m:g} | {f.n} | {f.length.bias_m:+.2f} | {f.length.core_sd_m:.2f} | "
+            f"{f.length.outlier_share:.0%} (SD {f.length.outlier_sd_m:.1f}) | {f.beam.bias_m:+.2f} | "
+            f"{f.beam.core_sd_m:.2f} | {f.beam.outlier_share:.0%} (SD {f.beam.outlier_sd_m:.1f}) |"
+        )
     return "\n".join(rows)

@@ -32,14 +32,14 @@ def _joinable(a: OrientedBox, b: OrientedBox) -> bool:
     Two tiles overlap, so the two pieces of a hull that crosses their overlap both cover it; two
     distinct hulls in line cannot overlap along their axis, and hulls alongside lie a beam apart.
     """
-    if (_axis_gap(a.axis_rad, b.axis_rad) > math.radians(JOIN_MAX_ANGLE_DEG)
-            or min(a.beam_px, b.beam_px) < JOIN_MIN_BEAM_RATIO * max(a.beam_px, b.beam_px)):
+    if _axis_gap(a.axis_rad, b.axis_rad) > math.radians(JOIN_MAX_ANGLE_DEG) or min(
+        a.beam_px, b.beam_px
+    ) < JOIN_MIN_BEAM_RATIO * max(a.beam_px, b.beam_px):
         return False
     ux, uy = math.cos(a.axis_rad), math.sin(a.axis_rad)
     dx, dy = b.cx_px - a.cx_px, b.cy_px - a.cy_px
     along, across = dx * ux + dy * uy, -dx * uy + dy * ux
-    return (abs(across) <= JOIN_MAX_OFFSET * max(a.beam_px, b.beam_px)
-            and abs(along) < (a.length_px + b.length_px) / 2)
+    return abs(across) <= JOIN_MAX_OFFSET * max(a.beam_px, b.beam_px) and abs(along) < (a.length_px + b.length_px) / 2
 
 
 def join_pieces(pieces: list[OrientedBox]) -> OrientedBox:
@@ -53,9 +53,15 @@ def join_pieces(pieces: list[OrientedBox]) -> OrientedBox:
         across += ((p.cy_px - main.cy_px) * ux - (p.cx_px - main.cx_px) * uy) * p.length_px
         weight += p.length_px
     mid, off = (lo + hi) / 2, across / weight
-    return OrientedBox(main.cx_px + mid * ux - off * uy, main.cy_px + mid * uy + off * ux, hi - lo,
-                       max(p.beam_px for p in pieces), main.axis_rad, max(p.confidence for p in pieces),
-                       main.class_name)
+    return OrientedBox(
+        main.cx_px + mid * ux - off * uy,
+        main.cy_px + mid * uy + off * ux,
+        hi - lo,
+        max(p.beam_px for p in pieces),
+        main.axis_rad,
+        max(p.confidence for p in pieces),
+        main.class_name,
+    )
 
 
 def join_cut_hulls(boxes: list[OrientedBox], cut: list[bool]) -> tuple[list[OrientedBox], list[int]]:
@@ -71,7 +77,7 @@ def join_cut_hulls(boxes: list[OrientedBox], cut: list[bool]) -> tuple[list[Orie
         return i
 
     polys = [box_polygon(boxes[i]) for i in idx]
-    tree = STRtree(polys) if polys else None
+    tree = STRtree(polys)
     for k, i in enumerate(idx):
         for m in tree.query(polys[k]):
             j = idx[int(m)]
@@ -80,7 +86,7 @@ def join_cut_hulls(boxes: list[OrientedBox], cut: list[bool]) -> tuple[list[Orie
     groups: dict[int, list[int]] = {}
     for i in idx:
         groups.setdefault(root(i), []).append(i)
-    out = [b for b, c in zip(boxes, cut) if not c]
+    out = [b for b, c in zip(boxes, cut, strict=True) if not c]
     ranks = [0] * len(out)
     for members in groups.values():
         out.append(join_pieces([boxes[i] for i in members]) if len(members) > 1 else boxes[members[0]])

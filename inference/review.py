@@ -63,8 +63,9 @@ class ReviewMemory:
 def _sighting(row: dict) -> StoredSighting:
     """A stored signature row as a sighting (the look parsed)."""
     sig = Signature.from_dict(json.loads(row["json"])) if row.get("json") else None
-    return StoredSighting(row["signature_id"], row["imo"], row.get("scene_id"), row.get("center_lon"),
-                          row.get("center_lat"), sig)
+    return StoredSighting(
+        row["signature_id"], row["imo"], row.get("scene_id"), row.get("center_lon"), row.get("center_lat"), sig
+    )
 
 
 def review_memory(rows: list[dict]) -> ReviewMemory:
@@ -75,18 +76,25 @@ def review_memory(rows: list[dict]) -> ReviewMemory:
     return memory
 
 
-def _same_ship_probability(det: Detection, sig: Signature | None, s: StoredSighting, model: AppearanceModel) -> float:
+def _same_ship_probability(
+    det: Detection, sig: Signature | None, s: StoredSighting, model: AppearanceModel | None
+) -> float:
     """The probability that a hull is the ship of a decided sighting: 1 for the very hull, else from the look."""
-    if (s.scene_id == det.scene_id and s.center_lon is not None and s.center_lat is not None
-            and geodesic_m(det.center_lon, det.center_lat, s.center_lon, s.center_lat) <= REJECT_SAME_PLACE_M):
+    if (
+        s.scene_id == det.scene_id
+        and s.center_lon is not None
+        and s.center_lat is not None
+        and geodesic_m(det.center_lon, det.center_lat, s.center_lon, s.center_lat) <= REJECT_SAME_PLACE_M
+    ):
         return 1.0
-    if sig is None or s.signature is None:
+    if sig is None or s.signature is None or model is None:
         return 0.0
     return 1.0 / (1.0 + math.exp(-appearance_llr(sig, s.signature, model)))
 
 
-def hull_evidence(det: Detection, sig: Signature | None, memory: ReviewMemory, model: AppearanceModel | None
-                  ) -> HullEvidence:
+def hull_evidence(
+    det: Detection, sig: Signature | None, memory: ReviewMemory, model: AppearanceModel | None
+) -> HullEvidence:
     """What the decided sightings say of one hull: appearance per confirmed vessel, vessels it was rejected as."""
     best: dict[str, tuple[float, str]] = {}
     if sig is not None and model is not None:
@@ -98,16 +106,22 @@ def hull_evidence(det: Detection, sig: Signature | None, memory: ReviewMemory, m
                 best[s.imo] = (llr, s.signature_id)
     rejected: dict[str, float] = {}
     for s in memory.rejected:
-        q = _same_ship_probability(det, sig if model is not None else None, s, model)
+        q = _same_ship_probability(det, sig, s, model)
         rejected[s.imo] = max(rejected.get(s.imo, 0.0), q)
-    return HullEvidence({imo: v[0] for imo, v in best.items()}, {imo: (v[1],) for imo, v in best.items()},
-                        {imo: q for imo, q in rejected.items() if q > 0})
+    return HullEvidence(
+        {imo: v[0] for imo, v in best.items()},
+        {imo: (v[1],) for imo, v in best.items()},
+        {imo: q for imo, q in rejected.items() if q > 0},
+    )
 
 
 def write_signatures_file(path: Path, rows: list[dict]) -> Path:
     """Export signature rows as a JSON file another team can import."""
-    doc = {"format": SIGNATURES_FORMAT, "exported": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "signatures": [{c: r[c] for c in SIGNATURE_COLUMNS} for r in rows]}
+    doc = {
+        "format": SIGNATURES_FORMAT,
+        "exported": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "signatures": [{c: r[c] for c in SIGNATURE_COLUMNS} for r in rows],
+    }
     atomic_write_text(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return path
 

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from rasterio.windows import Window
 import shapely
+from rasterio.windows import Window
 from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
 
 from tankerwatch.config import MatchConfig, VisitConfig
 from tankerwatch.geo import geodesic_m
@@ -68,8 +68,21 @@ CREATE TABLE IF NOT EXISTS signatures (
 CREATE INDEX IF NOT EXISTS signatures_by_vessel ON signatures (imo, decision);
 """,
 }
-SIGNATURE_COLUMNS = ("signature_id", "imo", "decision", "alert_id", "scene_id", "acquired", "center_lon", "center_lat",
-                     "json", "analyst", "decided_at", "reason", "origin")
+SIGNATURE_COLUMNS = (
+    "signature_id",
+    "imo",
+    "decision",
+    "alert_id",
+    "scene_id",
+    "acquired",
+    "center_lon",
+    "center_lat",
+    "json",
+    "analyst",
+    "decided_at",
+    "reason",
+    "origin",
+)
 
 
 def utc_iso(t: datetime) -> str:
@@ -105,33 +118,58 @@ def _rounded(value: float | None, digits: int) -> float | None:
 
 def candidate_evidence(c: Candidate) -> dict:
     """Why a candidate has its probability: size against the registry (z-scores), type, look, confirmed sightings."""
-    return {"delta_length_m": _rounded(c.delta_length_m, 2), "delta_beam_m": _rounded(c.delta_beam_m, 2),
-            "z_length": _rounded(c.z_length, 2), "z_beam": _rounded(c.z_beam, 2), "dims_estimated": c.dims_estimated,
-            "p_tanker": round(c.p_tanker, 4), "appearance_llr": _rounded(c.appearance_llr, 2),
-            "confirmed_sightings": list(c.sightings)}
+    return {
+        "delta_length_m": _rounded(c.delta_length_m, 2),
+        "delta_beam_m": _rounded(c.delta_beam_m, 2),
+        "z_length": _rounded(c.z_length, 2),
+        "z_beam": _rounded(c.z_beam, 2),
+        "dims_estimated": c.dims_estimated,
+        "p_tanker": round(c.p_tanker, 4),
+        "appearance_llr": _rounded(c.appearance_llr, 2),
+        "confirmed_sightings": list(c.sightings),
+    }
 
 
 def _candidate_json(ident: Identification) -> list[dict]:
     """Ranked candidates as the alert contract spells them, each with its evidence."""
     return [
-        {"imo": c.imo, "name": c.name, "probability": round(c.probability, 4), "length_m": c.length_m,
-         "beam_m": c.beam_m, "sanctions": list(c.sanctions), "evidence": candidate_evidence(c)}
+        {
+            "imo": c.imo,
+            "name": c.name,
+            "probability": round(c.probability, 4),
+            "length_m": c.length_m,
+            "beam_m": c.beam_m,
+            "sanctions": list(c.sanctions),
+            "evidence": candidate_evidence(c),
+        }
         for c in ident.candidates
     ]
 
 
-def alert_record(ident: Identification, alert_id: str, scene_id: str, acquired: str, port_name: str,
-                 visit: dict, chip: str) -> dict:
+def alert_record(
+    ident: Identification, alert_id: str, scene_id: str, acquired: str, port_name: str, visit: dict, chip: str
+) -> dict:
     """One port-visit alert with exactly the DESIGN.md fields, in contract order."""
     d = ident.detection
     return {
-        "alert_id": alert_id, "type": "port_visit", "port_id": d.port_id, "port_name": port_name,
-        "scene_id": scene_id, "acquired": acquired,
-        "center_lon": round(d.center_lon, 7), "center_lat": round(d.center_lat, 7),
-        "length_m": round(d.length_m, 2), "beam_m": round(d.beam_m, 2), "heading_deg": round(d.heading_deg, 1),
-        "confidence": round(d.confidence, 4), "candidates": _candidate_json(ident),
-        "visit_id": visit["visit_id"], "first_seen": visit["first_seen"], "last_seen": visit["last_seen"],
-        "sightings": visit["sightings"], "chip": chip,
+        "alert_id": alert_id,
+        "type": "port_visit",
+        "port_id": d.port_id,
+        "port_name": port_name,
+        "scene_id": scene_id,
+        "acquired": acquired,
+        "center_lon": round(d.center_lon, 7),
+        "center_lat": round(d.center_lat, 7),
+        "length_m": round(d.length_m, 2),
+        "beam_m": round(d.beam_m, 2),
+        "heading_deg": round(d.heading_deg, 1),
+        "confidence": round(d.confidence, 4),
+        "candidates": _candidate_json(ident),
+        "visit_id": visit["visit_id"],
+        "first_seen": visit["first_seen"],
+        "last_seen": visit["last_seen"],
+        "sightings": visit["sightings"],
+        "chip": chip,
     }
 
 
@@ -220,21 +258,31 @@ class AlertStore:
         ).fetchone()
         when = utc_iso(seen)
         if row is None:
-            visit = {"visit_id": stable_id("visit", imo, port_id, when), "first_seen": when, "last_seen": when,
-                     "sightings": 1}
-            db.execute("INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)",
-                       (visit["visit_id"], imo, port_id, when, when, 1))
+            visit = {
+                "visit_id": stable_id("visit", imo, port_id, when),
+                "first_seen": when,
+                "last_seen": when,
+                "sightings": 1,
+            }
+            db.execute("INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)", (visit["visit_id"], imo, port_id, when, when, 1))
             return visit
         # A sighting bridging two visits joins the earlier; visits never merge, so no visit_id ever changes.
-        visit = {"visit_id": row["visit_id"], "first_seen": min(row["first_seen"], when),
-                 "last_seen": max(row["last_seen"], when), "sightings": row["sightings"] + 1}
-        db.execute("UPDATE visits SET first_seen = ?, last_seen = ?, sightings = ? WHERE visit_id = ?",
-                   (visit["first_seen"], visit["last_seen"], visit["sightings"], visit["visit_id"]))
+        visit = {
+            "visit_id": row["visit_id"],
+            "first_seen": min(row["first_seen"], when),
+            "last_seen": max(row["last_seen"], when),
+            "sightings": row["sightings"] + 1,
+        }
+        db.execute(
+            "UPDATE visits SET first_seen = ?, last_seen = ?, sightings = ? WHERE visit_id = ?",
+            (visit["first_seen"], visit["last_seen"], visit["sightings"], visit["visit_id"]),
+        )
         return visit
 
     @staticmethod
-    def _unreachable(db: sqlite3.Connection, imo: str, scene_id: str, lon: float, lat: float, seen: datetime,
-                     max_speed_kn: float) -> bool:
+    def _unreachable(
+        db: sqlite3.Connection, imo: str, scene_id: str, lon: float, lat: float, seen: datetime, max_speed_kn: float
+    ) -> bool:
         """Whether an earlier alert of this vessel in another scene lies further than max_speed_kn could sail."""
         max_mps = max_speed_kn * KNOT_MPS
         for (text,) in db.execute("SELECT json FROM alerts WHERE scene_id != ?", (scene_id,)):
@@ -249,8 +297,14 @@ class AlertStore:
     # --- alerts ---------------------------------------------------------------------------
 
     def record_scene(
-        self, scene_id: str, scene_path: str, acquired: datetime | None, idents: list[Identification],
-        cfg_match: MatchConfig, cfg_visits: VisitConfig, write_chip: Callable[[Identification, str], str],
+        self,
+        scene_id: str,
+        scene_path: str,
+        acquired: datetime | None,
+        idents: list[Identification],
+        cfg_match: MatchConfig,
+        cfg_visits: VisitConfig,
+        write_chip: Callable[[Identification, str], str],
         port_names: dict[str, str],
     ) -> list[dict]:
         """Store a scene's matched in-port tankers as alerts and mark it done, in one transaction; new alerts."""
@@ -268,8 +322,10 @@ class AlertStore:
                 observation = self._observe(db, ident, scene_id, when)
                 if not is_match(ident, cfg_match):
                     if observation is not None:  # an unidentified tanker: its chip lets an analyst name it
-                        db.execute("UPDATE observations SET chip = ? WHERE observation_id = ?",
-                                   (write_chip(ident, f"obs-{observation}"), observation))
+                        db.execute(
+                            "UPDATE observations SET chip = ? WHERE observation_id = ?",
+                            (write_chip(ident, f"obs-{observation}"), observation),
+                        )
                     continue
                 imo = ident.candidates[0].imo
                 alert_id = alert_id_for(scene_id, d.port_id, imo, d.center_lon, d.center_lat)
@@ -280,10 +336,14 @@ class AlertStore:
                 visit = self._add_sighting(db, imo, d.port_id, seen, gap)
                 chip = write_chip(ident, alert_id)
                 alert = alert_record(ident, alert_id, scene_id, when, port_names.get(d.port_id, d.port_id), visit, chip)
-                db.execute("INSERT INTO alerts (alert_id, scene_id, visit_id, json) VALUES (?, ?, ?, ?)",
-                           (alert_id, scene_id, visit["visit_id"], json.dumps(alert, ensure_ascii=False)))
-                db.execute("UPDATE observations SET alert_id = ?, chip = ? WHERE observation_id = ?",
-                           (alert_id, chip, observation_id_for(scene_id, d.center_lon, d.center_lat)))
+                db.execute(
+                    "INSERT INTO alerts (alert_id, scene_id, visit_id, json) VALUES (?, ?, ?, ?)",
+                    (alert_id, scene_id, visit["visit_id"], json.dumps(alert, ensure_ascii=False)),
+                )
+                db.execute(
+                    "UPDATE observations SET alert_id = ?, chip = ? WHERE observation_id = ?",
+                    (alert_id, chip, observation_id_for(scene_id, d.center_lon, d.center_lat)),
+                )
                 new.append(alert)
             self._set_scene(db, scene_id, scene_path, "done", None)
         self.write_feeds()
@@ -298,8 +358,19 @@ class AlertStore:
         cur = db.execute(
             "INSERT OR IGNORE INTO observations (observation_id, scene_id, acquired, port_id, center_lon, center_lat, "
             "length_m, beam_m, candidates, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (oid, scene_id, when, d.port_id, d.center_lon, d.center_lat, d.length_m, d.beam_m, json.dumps(candidates),
-             json.dumps(ident.signature) if ident.signature is not None else None))
+            (
+                oid,
+                scene_id,
+                when,
+                d.port_id,
+                d.center_lon,
+                d.center_lat,
+                d.length_m,
+                d.beam_m,
+                json.dumps(candidates),
+                json.dumps(ident.signature) if ident.signature is not None else None,
+            ),
+        )
         return oid if cur.rowcount else None
 
     # --- analyst review -------------------------------------------------------------------
@@ -321,13 +392,15 @@ class AlertStore:
         key = ("alert_id", sighting_id) if alert is not None else ("observation_id", sighting_id)
         row = self._db.execute(f"SELECT * FROM observations WHERE {key[0]} = ?", (key[1],)).fetchone()
         if alert is None and row is None:
-            raise TankerwatchError(f"{self.db_path}: no alert or observation {sighting_id!r} "
-                                   f"(see `tankerwatch review {self.out_dir}`)")
+            raise TankerwatchError(
+                f"{self.db_path}: no alert or observation {sighting_id!r} (see `tankerwatch review {self.out_dir}`)"
+            )
         seen = alert or {**dict(row), "candidates": json.loads(row["candidates"])}
         return seen, row["signature"] if row is not None else None
 
-    def decide(self, sighting_id: str, decision: str, imo: str | None, analyst: str, reason: str,
-               when: datetime | None = None) -> dict:
+    def decide(
+        self, sighting_id: str, decision: str, imo: str | None, analyst: str, reason: str, when: datetime | None = None
+    ) -> dict:
         """Record an analyst's confirm or reject of an alert (or an unidentified tanker's observation), and the
         signature it gives the vessel; the stored row."""
         if decision not in ("confirmed", "rejected"):
@@ -341,15 +414,30 @@ class AlertStore:
             raise TankerwatchError(f"{sighting_id} names {named}; a reject is of the vessel it names")
         decided = utc_iso(when or datetime.now(timezone.utc))
         with self._transaction() as db:
-            db.execute("INSERT INTO reviews (alert_id, decision, imo, analyst, decided_at, reason) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (sighting_id, decision, imo, analyst, decided, reason))
-            row = {"signature_id": stable_id("review", sighting_id), "imo": imo, "decision": decision,
-                   "alert_id": sighting_id, "scene_id": seen["scene_id"], "acquired": seen["acquired"],
-                   "center_lon": seen["center_lon"], "center_lat": seen["center_lat"],
-                   "json": signature, "analyst": analyst, "decided_at": decided, "reason": reason, "origin": "review"}
+            db.execute(
+                "INSERT INTO reviews (alert_id, decision, imo, analyst, decided_at, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                (sighting_id, decision, imo, analyst, decided, reason),
+            )
+            row = {
+                "signature_id": stable_id("review", sighting_id),
+                "imo": imo,
+                "decision": decision,
+                "alert_id": sighting_id,
+                "scene_id": seen["scene_id"],
+                "acquired": seen["acquired"],
+                "center_lon": seen["center_lon"],
+                "center_lat": seen["center_lat"],
+                "json": signature,
+                "analyst": analyst,
+                "decided_at": decided,
+                "reason": reason,
+                "origin": "review",
+            }
             # a later decision on the same alert replaces the earlier one's signature (the audit log keeps both)
-            db.execute(f"INSERT OR REPLACE INTO signatures VALUES ({', '.join('?' * len(SIGNATURE_COLUMNS))})",
-                       tuple(row[c] for c in SIGNATURE_COLUMNS))
+            db.execute(
+                f"INSERT OR REPLACE INTO signatures VALUES ({', '.join('?' * len(SIGNATURE_COLUMNS))})",
+                tuple(row[c] for c in SIGNATURE_COLUMNS),
+            )
         return row
 
     def decisions(self) -> dict[str, dict]:
@@ -366,8 +454,10 @@ class AlertStore:
         with self._transaction() as db:
             before = db.execute("SELECT COUNT(*) FROM signatures").fetchone()[0]
             for row in rows:
-                db.execute(f"INSERT OR IGNORE INTO signatures VALUES ({', '.join('?' * len(SIGNATURE_COLUMNS))})",
-                           tuple({**row, "origin": origin}[c] for c in SIGNATURE_COLUMNS))
+                db.execute(
+                    f"INSERT OR IGNORE INTO signatures VALUES ({', '.join('?' * len(SIGNATURE_COLUMNS))})",
+                    tuple({**row, "origin": origin}[c] for c in SIGNATURE_COLUMNS),
+                )
             return db.execute("SELECT COUNT(*) FROM signatures").fetchone()[0] - before
 
     def alerts(self, current: bool = False) -> list[dict]:
@@ -392,8 +482,12 @@ class AlertStore:
     def _geojson_text(self) -> str:
         """alerts.geojson: one RFC 7946 Point Feature per alert, with its visit's current state."""
         features = [
-            {"type": "Feature", "id": a["alert_id"],
-             "geometry": {"type": "Point", "coordinates": [a["center_lon"], a["center_lat"]]}, "properties": a}
+            {
+                "type": "Feature",
+                "id": a["alert_id"],
+                "geometry": {"type": "Point", "coordinates": [a["center_lon"], a["center_lat"]]},
+                "properties": a,
+            }
             for a in self.alerts(current=True)
         ]
         return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1) + "\n"

@@ -159,19 +159,25 @@ def block_openvino_telemetry() -> None:
     """
     import sys
 
-    sys.modules.setdefault("openvino_telemetry", None)
+    # a None entry is how Python marks a module as not importable (the stub path), not a Module
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
 
 
-def _export(model, weights: Path, fmt: str, imgsz: int, batch: int = 1, device: str = "cpu", half: bool = False) -> Path:
+def _export(
+    model, weights: Path, fmt: str, imgsz: int, batch: int = 1, device: str = "cpu", half: bool = False
+) -> Path:
     """Ultralytics' fixed-shape export of a loaded model, quiet; a failure is one line naming the weights."""
     extra = {"simplify": False} if fmt in ("onnx", "engine") else {}  # simplifying needs onnxslim and onnxruntime
     try:
         with warnings.catch_warnings():  # the tracer's warnings concern shapes a fixed export never sees
             warnings.simplefilter("ignore")
-            return Path(model.export(format=fmt, imgsz=imgsz, batch=batch, device=device, half=half, dynamic=False,
-                                     **extra))
+            return Path(
+                model.export(format=fmt, imgsz=imgsz, batch=batch, device=device, half=half, dynamic=False, **extra)
+            )
     except (ImportError, ModuleNotFoundError) as e:
-        raise TankerwatchError(f"{weights}: {fmt} export needs {e.name or e} (pip install 'tankerwatch[export]')") from None
+        raise TankerwatchError(
+            f"{weights}: {fmt} export needs {e.name or e} (pip install 'tankerwatch[export]')"
+        ) from None
     except Exception as e:
         raise TankerwatchError(f"{weights}: {fmt} export failed ({str(e).splitlines()[0]})") from None
 
@@ -185,8 +191,10 @@ def runtime_export(weights: Path, sha256: str, runtime: str, imgsz: int, batch: 
     try:
         __import__(module)
     except ImportError:
-        raise TankerwatchError(f"runtime {runtime}: the {module} package is not installed "
-                               f"(pip install {module}, or --set detect.runtime=torch)") from None
+        raise TankerwatchError(
+            f"runtime {runtime}: the {module} package is not installed "
+            f"(pip install {module}, or --set detect.runtime=torch)"
+        ) from None
     cache = tankerwatch_home() / "exports"
     target = cache / f"{sha256[:16]}-{imgsz}px-b{batch}{EXPORT_SUFFIX[runtime]}"
     if target.exists():
@@ -216,15 +224,24 @@ def _load_yolo(path: Path, weights: Path):
 class Detector:
     """An oriented-box ship detector over uint8 RGB tiles, on one device and runtime."""
 
-    def __init__(self, weights: Path | None = None, device: str = "cpu", imgsz: int = 1024, conf: float = 0.25,
-                 runtime: str = "torch", batch: int = 4) -> None:
+    def __init__(
+        self,
+        weights: Path | None = None,
+        device: str = "cpu",
+        imgsz: int = 1024,
+        conf: float = 0.25,
+        runtime: str = "torch",
+        batch: int = 4,
+    ) -> None:
         weights = Path(weights) if weights else BUNDLED_WEIGHTS
         sha256 = verify_sha256(weights)
         if runtime not in RUNTIMES:
             raise TankerwatchError(f"runtime {runtime!r}: choose one of {list(RUNTIMES)}")
         devices = device_list(device)
         if len(devices) > 1:
-            raise TankerwatchError(f"--device {device}: one Detector runs on one device (load_detector spreads over several)")
+            raise TankerwatchError(
+                f"--device {device}: one Detector runs on one device (load_detector spreads over several)"
+            )
         self.device = devices[0]
         if runtime == "auto":
             runtime = "openvino" if self.device == "cpu" else "torch"
@@ -297,8 +314,12 @@ class DetectorPool:
 def load_detector(weights: Path | None, cfg: DetectConfig, device: str | None = None) -> Detector | DetectorPool:
     """The detector a DetectConfig describes: one device, or a pool over every GPU the device names."""
     devices = device_list(device or cfg.device)
-    detectors = [Detector(weights, device=d, imgsz=cfg.tile_px, conf=cfg.conf_threshold, runtime=cfg.runtime,
-                          batch=cfg.batch_size) for d in devices]
+    detectors = [
+        Detector(
+            weights, device=d, imgsz=cfg.tile_px, conf=cfg.conf_threshold, runtime=cfg.runtime, batch=cfg.batch_size
+        )
+        for d in devices
+    ]
     return detectors[0] if len(detectors) == 1 else DetectorPool(detectors)
 
 
@@ -313,8 +334,19 @@ def strip_checkpoint(checkpoint: Path, dest: Path) -> Path:
 
 
 def train_yolo(
-    architecture: str, data_yaml: Path, run_dir: Path, *, epochs: int, imgsz: int, batch: int, device: str,
-    seed: int, resume: bool = False, threads: int | None = None, init_weights: Path | None = None, **hyper: Any,
+    architecture: str,
+    data_yaml: Path,
+    run_dir: Path,
+    *,
+    epochs: int,
+    imgsz: int,
+    batch: int,
+    device: str,
+    seed: int,
+    resume: bool = False,
+    threads: int | None = None,
+    init_weights: Path | None = None,
+    **hyper: Any,
 ) -> Path:
     """Train YOLO-OBB from the bundled architecture, from scratch or from init_weights (or resume a run); returns
     the best checkpoint path."""
@@ -334,10 +366,20 @@ def train_yolo(
     model.add_callback("on_pretrain_routine_end", lambda trainer: _set_threads(n_threads))
     model.add_callback("on_train_epoch_start", lambda trainer: _set_threads(n_threads))
     args = dict(
-        data=str(Path(data_yaml).resolve()), epochs=epochs, imgsz=imgsz, batch=batch, device=resolve_device(device),
-        seed=seed, deterministic=True, project=str(run_dir.parent), name=run_dir.name, exist_ok=True,
+        data=str(Path(data_yaml).resolve()),
+        epochs=epochs,
+        imgsz=imgsz,
+        batch=batch,
+        device=resolve_device(device),
+        seed=seed,
+        deterministic=True,
+        project=str(run_dir.parent),
+        name=run_dir.name,
+        exist_ok=True,
         amp=False,  # the AMP check downloads a model
-        plots=False, verbose=True, workers=hyper.pop("workers", 2),
+        plots=False,
+        verbose=True,
+        workers=hyper.pop("workers", 2),
     )
     args.update(hyper)
     if resume and last.exists():

@@ -61,7 +61,9 @@ def hull_chip(rgb: np.ndarray, box: OrientedBox) -> np.ndarray:
     window = rgb[r0:r1, c0:c1]
     # average the window down to about the chip's scale first, as scene reads do: a warp alone would alias
     if f > 1.2 and min(window.shape[:2]) >= 2:
-        window = cv2.resize(window, (max(2, int((c1 - c0) / f)), max(2, int((r1 - r0) / f))), interpolation=cv2.INTER_AREA)
+        window = cv2.resize(
+            window, (max(2, int((c1 - c0) / f)), max(2, int((r1 - r0) / f))), interpolation=cv2.INTER_AREA
+        )
     return chip_from_window(window, box, c0, r0, c1, r1)
 
 
@@ -78,9 +80,15 @@ class ShipTypeNet(nn.Module):
         super().__init__()
 
         def block(cin: int, cout: int) -> nn.Sequential:
-            return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True),
-                                 nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True),
-                                 nn.MaxPool2d(2))
+            return nn.Sequential(
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(True),
+                nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(True),
+                nn.MaxPool2d(2),
+            )
 
         w = width
         self.features = nn.Sequential(block(3, w), block(w, 2 * w), block(2 * w, 4 * w), block(4 * w, 4 * w))

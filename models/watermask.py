@@ -19,7 +19,6 @@ import numpy as np
 import torch
 from torch import nn
 
-
 WATER_GSD_M = 4.0  # metres per pixel of the water mask
 WATER_WEIGHTS_NAME = "water-mask.pt"
 TILE_PX = 1024  # masks of large scenes are computed in tiles of this side (with TILE_OVERLAP_PX context)
@@ -28,8 +27,11 @@ TILE_OVERLAP_PX = 64
 
 def _conv(cin: int, cout: int, dilation: int = 1, stride: int = 1) -> nn.Sequential:
     """3x3 conv, batch norm, ReLU."""
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation, bias=False),
-                         nn.BatchNorm2d(cout), nn.ReLU(True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(True),
+    )
 
 
 class WaterNet(nn.Module):
@@ -87,8 +89,9 @@ class WaterMasker:
         # the converter traces with torch.jit, which warns that tracing is deprecated: nothing the user can act on
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
-            model = ov.convert_model(self.net, example_input=torch.zeros(1, 3, 128, 128),
-                                     input=[ov.PartialShape([1, 3, -1, -1])])
+            model = ov.convert_model(
+                self.net, example_input=torch.zeros(1, 3, 128, 128), input=[ov.PartialShape([1, 3, -1, -1])]
+            )
         return ov.Core().compile_model(model, "CPU")
 
     @torch.inference_mode()
@@ -113,5 +116,7 @@ class WaterMasker:
                 r0, c0 = max(0, r - o), max(0, c - o)
                 r1, c1 = min(h, r + TILE_PX + o), min(w, c + TILE_PX + o)
                 p = self._forward(rgb[r0:r1, c0:c1])
-                out[r : min(h, r + TILE_PX), c : min(w, c + TILE_PX)] = p[r - r0 : r - r0 + TILE_PX, c - c0 : c - c0 + TILE_PX]
+                out[r : min(h, r + TILE_PX), c : min(w, c + TILE_PX)] = p[
+                    r - r0 : r - r0 + TILE_PX, c - c0 : c - c0 + TILE_PX
+                ]
         return out

@@ -53,7 +53,9 @@ class MatchConfig:
     min_probability: float = 0.01  # candidates below this are not listed
     alert_probability: float = 0.5  # a tanker is 'matched' when its top candidate reaches this
     max_speed_kn: float = 20.0  # two sightings of one vessel further apart than this speed allows cannot both be it
-    error_model: str = ""  # fitted measurement errors (JSON); empty: <detector weights>.errors.json, else the sigmas above
+    error_model: str = (
+        ""  # fitted measurement errors (JSON); empty: <detector weights>.errors.json, else the sigmas above
+    )
     appearance: bool = True  # read each tanker's look and score it against analyst-confirmed sightings
     appearance_model: str = ""  # appearance model (JSON); empty: the bundled models/weights/appearance.json
 
@@ -102,7 +104,7 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
     if dataclasses.is_dataclass(typ):
         if not isinstance(value, dict):
             raise TankerwatchError(f"{where}: expected a mapping, got {type(value).__name__}")
-        return _build(typ, value, where)
+        return _build(typing.cast(type, typ), value, where)
     origin = typing.get_origin(typ)
     if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
         args = typing.get_args(typ)

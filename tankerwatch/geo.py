@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from affine import Affine
@@ -26,7 +26,8 @@ def pixels_to_lonlat(
     transform: Affine, to_ll: Transformer, cols: Sequence[float], rows: Sequence[float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Longitudes and latitudes of pixel positions (col, row; 0,0 = top-left corner of the grid)."""
-    xs, ys = transform @ (np.asarray(cols, dtype=float), np.asarray(rows, dtype=float))
+    # affine applies itself to arrays of x and y at once; its annotations only admit a pair of floats
+    xs, ys = transform @ (np.asarray(cols, dtype=float), np.asarray(rows, dtype=float))  # type: ignore[operator]
     lon, lat = to_ll.transform(xs, ys)
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
@@ -52,7 +53,7 @@ def ring_ccw(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
     pts = list(ring)
     if pts[0] != pts[-1]:
         pts.append(pts[0])
-    area2 = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(pts[:-1], pts[1:]))
+    area2 = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(pts[:-1], pts[1:], strict=True))
     return pts if area2 > 0 else pts[::-1]
 
 

@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def _mode_for(path: Path) -> int:
@@ -41,8 +42,10 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def read_json(path: Path, what: str) -> object:
-    """Parse a JSON file; any problem is a one-line TankerwatchError naming the file and what it should be."""
+def read_json(path: Path, what: str) -> Any:
+    """Parse a JSON file; any problem is a one-line TankerwatchError naming the file and what it should be.
+
+    Any: the caller knows what the file should hold (and checks what it reads)."""
     import json
 
     from tankerwatch.schema import TankerwatchError

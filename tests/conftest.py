@@ -25,7 +25,11 @@ def _is_local(address) -> bool:
 @pytest.fixture(autouse=True, scope="session")
 def block_network():
     """Fail any attempt to open a connection or resolve a name outside this machine."""
-    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+    real_connect, real_connect_ex, real_getaddrinfo = (
+        socket.socket.connect,
+        socket.socket.connect_ex,
+        socket.getaddrinfo,
+    )
 
     def connect(self, address):
         if self.family == socket.AF_UNIX or _is_local(address):
@@ -44,13 +48,26 @@ def block_network():
 
     socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
     yield
-    socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = real_connect, real_connect_ex, real_getaddrinfo
+    socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (
+        real_connect,
+        real_connect_ex,
+        real_getaddrinfo,
+    )
 
 
 def small_spec(**kw) -> SceneSpec:
     """A small, fast synthetic scene spec at Vostochny (inside the RU-VOS port polygon)."""
-    base = dict(seed=7, width_m=400.0, height_m=400.0, gsd_m=1.0, center_lon=133.065, center_lat=42.7475,
-                crs="utm", n_tankers=2, n_others=2)
+    base = dict(
+        seed=7,
+        width_m=400.0,
+        height_m=400.0,
+        gsd_m=1.0,
+        center_lon=133.065,
+        center_lat=42.7475,
+        crs="utm",
+        n_tankers=2,
+        n_others=2,
+    )
     base.update(kw)
     return SceneSpec(**base)
 

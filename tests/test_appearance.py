@@ -12,7 +12,11 @@ import pytest
 from tankerwatch.datasets.scene import open_scene, scene_reader, stretch_rgb
 from tankerwatch.datasets.synth import SceneSpec, ShipSpec, generate_scene, write_scene
 from tankerwatch.inference.appearance import (
-    Signature, appearance_llr, load_appearance_model, read_signature, signature_from_rgb,
+    Signature,
+    appearance_llr,
+    load_appearance_model,
+    read_signature,
+    signature_from_rgb,
 )
 from tankerwatch.schema import OrientedBox, TankerwatchError
 from tankerwatch.training.appearance import truth_box
@@ -23,8 +27,18 @@ SIZE = (150.0, 24.0)  # one size for every vessel here: only the look can tell t
 def sighting(livery: int, seed: int, heading_deg: float, gsd_m: float, **effects) -> Signature:
     """The signature of a 150 x 24 m tanker of a livery, alone in mid-scene, read at its true box."""
     ship = ShipSpec("product_tanker", *SIZE, 200.0, 200.0, heading_deg, livery=livery)
-    spec = SceneSpec(seed=seed, width_m=400.0, height_m=400.0, gsd_m=gsd_m, land=False, n_tankers=0, n_others=0,
-                     ships=[ship], ship_variety=True, **effects)
+    spec = SceneSpec(
+        seed=seed,
+        width_m=400.0,
+        height_m=400.0,
+        gsd_m=gsd_m,
+        land=False,
+        n_tankers=0,
+        n_others=0,
+        ships=[ship],
+        ship_variety=True,
+        **effects,
+    )
     scene = generate_scene(spec)
     sig = signature_from_rgb(stretch_rgb(scene.image[:3].transpose(1, 2, 0)), truth_box(scene.ships[0], gsd_m), gsd_m)
     assert sig is not None
@@ -67,8 +81,14 @@ def test_bow_and_stern_swapped_leave_the_llr_nearly_unchanged(model):
 
 def test_llr_is_clipped(model):
     sig = sighting(31, 5, 40.0, 0.5)
-    white = replace(sig, hull_rgb=(1.0, 1.0, 1.0), deck_rgb=(1.0, 1.0, 1.0), funnel_rgb=(0.0, 0.0, 0.0),
-                    manifold_frac=0.9, superstructure_frac=0.5)
+    white = replace(
+        sig,
+        hull_rgb=(1.0, 1.0, 1.0),
+        deck_rgb=(1.0, 1.0, 1.0),
+        funnel_rgb=(0.0, 0.0, 0.0),
+        manifold_frac=0.9,
+        superstructure_frac=0.5,
+    )
     assert -model.llr_limit <= appearance_llr(sig, white, model) < 0
     assert appearance_llr(sig, sig, model) <= model.llr_limit
 
@@ -82,17 +102,29 @@ def test_too_small_or_off_image_hull_has_no_signature():
     assert signature_from_rgb(rgb, replace(off, cx_px=150.0), 1.0) is not None
 
 
-@pytest.mark.parametrize("change", [
-    {"deck_rgb": None},  # a colour every hull shows
-    {"hull_rgb": [0.1, 0.2]},
-    {"hull_rgb": [0.1, 0.2, "red"]},
-    {"manifold_frac": 1.5},
-    {"length_m": float("nan")},
-    {"beam_m": 0.0},
-    {"version": 0},
-    {"colour": "red"},
-], ids=["missing-deck", "two-bands", "text-band", "manifold-past-the-bow", "nan-length", "zero-beam", "old-version",
-        "unknown-field"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"deck_rgb": None},  # a colour every hull shows
+        {"hull_rgb": [0.1, 0.2]},
+        {"hull_rgb": [0.1, 0.2, "red"]},
+        {"manifold_frac": 1.5},
+        {"length_m": float("nan")},
+        {"beam_m": 0.0},
+        {"version": 0},
+        {"colour": "red"},
+    ],
+    ids=[
+        "missing-deck",
+        "two-bands",
+        "text-band",
+        "manifold-past-the-bow",
+        "nan-length",
+        "zero-beam",
+        "old-version",
+        "unknown-field",
+    ],
+)
 def test_bad_signature_dict_is_a_value_error(change):
     d = sighting(31, 5, 40.0, 0.5).to_dict()
     d.update(change)
@@ -110,8 +142,19 @@ def test_signature_dict_without_a_field_or_not_a_dict_is_a_value_error():
 
 def test_read_signature_from_a_written_scene_matches_the_array_read(tmp_path, model):
     ship = ShipSpec("product_tanker", *SIZE, 200.0, 200.0, 70.0, livery=31)
-    scene = generate_scene(SceneSpec(seed=5, width_m=400.0, height_m=400.0, gsd_m=0.3, land=False, n_tankers=0,
-                                     n_others=0, ships=[ship], ship_variety=True))
+    scene = generate_scene(
+        SceneSpec(
+            seed=5,
+            width_m=400.0,
+            height_m=400.0,
+            gsd_m=0.3,
+            land=False,
+            n_tankers=0,
+            n_others=0,
+            ships=[ship],
+            ship_variety=True,
+        )
+    )
     opened = open_scene(write_scene(scene, tmp_path, "s"))
     box = truth_box(scene.ships[0], 0.3)
     with scene_reader(opened) as src:

@@ -38,7 +38,7 @@ def test_build_from_labelled_scenes_writes_images_labels_and_yaml(tmp_path, scen
     import cv2
 
     assert cv2.imread(str(images[0])).shape == (128, 128, 3)  # 400 m at 0.5 m read at 1 m: 400 px scene
-    rows = [l.split() for f in labels for l in f.read_text().splitlines() if l]
+    rows = [line.split() for f in labels for line in f.read_text().splitlines() if line]
     assert rows and all(len(r) == 9 and r[0] in ("0", "1") for r in rows)
     assert all(0.0 <= float(v) <= 1.0 for r in rows for v in r[1:])
 

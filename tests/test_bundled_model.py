@@ -21,8 +21,17 @@ def test_bundled_model_finds_measures_and_names_a_registry_tanker(scene_factory,
     ports = load_ports(bundled_path("ports.geojson"))
     v = next(v for v in registry if v.length_m and "tanker" in v.vessel_type.lower())
     ship = ShipSpec("product_tanker", v.length_m, v.beam_m, 300.0, 300.0, 60.0, imo=v.imo, name=v.name)
-    tif = scene_factory("vostochny_test", width_m=600.0, height_m=600.0, gsd_m=0.5, land=False, ships=[ship],
-                        n_tankers=0, n_others=2, seed=21)
+    tif = scene_factory(
+        "vostochny_test",
+        width_m=600.0,
+        height_m=600.0,
+        gsd_m=0.5,
+        land=False,
+        ships=[ship],
+        n_tankers=0,
+        n_others=2,
+        seed=21,
+    )
     detector = load_detector(BUNDLED_WEIGHTS, cfg.detect)
     ctx = RunContext(cfg, detector, registry, ports, tmp_path / "out", port_names={p.id: p.name for p in ports})
     (res,) = run_batch([tif], ctx)

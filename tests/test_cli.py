@@ -26,9 +26,24 @@ def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[lis
 
 def test_the_cli_has_every_documented_command():
     names = {" ".join(c) for c in _leaf_commands(main)}
-    assert {"run", "demo", "synth", "dataset synth", "dataset build", "train", "eval", "publish",
-            "registry import", "registry validate", "registry show", "review . confirm", "review . reject",
-            "review . export", "review . import", "registry size-model"} <= names
+    assert {
+        "run",
+        "demo",
+        "synth",
+        "dataset synth",
+        "dataset build",
+        "train",
+        "eval",
+        "publish",
+        "registry import",
+        "registry validate",
+        "registry show",
+        "review . confirm",
+        "review . reject",
+        "review . export",
+        "review . import",
+        "registry size-model",
+    } <= names
 
 
 @pytest.mark.parametrize("command", _leaf_commands(main), ids=" ".join)

@@ -86,8 +86,20 @@ def transfer_data(tmp_path_factory):
     ok = root / "train_ok" / "shipsnet_scenes"
     ok.mkdir(parents=True)
     cv2.imwrite(str(ok / "scene_1.png"), half_water_background().rgb[..., ::-1])
-    data, counts = build_transfer_dataset(root / "ds", root / "train_ok", 1, 1, 3, 0, seed=11, chip_px=128,
-                                          max_chips=2, land_per_class=0, workers=1, masker=DarkIsWater())
+    data, counts = build_transfer_dataset(
+        root / "ds",
+        root / "train_ok",
+        1,
+        1,
+        3,
+        0,
+        seed=11,
+        chip_px=128,
+        max_chips=2,
+        land_per_class=0,
+        workers=1,
+        masker=DarkIsWater(),
+    )
     return data, counts
 
 
@@ -115,8 +127,17 @@ def test_one_epoch_fine_tunes_the_bundled_detector_on_composited_chips(transfer_
     from tankerwatch.training.train import TrainConfig, train
 
     data, _ = transfer_data
-    cfg = TrainConfig(architecture="n", epochs=1, imgsz=128, batch=4, seed=0, device="cpu", workers=0,
-                      init_weights="bundled", hyper={"mosaic": 0.0})
+    cfg = TrainConfig(
+        architecture="n",
+        epochs=1,
+        imgsz=128,
+        batch=4,
+        seed=0,
+        device="cpu",
+        workers=0,
+        init_weights="bundled",
+        hyper={"mosaic": 0.0},
+    )
     best = train(cfg, data, tmp_path / "run")
     verify_sha256(best)
     summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())

@@ -1,4 +1,4 @@
-"""Label-format converters: DOTA, YOLO-OBB, YOLO HBB, HRSC2016, FAIR1M and xView into YOLO-OBB chips at the working GSD."""
+"""Label-format converters: DOTA, YOLO-OBB, YOLO HBB, HRSC2016, FAIR1M and xView into YOLO-OBB chips at working GSD."""
 
 from __future__ import annotations
 
@@ -34,10 +34,27 @@ from tests.conftest import REALWORLD
 from tests.test_scene import write_raster
 
 IMAGERY = REALWORLD / "imagery"
-DOTA_V1_NAMES = dict(enumerate([
-    "plane", "ship", "storage tank", "baseball diamond", "tennis court", "basketball court", "ground track field",
-    "harbor", "bridge", "large vehicle", "small vehicle", "helicopter", "roundabout", "soccer ball field", "swimming pool",
-]))
+DOTA_V1_NAMES = dict(
+    enumerate(
+        [
+            "plane",
+            "ship",
+            "storage tank",
+            "baseball diamond",
+            "tennis court",
+            "basketball court",
+            "ground track field",
+            "harbor",
+            "bridge",
+            "large vehicle",
+            "small vehicle",
+            "helicopter",
+            "roundabout",
+            "soccer ball field",
+            "swimming pool",
+        ]
+    )
+)
 
 # An HRSC2016 annotation as the dataset ships it (fields and the second object's geometry from HRSC 100000001).
 HRSC_XML = """<?xml version="1.0" encoding="utf-8"?>
@@ -108,8 +125,6 @@ HRSC_XML = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-
-
 def fair1m_object(name: str, points: list[tuple[float, float]]) -> str:
     """One FAIR1M <object> as the v1.0 label XMLs have it (the point list closes on its first point)."""
     pts = "".join(f"\n\t\t\t\t<point>{x:.6f},{y:.6f}</point>" for x, y in [*points, points[0]])
@@ -154,27 +169,37 @@ def fair1m_xml(objects: str, width: int = 400, height: int = 300) -> str:
 
 
 # a tanker, a cargo ship, an "other-ship" and a fishing boat, plus objects that are not ships
-FAIR1M_OBJECTS = "".join([
-    fair1m_object("Liquid Cargo Ship", [(100, 50), (300, 60), (298, 100), (98, 90)]),
-    fair1m_object("Small Car", [(10, 10), (18, 10), (18, 14), (10, 14)]),
-    fair1m_object("Dry Cargo Ship", [(50, 200), (50, 150), (70, 150), (70, 200)]),
-    fair1m_object("Bridge", [(0, 250), (400, 250), (400, 270), (0, 270)]),
-    fair1m_object("other-ship", [(320, 200), (360, 200), (360, 210), (320, 210)]),
-    fair1m_object("Fishing Boat", [(200, 220), (215, 220), (215, 225), (200, 225)]),
-    fair1m_object("Intersection", [(300, 280), (320, 280), (320, 300), (300, 300)]),
-])
+FAIR1M_OBJECTS = "".join(
+    [
+        fair1m_object("Liquid Cargo Ship", [(100, 50), (300, 60), (298, 100), (98, 90)]),
+        fair1m_object("Small Car", [(10, 10), (18, 10), (18, 14), (10, 14)]),
+        fair1m_object("Dry Cargo Ship", [(50, 200), (50, 150), (70, 150), (70, 200)]),
+        fair1m_object("Bridge", [(0, 250), (400, 250), (400, 270), (0, 270)]),
+        fair1m_object("other-ship", [(320, 200), (360, 200), (360, 210), (320, 210)]),
+        fair1m_object("Fishing Boat", [(200, 220), (215, 220), (215, 225), (200, 225)]),
+        fair1m_object("Intersection", [(300, 280), (320, 280), (320, 300), (300, 300)]),
+    ]
+)
 
 
 def xview_feature(image_id: str, type_id: int, bounds: str, feature_id: int) -> dict:
     """One xView label as the dataset's GeoJSON has it (pixel bounds in properties, lon/lat geometry)."""
     return {
         "type": "Feature",
-        "geometry": {"type": "Polygon", "coordinates": [[[-65.66, 18.46], [-65.66, 18.47], [-65.65, 18.47],
-                                                         [-65.65, 18.46], [-65.66, 18.46]]]},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[-65.66, 18.46], [-65.66, 18.47], [-65.65, 18.47], [-65.65, 18.46], [-65.66, 18.46]]],
+        },
         "properties": {
-            "bounds_imcoords": bounds, "edited_by": "wwoscarbecerril", "cat_id": feature_id % 97, "type_id": type_id,
-            "ingest_time": "2017/07/24 12:49:09.118+00", "index_right": 2356, "image_id": image_id,
-            "point_geom": "0101000020E6100000F1B2A6E4C0A950C0F6B3E5B5FA753240", "feature_id": feature_id,
+            "bounds_imcoords": bounds,
+            "edited_by": "wwoscarbecerril",
+            "cat_id": feature_id % 97,
+            "type_id": type_id,
+            "ingest_time": "2017/07/24 12:49:09.118+00",
+            "index_right": 2356,
+            "image_id": image_id,
+            "point_geom": "0101000020E6100000F1B2A6E4C0A950C0F6B3E5B5FA753240",
+            "feature_id": feature_id,
             "grid_file": "Grid2.shp",
         },
     }
@@ -199,7 +224,7 @@ def assert_same_boxes(original: ImageLabels, back: ImageLabels, chip: int) -> No
     """Hulls inside the chip come back with the same corners within 1 px; hulls across its edge come back clipped."""
     assert len(back.boxes) == len(original.boxes)
     frame = box(0, 0, chip, chip)
-    for a, b in zip(original.boxes, back.boxes):
+    for a, b in zip(original.boxes, back.boxes, strict=True):
         assert b.class_name == a.class_name
         if np.all((a.corners_px >= 0) & (a.corners_px <= chip)):
             np.testing.assert_allclose(b.corners_px, a.corners_px, atol=1.0)
@@ -212,8 +237,12 @@ def assert_same_boxes(original: ImageLabels, back: ImageLabels, chip: int) -> No
 
 def read_dataset_labels(out_dir: Path, split: str = "train") -> list[list[str]]:
     """All label rows of a dataset split, split into fields."""
-    return [line.split() for f in sorted((out_dir / "labels" / split).glob("*.txt"))
-            for line in f.read_text().splitlines() if line]
+    return [
+        line.split()
+        for f in sorted((out_dir / "labels" / split).glob("*.txt"))
+        for line in f.read_text().splitlines()
+        if line
+    ]
 
 
 def assert_valid_dataset(data_yaml: Path, split: str = "train") -> list[list[str]]:
@@ -230,6 +259,7 @@ def assert_valid_dataset(data_yaml: Path, split: str = "train") -> list[list[str
 
 
 # --- real samples -------------------------------------------------------------------------------------------------
+
 
 def test_dota_labeltxt_ships_and_header_gsd():
     labels = read_dota(needs_realworld(IMAGERY / "dota_devkit" / "labelTxt" / "P0706.txt"))
@@ -257,8 +287,8 @@ def test_yolo_hbb_shiprsimagenet_round_trip(tmp_path):
     root = needs_realworld(IMAGERY / "shiprsimagenet_sdde")
     images = find_images(root / "images")
     all_labels = load_labels(images, root / "labels", "yolo-hbb")  # class names from classes.txt beside the labels
-    assert len(images) == 30 and sum(len(l.boxes) for l in all_labels) == 370  # the 2 docks are dropped
-    for image, labels in zip(images, all_labels):
+    assert len(images) == 30 and sum(len(lab.boxes) for lab in all_labels) == 370  # the 2 docks are dropped
+    for image, labels in zip(images, all_labels, strict=True):
         back, chip = round_trip(tmp_path / image.stem, image, labels, 0.3)
         assert_same_boxes(labels, back, chip)
 
@@ -266,8 +296,9 @@ def test_yolo_hbb_shiprsimagenet_round_trip(tmp_path):
 def test_converted_real_dataset_at_working_gsd_is_valid(tmp_path):
     root = needs_realworld(IMAGERY / "dota_devkit")
     images = find_images(root / "images")
-    data_yaml = convert_dataset(images, load_labels(images, root / "labelTxt", "dota"), tmp_path / "ds", "train",
-                                working_gsd_m=1.0, chip_px=256)
+    data_yaml = convert_dataset(
+        images, load_labels(images, root / "labelTxt", "dota"), tmp_path / "ds", "train", working_gsd_m=1.0, chip_px=256
+    )
     rows = assert_valid_dataset(data_yaml)
     # 1111 x 1182 px at 0.2556 m is 284 x 302 px at 1 m: four overlapping 256 px chips
     assert cv2.imread(str(next((tmp_path / "ds" / "images" / "train").glob("*.jpg")))).shape == (256, 256, 3)
@@ -276,6 +307,7 @@ def test_converted_real_dataset_at_working_gsd_is_valid(tmp_path):
 
 
 # --- generated samples --------------------------------------------------------------------------------------------
+
 
 def test_hrsc_reader_corners_gsd_and_round_trip(tmp_path):
     xml = tmp_path / "labels" / "100000001.xml"
@@ -305,8 +337,11 @@ def test_fair1m_reader_keeps_ship_classes_with_their_four_corners(tmp_path):
     assert labels.image_size == (400, 300) and labels.gsd_m is None  # FAIR1M records no GSD
     # the car, the bridge and the intersection are dropped; the tanker class is FAIR1M's Liquid Cargo Ship
     assert [(b.source_class, b.class_name) for b in labels.boxes] == [
-        ("Liquid Cargo Ship", "tanker"), ("Dry Cargo Ship", "vessel"), ("other-ship", "vessel"),
-        ("Fishing Boat", "vessel")]
+        ("Liquid Cargo Ship", "tanker"),
+        ("Dry Cargo Ship", "vessel"),
+        ("other-ship", "vessel"),
+        ("Fishing Boat", "vessel"),
+    ]
     # four corners in pixels, the closing fifth point dropped, corner order kept
     np.testing.assert_allclose(labels.boxes[0].corners_px, [[100, 50], [300, 60], [298, 100], [98, 90]])
     np.testing.assert_allclose(labels.boxes[1].corners_px, [[50, 200], [50, 150], [70, 150], [70, 200]])
@@ -315,13 +350,20 @@ def test_fair1m_reader_keeps_ship_classes_with_their_four_corners(tmp_path):
     assert [b.source_class for b in mapped.boxes] == ["Liquid Cargo Ship", "Dry Cargo Ship", "other-ship"]
 
 
-@pytest.mark.parametrize("objects, message", [
-    (fair1m_object("Motorboat", [(1, 1), (5, 1), (5, 3)]), r"object 1: expected 4 <point> corners"),
-    (fair1m_object("Motorboat", [(1, 1), (5, 1), (5, 3), (1, 3)]).replace("5.000000,1.000000", "5.0;1.0"),
-     r"object 1: <point> must be 'x,y'"),
-    (fair1m_object("Tugboat", [(1, 1), (5, 1), (5, 3), (1, 3)]).replace("<name>Tugboat</name>", ""),
-     r"object 1: no <possibleresult><name>"),
-])
+@pytest.mark.parametrize(
+    "objects, message",
+    [
+        (fair1m_object("Motorboat", [(1, 1), (5, 1), (5, 3)]), r"object 1: expected 4 <point> corners"),
+        (
+            fair1m_object("Motorboat", [(1, 1), (5, 1), (5, 3), (1, 3)]).replace("5.000000,1.000000", "5.0;1.0"),
+            r"object 1: <point> must be 'x,y'",
+        ),
+        (
+            fair1m_object("Tugboat", [(1, 1), (5, 1), (5, 3), (1, 3)]).replace("<name>Tugboat</name>", ""),
+            r"object 1: no <possibleresult><name>",
+        ),
+    ],
+)
 def test_fair1m_bad_object_names_file_and_object(tmp_path, objects, message):
     xml = tmp_path / "7.xml"
     xml.write_text(fair1m_xml(objects))
@@ -335,8 +377,23 @@ def test_cli_convert_fair1m(tmp_path):
     cv2.imwrite(str(tmp_path / "images" / "1027.jpg"), np.full((300, 400, 3), 70, np.uint8))
     (tmp_path / "labelXml" / "1027.xml").write_text(fair1m_xml(FAIR1M_OBJECTS))
     out = tmp_path / "ds"
-    result = CliRunner().invoke(main, ["dataset", "convert", str(tmp_path / "images"), str(tmp_path / "labelXml"),
-                                       "--format", "fair1m", "--gsd", "0.5", "--out", str(out), "--chip", "256"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "dataset",
+            "convert",
+            str(tmp_path / "images"),
+            str(tmp_path / "labelXml"),
+            "--format",
+            "fair1m",
+            "--gsd",
+            "0.5",
+            "--out",
+            str(out),
+            "--chip",
+            "256",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "1 image(s), 4 ship(s)" in result.output
     rows = assert_valid_dataset(out / "data.yaml")
@@ -357,9 +414,9 @@ def test_fair1m_real_tiles_parse(tmp_path):
     root = needs_realworld(IMAGERY / "fair1m_part1")
     images = find_images(root / "images")
     labels = load_labels(images, root / "labelXml", "fair1m")
-    assert len(images) == 41 and sum(len(l.boxes) for l in labels) == 735  # README A4: 735 ship-class objects
-    assert sum(b.class_name == "tanker" for l in labels for b in l.boxes) == 14  # Liquid Cargo Ship
-    assert all(l.image_size == image_size(p) for p, l in zip(images, labels))
+    assert len(images) == 41 and sum(len(lab.boxes) for lab in labels) == 735  # README A4: 735 ship-class objects
+    assert sum(b.class_name == "tanker" for lab in labels for b in lab.boxes) == 14  # Liquid Cargo Ship
+    assert all(lab.image_size == image_size(p) for p, lab in zip(images, labels, strict=True))
 
 
 def test_hrsc_labels_for_another_image_size_are_refused(tmp_path):
@@ -373,24 +430,36 @@ def test_hrsc_labels_for_another_image_size_are_refused(tmp_path):
 
 def test_xview_ship_types_map_and_gsd_from_georeferencing(tmp_path):
     geojson = tmp_path / "xView_train.geojson"
-    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        xview_feature("104.tif", 52, "100,60,180,90", 1),  # Oil Tanker
-        xview_feature("104.tif", 40, "20,200,60,215", 2),  # Maritime Vessel
-        xview_feature("104.tif", 73, "300,10,340,50", 3),  # Building: not a ship
-        xview_feature("2355.tif", 51, "5,5,50,20", 4),  # Container Ship, on an image we do not have
-    ]}))
+    geojson.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    xview_feature("104.tif", 52, "100,60,180,90", 1),  # Oil Tanker
+                    xview_feature("104.tif", 40, "20,200,60,215", 2),  # Maritime Vessel
+                    xview_feature("104.tif", 73, "300,10,340,50", 3),  # Building: not a ship
+                    xview_feature("2355.tif", 51, "5,5,50,20", 4),  # Container Ship, on an image we do not have
+                ],
+            }
+        )
+    )
     by_image = read_xview(geojson)
     assert sorted(by_image) == ["104", "2355"]
-    assert [(b.source_class, b.class_name) for b in by_image["104"].boxes] == [("Oil Tanker", "tanker"),
-                                                                            ("Maritime Vessel", "vessel")]
+    assert [(b.source_class, b.class_name) for b in by_image["104"].boxes] == [
+        ("Oil Tanker", "tanker"),
+        ("Maritime Vessel", "vessel"),
+    ]
     np.testing.assert_allclose(by_image["104"].boxes[0].corners_px, [[100, 60], [180, 60], [180, 90], [100, 90]])
 
     images_dir = tmp_path / "images"
     images_dir.mkdir()
-    write_raster(images_dir / "104.tif", np.full((3, 300, 400), 70, np.uint8), transform=from_origin(500000, 4730000, 0.5, 0.5))
+    write_raster(
+        images_dir / "104.tif", np.full((3, 300, 400), 70, np.uint8), transform=from_origin(500000, 4730000, 0.5, 0.5)
+    )
     images = find_images(images_dir)
-    data_yaml = convert_dataset(images, load_labels(images, geojson, "xview"), tmp_path / "ds", "train",
-                                working_gsd_m=1.0, chip_px=128)
+    data_yaml = convert_dataset(
+        images, load_labels(images, geojson, "xview"), tmp_path / "ds", "train", working_gsd_m=1.0, chip_px=128
+    )
     rows = assert_valid_dataset(data_yaml)
     # 400 x 300 px at 0.5 m (from the GeoTIFF) is 200 x 150 px at 1 m; the tanker is 40 x 15 px in chip (0, 0)
     first_chip = (tmp_path / "ds" / "labels" / "train" / "104_000.txt").read_text().splitlines()
@@ -404,23 +473,40 @@ def test_yolo_hbb_class_map_is_configurable(tmp_path):
     label.write_text("0 0.5 0.5 0.2 0.1\n1 0.25 0.25 0.1 0.1\n2 0.75 0.75 0.1 0.1\n3 0.1 0.9 0.05 0.05\n")
     names = {0: "naval", 1: "Merchant", 2: "dock", 3: "other_vessel"}
     default = read_yolo_hbb(label, (200, 100), names)
-    assert [(b.source_class, b.class_name) for b in default.boxes] == [("naval", "vessel"), ("Merchant", "vessel"),
-                                                                       ("other_vessel", "vessel")]
+    assert [(b.source_class, b.class_name) for b in default.boxes] == [
+        ("naval", "vessel"),
+        ("Merchant", "vessel"),
+        ("other_vessel", "vessel"),
+    ]
     np.testing.assert_allclose(default.boxes[0].corners_px, [[80, 45], [120, 45], [120, 55], [80, 55]])
     mapped = read_yolo_hbb(label, (200, 100), names, class_map_with(["Merchant=tanker", "naval=none"]))
-    assert [(b.source_class, b.class_name) for b in mapped.boxes] == [("Merchant", "tanker"), ("other_vessel", "vessel")]
+    assert [(b.source_class, b.class_name) for b in mapped.boxes] == [
+        ("Merchant", "tanker"),
+        ("other_vessel", "vessel"),
+    ]
     only = read_yolo_hbb(label, (200, 100), names, {"dock": "vessel"})  # a given dict replaces the default map
     assert [b.source_class for b in only.boxes] == ["dock"]
     with pytest.raises(TankerwatchError, match="--map 'Merchant=ship'"):
         class_map_with(["Merchant=ship"])
 
 
-@pytest.mark.parametrize("reader, text, message", [
-    (lambda p: read_dota(p), "gsd:0.5\n10 10 20 10 20 15 10 15 ship 0\n10 10 20 10 20 ship 0\n", r"bad\.txt:3: expected"),
-    (lambda p: read_dota(p), "10 10 20 10 20 15 10 x ship 0\n", r"bad\.txt:1: .*not a number"),
-    (lambda p: read_yolo_obb(p, (100, 100), {0: "ship"}), "0 .1 .1 .2 .1 .2 .2 .1 .2\n\n0 .1 .1\n", r"bad\.txt:3: expected"),
-    (lambda p: read_yolo_hbb(p, (100, 100), {0: "ship"}), "5 .5 .5 .1 .1\n", r"bad\.txt:1: class '5'"),
-])
+@pytest.mark.parametrize(
+    "reader, text, message",
+    [
+        (
+            lambda p: read_dota(p),
+            "gsd:0.5\n10 10 20 10 20 15 10 15 ship 0\n10 10 20 10 20 ship 0\n",
+            r"bad\.txt:3: expected",
+        ),
+        (lambda p: read_dota(p), "10 10 20 10 20 15 10 x ship 0\n", r"bad\.txt:1: .*not a number"),
+        (
+            lambda p: read_yolo_obb(p, (100, 100), {0: "ship"}),
+            "0 .1 .1 .2 .1 .2 .2 .1 .2\n\n0 .1 .1\n",
+            r"bad\.txt:3: expected",
+        ),
+        (lambda p: read_yolo_hbb(p, (100, 100), {0: "ship"}), "5 .5 .5 .1 .1\n", r"bad\.txt:1: class '5'"),
+    ],
+)
 def test_bad_label_line_names_file_and_line(tmp_path, reader, text, message):
     path = tmp_path / "bad.txt"
     path.write_text(text)
@@ -438,11 +524,27 @@ def write_dota_sample(root: Path, lines: str) -> tuple[Path, Path]:
 
 
 def test_cli_convert_writes_a_dataset(tmp_path):
-    images, labels = write_dota_sample(tmp_path, "100 100 180 100 180 112 100 112 ship 0\n"
-                                                 "10 10 60 10 60 60 10 60 harbor 0\n")
+    images, labels = write_dota_sample(
+        tmp_path, "100 100 180 100 180 112 100 112 ship 0\n10 10 60 10 60 60 10 60 harbor 0\n"
+    )
     out = tmp_path / "ds"
-    result = CliRunner().invoke(main, ["dataset", "convert", str(images), str(labels), "--format", "dota",
-                                       "--out", str(out), "--chip", "64", "--split", "val"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "dataset",
+            "convert",
+            str(images),
+            str(labels),
+            "--format",
+            "dota",
+            "--out",
+            str(out),
+            "--chip",
+            "64",
+            "--split",
+            "val",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "1 image(s), 1 ship(s)" in result.output
     rows = assert_valid_dataset(out / "data.yaml", "val")
@@ -451,8 +553,9 @@ def test_cli_convert_writes_a_dataset(tmp_path):
 
 def test_cli_convert_bad_line_is_a_usage_error_naming_file_and_line(tmp_path):
     images, labels = write_dota_sample(tmp_path, "100 100 180 100 180 112 100 112 ship 0\n100 100 ship\n")
-    result = CliRunner().invoke(main, ["dataset", "convert", str(images), str(labels), "--format", "dota",
-                                       "--out", str(tmp_path / "ds")])
+    result = CliRunner().invoke(
+        main, ["dataset", "convert", str(images), str(labels), "--format", "dota", "--out", str(tmp_path / "ds")]
+    )
     assert result.exit_code == 2 and "P0001.txt:4" in result.output
 
 

@@ -51,7 +51,7 @@ def test_cpu_runtimes_find_the_boxes_pytorch_finds(tiles, runtime, tmp_path, mon
     reference = Detector(BUNDLED_WEIGHTS, imgsz=TILE_PX, runtime="torch").predict(tiles)
     fast = Detector(BUNDLED_WEIGHTS, imgsz=TILE_PX, runtime=runtime, batch=3)
     # a fixed-shape export takes 3 tiles a call: 2 are padded, 5 are split
-    for got, want in zip(fast.predict(tiles), reference):
+    for got, want in zip(fast.predict(tiles), reference, strict=True):
         assert_same_boxes(got, want)
     five = fast.predict(tiles * 2 + tiles[:1])
     assert len(five) == 5
@@ -65,8 +65,10 @@ def test_cpu_runtimes_find_the_boxes_pytorch_finds(tiles, runtime, tmp_path, mon
 def test_openvino_conversion_uses_its_offline_telemetry_stub():
     # in a fresh interpreter: `import openvino` loads its converter, and with it the telemetry, only once
     pytest.importorskip("openvino")
-    code = ("from tankerwatch.models.detector import ultralytics; ultralytics(); import openvino; "
-            "from openvino.tools.ovc import convert_impl; print(convert_impl.tm.__name__)")
+    code = (
+        "from tankerwatch.models.detector import ultralytics; ultralytics(); import openvino; "
+        "from openvino.tools.ovc import convert_impl; print(convert_impl.tm.__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "openvino.tools.ovc.telemetry_stub"
 
@@ -116,7 +118,9 @@ def test_a_pool_spreads_each_call_over_its_devices_and_keeps_the_tile_order():
 def test_load_detector_builds_one_detector_per_device(monkeypatch):
     monkeypatch.setattr(det, "device_list", lambda device: ["0", "1"])
     made = []
-    monkeypatch.setattr(det, "Detector", lambda weights, **kw: made.append(kw) or RecordingDetector(len(made), kw["batch"]))
+    monkeypatch.setattr(
+        det, "Detector", lambda weights, **kw: made.append(kw) or RecordingDetector(len(made), kw["batch"])
+    )
     pool = load_detector(None, DetectConfig(batch_size=6, runtime="torch"), "cuda")
     assert isinstance(pool, DetectorPool) and pool.batch == 12
     assert [kw["device"] for kw in made] == ["0", "1"]
@@ -126,5 +130,5 @@ def test_load_detector_builds_one_detector_per_device(monkeypatch):
 def test_every_gpu_finds_what_the_cpu_finds(tiles):
     reference = Detector(BUNDLED_WEIGHTS, imgsz=TILE_PX, runtime="torch").predict(tiles)
     gpus = load_detector(None, DetectConfig(tile_px=TILE_PX, batch_size=1), "cuda")
-    for got, want in zip(gpus.predict(tiles), reference):  # fp16 on the GPU: a little looser
+    for got, want in zip(gpus.predict(tiles), reference, strict=True):  # fp16 on the GPU: a little looser
         assert len(got) == len(want)

@@ -9,8 +9,18 @@ from shapely.affinity import translate
 from shapely.geometry import Polygon, box
 
 from tankerwatch.training.evaluate import (
-    PredictedShip, SceneEval, TruthShip, average_precision, confusion_table, evaluate, evaluate_types,
-    geodesic_area_km2, heading_error, land_from_geojson, match_any_class, report_table,
+    PredictedShip,
+    SceneEval,
+    TruthShip,
+    average_precision,
+    confusion_table,
+    evaluate,
+    evaluate_types,
+    geodesic_area_km2,
+    heading_error,
+    land_from_geojson,
+    match_any_class,
+    report_table,
 )
 
 
@@ -36,8 +46,9 @@ def test_perfect_predictions_give_ap_one_and_zero_size_error():
 
 def test_shifted_prediction_halves_ap():
     # the second box is shifted 60 m along a 100 m hull: IoU = 40 / 160 = 0.25 < 0.5, a false positive
-    scene = SceneEval("s", [truth(0, 0), truth(500, 0)],
-                      [pred(hull(0, 0), 0.9), pred(translate(hull(500, 0), 60, 0), 0.8)])
+    scene = SceneEval(
+        "s", [truth(0, 0), truth(500, 0)], [pred(hull(0, 0), 0.9), pred(translate(hull(500, 0), 60, 0), 0.8)]
+    )
     r = evaluate([scene])["tanker"]
     # ranked: TP (P=1, R=0.5), FP (P=0.5, R=0.5) -> AP = 0.5 * 1.0
     assert r.ap50 == pytest.approx(0.5)
@@ -69,8 +80,9 @@ def test_average_precision_of_a_step_curve():
 
 def test_a_hull_cut_by_the_scene_edge_counts_for_ap_but_not_for_size_error():
     cut = TruthShip("tanker", hull(0, 0), 100.0, 20.0, 0.5, whole=False)
-    scene = SceneEval("s", [cut, truth(500, 0)],
-                      [pred(hull(0, 0), 0.9, length=60.0), pred(hull(500, 0), 0.8, length=102.0)])
+    scene = SceneEval(
+        "s", [cut, truth(500, 0)], [pred(hull(0, 0), 0.9, length=60.0), pred(hull(500, 0), 0.8, length=102.0)]
+    )
     r = evaluate([scene])["tanker"]
     assert r.ap50 == pytest.approx(1.0)
     assert r.length_mae_m == pytest.approx(2.0)  # only the whole hull's error
@@ -83,8 +95,11 @@ def test_truth_wholly_inside_the_scene_frame(tmp_path):
 
     def feature(x0):
         ring = [[x0, 0], [x0 + 1, 0], [x0 + 1, 1], [x0, 1], [x0, 0]]
-        return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {"class": "tanker", "length_m": 100.0, "beam_m": 20.0}}
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"class": "tanker", "length_m": 100.0, "beam_m": 20.0},
+        }
 
     path = tmp_path / "s.truth.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature(2), feature(9.5)]}))
@@ -104,17 +119,21 @@ def test_ap50_95_counts_a_box_only_at_thresholds_up_to_its_iou():
 def test_ap50_95_with_one_exact_and_one_shifted_box():
     # exact box first (AP 1 at every threshold); the IoU 0.667 box matches at 4 of 10 thresholds (AP 1),
     # at the other 6 it is a false positive after a TP at R=0.5 (AP 0.5) -> (4 * 1 + 6 * 0.5) / 10 = 0.7
-    scene = SceneEval("s", [truth(0, 0), truth(500, 0)],
-                      [pred(hull(0, 0), 0.9), pred(translate(hull(500, 0), 20, 0), 0.8)])
+    scene = SceneEval(
+        "s", [truth(0, 0), truth(500, 0)], [pred(hull(0, 0), 0.9), pred(translate(hull(500, 0), 20, 0), 0.8)]
+    )
     assert evaluate([scene])["tanker"].ap50_95 == pytest.approx(0.7)
 
 
-@pytest.mark.parametrize("pred_deg, ambiguous, true_deg, axis, bow", [
-    (10, False, 350, 20, 20),  # across north
-    (170, True, 350, 0, None),  # axis 170 is 350 modulo 180; no bow to judge
-    (210, False, 30, 0, 180),  # bow reversed: axis right, bow wrong
-    (100, True, 0, 80, None),  # axis error at most 90
-])
+@pytest.mark.parametrize(
+    "pred_deg, ambiguous, true_deg, axis, bow",
+    [
+        (10, False, 350, 20, 20),  # across north
+        (170, True, 350, 0, None),  # axis 170 is 350 modulo 180; no bow to judge
+        (210, False, 30, 0, 180),  # bow reversed: axis right, bow wrong
+        (100, True, 0, 80, None),  # axis error at most 90
+    ],
+)
 def test_heading_error(pred_deg, ambiguous, true_deg, axis, bow):
     got_axis, got_bow = heading_error(pred_deg, ambiguous, true_deg)
     assert got_axis == pytest.approx(axis)
@@ -122,11 +141,22 @@ def test_heading_error(pred_deg, ambiguous, true_deg, axis, bow):
 
 
 def test_heading_errors_of_matched_pairs():
-    scene = SceneEval("s", [truth(0, 0, heading=350), truth(500, 0, heading=350), truth(1000, 0, heading=30),
-                            truth(1500, 0)],  # no truth heading: left out of heading error
-                      [pred(hull(0, 0), 0.9, heading=10), pred(hull(500, 0), 0.9, heading=170, ambiguous=True),
-                       pred(hull(1000, 0), 0.9, heading=210), pred(hull(1500, 0), 0.9, heading=90),
-                       pred(hull(2000, 0), 0.9, heading=0)])  # unmatched: no heading error
+    scene = SceneEval(
+        "s",
+        [
+            truth(0, 0, heading=350),
+            truth(500, 0, heading=350),
+            truth(1000, 0, heading=30),
+            truth(1500, 0),
+        ],  # no truth heading: left out of heading error
+        [
+            pred(hull(0, 0), 0.9, heading=10),
+            pred(hull(500, 0), 0.9, heading=170, ambiguous=True),
+            pred(hull(1000, 0), 0.9, heading=210),
+            pred(hull(1500, 0), 0.9, heading=90),
+            pred(hull(2000, 0), 0.9, heading=0),
+        ],
+    )  # unmatched: no heading error
     r = evaluate([scene])["tanker"]
     assert r.heading_n == 3 and r.heading_mae_deg == pytest.approx(20 / 3)  # axis errors 20, 0, 0
     assert r.bow_n == 2  # the ambiguous axis is not judged for its bow
@@ -148,10 +178,19 @@ def test_headings_are_read_from_geojson(tmp_path):
     ring = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
 
     def collection(*props):
-        return json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-             "properties": {"class": "tanker", "confidence": 0.9, "length_m": 100.0, "beam_m": 20.0, **p}}
-            for p in props]})
+        return json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                        "properties": {"class": "tanker", "confidence": 0.9, "length_m": 100.0, "beam_m": 20.0, **p},
+                    }
+                    for p in props
+                ],
+            }
+        )
 
     (tmp_path / "t.geojson").write_text(collection({"heading_deg": 350.0}, {}))
     (tmp_path / "p.geojson").write_text(collection({"heading_deg": 170.0, "heading_ambiguous": True}, {}))
@@ -203,14 +242,20 @@ LAND = ll_box(0, 0, 500, 1000)
 
 
 def hand_made_scene(land=LAND) -> SceneEval:
-    truths = [kind_truth(1200, 100, "crude_tanker", "tanker"), kind_truth(1200, 300, "bulk_carrier"),
-              kind_truth(1200, 500, "container_ship"), kind_truth(1200, 700, "tug")]
-    preds = [typed(1200, 100, 0.9, "tanker"),  # tanker found as tanker
-             typed(1200, 300, 0.8, "tanker"),  # bulk carrier called tanker (class tanker on a vessel truth: still matched)
-             typed(1200, 500, 0.1, "container_ship"),  # below the operating point: the container ship is missed
-             typed(1200, 700, 0.5, None, cls="vessel"),  # no type: counted under its class, "vessel"
-             typed(300, 500, 0.7, "tanker"),  # false, on land
-             typed(1600, 800, 0.6, "other", cls="vessel")]  # false, on water
+    truths = [
+        kind_truth(1200, 100, "crude_tanker", "tanker"),
+        kind_truth(1200, 300, "bulk_carrier"),
+        kind_truth(1200, 500, "container_ship"),
+        kind_truth(1200, 700, "tug"),
+    ]
+    preds = [
+        typed(1200, 100, 0.9, "tanker"),  # tanker found as tanker
+        typed(1200, 300, 0.8, "tanker"),  # bulk carrier called tanker (class tanker on a vessel truth: still matched)
+        typed(1200, 500, 0.1, "container_ship"),  # below the operating point: the container ship is missed
+        typed(1200, 700, 0.5, None, cls="vessel"),  # no type: counted under its class, "vessel"
+        typed(300, 500, 0.7, "tanker"),  # false, on land
+        typed(1600, 800, 0.6, "other", cls="vessel"),
+    ]  # false, on water
     return SceneEval("s", truths, preds, land, FRAME)
 
 
@@ -267,8 +312,11 @@ def test_land_split_counts_only_scenes_with_a_land_file():
 
 
 def test_any_class_matching_is_one_to_one_greedy_by_confidence():
-    scene = SceneEval("s", [kind_truth(1200, 100, "bulk_carrier")],
-                      [typed(1200, 100, 0.6, "bulk_carrier", cls="vessel"), typed(1205, 100, 0.9, "tanker")])
+    scene = SceneEval(
+        "s",
+        [kind_truth(1200, 100, "bulk_carrier")],
+        [typed(1200, 100, 0.6, "bulk_carrier", cls="vessel"), typed(1205, 100, 0.9, "tanker")],
+    )
     (m,) = match_any_class([scene], 0.5, 0.25)
     assert [p.confidence for p in m.predicted] == [0.9, 0.6] and m.truth_index == [0, -1]
     c = evaluate_types([scene]).confusion
@@ -286,26 +334,61 @@ def test_truth_kind_predicted_type_and_land_are_read_from_geojson(tmp_path):
     ring = [list(p) for p in ll_hull(1200, 100).exterior.coords]
 
     def collection(*props):
-        return json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-             "properties": {"class": "tanker", "confidence": 0.9, "length_m": 100.0, "beam_m": 20.0, **p}}
-            for p in props]})
+        return json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                        "properties": {"class": "tanker", "confidence": 0.9, "length_m": 100.0, "beam_m": 20.0, **p},
+                    }
+                    for p in props
+                ],
+            }
+        )
 
     (tmp_path / "t.geojson").write_text(collection({"kind": "bulk_carrier"}, {}))
-    (tmp_path / "p.geojson").write_text(collection({"type": "bulk_carrier", "type_probabilities": {"bulk_carrier": 0.7}}, {}))
+    (tmp_path / "p.geojson").write_text(
+        collection({"type": "bulk_carrier", "type_probabilities": {"bulk_carrier": 0.7}}, {})
+    )
     assert [t.kind for t in truth_from_geojson(tmp_path / "t.geojson", 0.5)] == ["bulk_carrier", None]
     preds = predictions_from_geojson(tmp_path / "p.geojson")
-    assert [(p.type_name, p.type_probabilities) for p in preds] == [("bulk_carrier", {"bulk_carrier": 0.7}), (None, None)]
+    assert [(p.type_name, p.type_probabilities) for p in preds] == [
+        ("bulk_carrier", {"bulk_carrier": 0.7}),
+        (None, None),
+    ]
 
     west, pier = ll_box(0, 0, 500, 1000), ll_box(500, 400, 800, 450)  # 0.5 + 0.015 km2
-    land_fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"kind": "land"},
-         "geometry": {"type": "MultiPolygon", "coordinates": [[[list(p) for p in west.exterior.coords]],
-                                                             [[list(p) for p in pier.exterior.coords]]]}},
-        {"type": "Feature", "properties": {"kind": "anchorage"},  # not land: left out
-         "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in ll_box(1000, 0, 2000, 1000).exterior.coords]]}},
-        {"type": "Feature", "properties": {"kind": "land"}, "geometry": {"type": "Point", "coordinates": [4.1, 51.9]}},
-    ]}
+    land_fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"kind": "land"},
+                "geometry": {
+                    "type": "MultiPolygon",
+                    "coordinates": [
+                        [[list(p) for p in west.exterior.coords]],
+                        [[list(p) for p in pier.exterior.coords]],
+                    ],
+                },
+            },
+            {
+                "type": "Feature",
+                "properties": {"kind": "anchorage"},  # not land: left out
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[list(p) for p in ll_box(1000, 0, 2000, 1000).exterior.coords]],
+                },
+            },
+            {
+                "type": "Feature",
+                "properties": {"kind": "land"},
+                "geometry": {"type": "Point", "coordinates": [4.1, 51.9]},
+            },
+        ],
+    }
     (tmp_path / "s.land.geojson").write_text(json.dumps(land_fc))
     land = land_from_geojson(tmp_path / "s.land.geojson")
     assert geodesic_area_km2(land) == pytest.approx(0.515, rel=1e-3)
@@ -329,16 +412,33 @@ def test_eval_cli_prints_the_confusion_table_and_writes_it(tmp_path, monkeypatch
         return json.dumps({"type": "FeatureCollection", "features": features})
 
     def feature(poly, props):
-        return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in poly.exterior.coords]]},
-                "properties": {"length_m": 100.0, "beam_m": 20.0, **props}}
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in poly.exterior.coords]]},
+            "properties": {"length_m": 100.0, "beam_m": 20.0, **props},
+        }
 
-    (scenes / "s1.truth.geojson").write_text(fc([feature(t.footprint, {"class": t.class_name, "kind": t.kind}) for t in s.truth]))
+    (scenes / "s1.truth.geojson").write_text(
+        fc([feature(t.footprint, {"class": t.class_name, "kind": t.kind}) for t in s.truth])
+    )
     (scenes / "s1.land.geojson").write_text(fc([{**feature(LAND, {"kind": "land"}), "properties": {"kind": "land"}}]))
     out = tmp_path / "ev"
     (out / "detections").mkdir(parents=True)
-    (out / "detections" / "s1.geojson").write_text(fc([
-        feature(p.footprint, {"class": p.class_name, "confidence": p.confidence,
-                              **({"type": p.type_name} if p.type_name else {})}) for p in s.predicted]))
+    (out / "detections" / "s1.geojson").write_text(
+        fc(
+            [
+                feature(
+                    p.footprint,
+                    {
+                        "class": p.class_name,
+                        "confidence": p.confidence,
+                        **({"type": p.type_name} if p.type_name else {}),
+                    },
+                )
+                for p in s.predicted
+            ]
+        )
+    )
 
     class FakeScene:
         gsd_m, width, height = 1.0, 2000, 1000
@@ -347,7 +447,9 @@ def test_eval_cli_prints_the_confusion_table_and_writes_it(tmp_path, monkeypatch
             xs, ys = np.asarray(cols, float), 1000 - np.asarray(rows, float)
             return _LAEA.transform(xs, ys)
 
-    monkeypatch.setattr(cli, "_run_main_job", lambda *a, **k: [SimpleNamespace(status="done", path=tif, scene_id="s1")])
+    monkeypatch.setattr(
+        cli.evaluate, "_run_main_job", lambda *a, **k: [SimpleNamespace(status="done", path=tif, scene_id="s1")]
+    )
     monkeypatch.setattr("tankerwatch.datasets.scene.open_scene", lambda path: FakeScene())
     res = CliRunner().invoke(cli.main, ["eval", str(scenes), "--out", str(out)])
     assert res.exit_code == 0, res.output
@@ -356,7 +458,9 @@ def test_eval_cli_prints_the_confusion_table_and_writes_it(tmp_path, monkeypatch
     report = json.loads((out / "eval_report.json").read_text())
     assert report["confusion"]["rows"]["bulk_carrier"]["tanker"] == 1
     assert report["confusion"]["tanker_precision"] == pytest.approx(1 / 3)
-    assert report["false_detections"]["on_land"] == 1 and report["false_detections"]["water_km2"] == pytest.approx(1.5, rel=1e-3)
+    assert report["false_detections"]["on_land"] == 1 and report["false_detections"]["water_km2"] == pytest.approx(
+        1.5, rel=1e-3
+    )
 
 
 def test_reliability_bins_and_calibration_error():

@@ -12,7 +12,11 @@ from shapely.geometry import box as rect
 
 from tankerwatch.datasets.scene import open_scene
 from tankerwatch.inference.floating import (
-    WaterMask, apply_layers, hull_water_share, scene_water_mask, write_water_mask,
+    WaterMask,
+    apply_layers,
+    hull_water_share,
+    scene_water_mask,
+    write_water_mask,
 )
 from tankerwatch.schema import OrientedBox
 

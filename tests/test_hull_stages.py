@@ -87,8 +87,16 @@ def run_scene(tmp_path, monkeypatch, stages, scene, extra: list[OrientedBox]) ->
     monkeypatch.setattr(pipeline, "detect_scene", lambda s, tiles, det, cfg: truth_boxes(s) + extra)
     cfg = load_inference_config()
     ports = load_ports(bundled_path("ports.geojson"))
-    ctx = RunContext(cfg, None, load_registry(bundled_path("registry.csv")), ports, tmp_path / "out",
-                     full_scene=True, port_names={p.id: p.name for p in ports}, stages=stages)
+    ctx = RunContext(
+        cfg,
+        None,
+        load_registry(bundled_path("registry.csv")),
+        ports,
+        tmp_path / "out",
+        full_scene=True,
+        port_names={p.id: p.name for p in ports},
+        stages=stages,
+    )
     (res,) = run_batch([tif], ctx)
     assert res.status == "done", res.reason
     assert (tmp_path / "out" / "masks" / "hardport_test.water.tif").exists()
@@ -97,7 +105,9 @@ def run_scene(tmp_path, monkeypatch, stages, scene, extra: list[OrientedBox]) ->
 
 def near(dets: list[dict], lon: float, lat: float, within_m: float = 15.0) -> list[dict]:
     """The detections whose centre lies within within_m of a point."""
-    return [d for d in dets if geodesic_m(lon, lat, d["properties"]["center_lon"], d["properties"]["center_lat"]) < within_m]
+    return [
+        d for d in dets if geodesic_m(lon, lat, d["properties"]["center_lon"], d["properties"]["center_lat"]) < within_m
+    ]
 
 
 def berthed(scene, kind_suffix: str) -> list:
@@ -162,8 +172,17 @@ def test_water_objects_reach_the_detections_when_switched_on(tmp_path, monkeypat
     cv2.fillPoly(rgb, [cv2.boxPoints(((700, 600), (300, 50), 30)).astype(np.int32)], (200, 60, 50))  # 150 x 25 m
     tif = tmp_path / "scenes" / "objects.tif"
     tif.parent.mkdir()
-    with rasterio.open(tif, "w", driver="GTiff", width=1200, height=1200, count=3, dtype="uint8", crs="EPSG:32653",
-                       transform=from_origin(500_000, 4_730_000, 0.5, 0.5)) as dst:
+    with rasterio.open(
+        tif,
+        "w",
+        driver="GTiff",
+        width=1200,
+        height=1200,
+        count=3,
+        dtype="uint8",
+        crs="EPSG:32653",
+        transform=from_origin(500_000, 4_730_000, 0.5, 0.5),
+    ) as dst:
         dst.write(rgb.transpose(2, 0, 1))
         dst.update_tags(TIFFTAG_DATETIME="2024:05:01 02:30:00")
 
@@ -183,8 +202,15 @@ def test_water_objects_reach_the_detections_when_switched_on(tmp_path, monkeypat
     for on in (False, True):
         cfg = load_inference_config()
         cfg.stages.water_objects = on
-        ctx = RunContext(cfg, None, load_registry(bundled_path("registry.csv")), ports, tmp_path / f"out{on}",
-                         full_scene=True, stages=HullStages(DarkIsWater(), AllTankers()))
+        ctx = RunContext(
+            cfg,
+            None,
+            load_registry(bundled_path("registry.csv")),
+            ports,
+            tmp_path / f"out{on}",
+            full_scene=True,
+            stages=HullStages(DarkIsWater(), AllTankers()),
+        )
         (res,) = run_batch([tif], ctx)
         assert res.status == "done", res.reason
         dets = read_json(tmp_path / f"out{on}" / "detections" / "objects.geojson", "detections")["features"]
@@ -199,8 +225,8 @@ def test_water_mask_runtimes_agree():
     """OpenVINO (the CPU default) and PyTorch give the same mask."""
     import cv2
 
-    from tankerwatch.models.watermask import WATER_WEIGHTS_NAME, WaterMasker
     from tankerwatch.models.detector import WEIGHTS_DIR
+    from tankerwatch.models.watermask import WATER_WEIGHTS_NAME, WaterMasker
 
     scene = hard_port(SEED, extent_m=1400.0)
     truth = water_truth(scene, 4.0)

@@ -18,8 +18,11 @@ SQUARE = [[133.0, 42.7], [133.1, 42.7], [133.1, 42.8], [133.0, 42.8], [133.0, 42
 
 def _geojson(tmp_path, geometry) -> object:
     path = tmp_path / "land.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": geometry, "properties": {}}]}))
+    path.write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": geometry, "properties": {}}]}
+        )
+    )
     return path
 
 
@@ -27,11 +30,15 @@ def _gpkg(tmp_path, geom: Polygon, srs_id: int = 4326, envelope: bool = True) ->
     """A minimal GeoPackage with one feature table holding geom."""
     path = tmp_path / "land.gpkg"
     con = sqlite3.connect(path)
-    con.execute("CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT, srs_id INTEGER, organization TEXT, "
-                "organization_coordsys_id INTEGER, definition TEXT)")
+    con.execute(
+        "CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT, srs_id INTEGER, organization TEXT, "
+        "organization_coordsys_id INTEGER, definition TEXT)"
+    )
     con.execute("INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84', ?, 'EPSG', ?, '')", (srs_id, srs_id))
-    con.execute("CREATE TABLE gpkg_geometry_columns (table_name TEXT, column_name TEXT, geometry_type_name TEXT, "
-                "srs_id INTEGER, z INTEGER, m INTEGER)")
+    con.execute(
+        "CREATE TABLE gpkg_geometry_columns (table_name TEXT, column_name TEXT, geometry_type_name TEXT, "
+        "srs_id INTEGER, z INTEGER, m INTEGER)"
+    )
     con.execute("INSERT INTO gpkg_geometry_columns VALUES ('land', 'geom', 'POLYGON', ?, 0, 0)", (srs_id,))
     con.execute("CREATE TABLE land (fid INTEGER PRIMARY KEY, geom BLOB)")
     flags = 0x01 | (0x02 if envelope else 0)  # little-endian, envelope [minx, maxx, miny, maxy]

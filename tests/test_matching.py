@@ -11,7 +11,12 @@ import pytest
 from tankerwatch.config import MatchConfig, bundled_path
 from tankerwatch.datasets.registry import estimate_dimensions, load_registry
 from tankerwatch.inference.matching import (
-    HullErrors, identify, is_match, measurement_sigma_m, tanker_length_prior, unknown_tanker_loglik,
+    HullErrors,
+    identify,
+    is_match,
+    measurement_sigma_m,
+    tanker_length_prior,
+    unknown_tanker_loglik,
 )
 from tankerwatch.inference.measurement_error import ErrorSpread
 from tankerwatch.schema import Detection, Identification, OrientedBox, Vessel
@@ -23,14 +28,30 @@ def detection(length_m: float, beam_m: float, gsd_m: float = 0.5, class_name: st
     """A hull measured at Vostochny with the given size and GSD."""
     box = OrientedBox(500.0, 500.0, length_m / gsd_m, beam_m / gsd_m, 0.3, 0.9, class_name)
     return Detection(
-        scene_id="s1", class_name=class_name, confidence=0.9, length_m=length_m, beam_m=beam_m, heading_deg=30.0,
-        heading_ambiguous=False, center_lon=133.065, center_lat=42.7475, footprint_lonlat=[],
-        acquired=datetime(2024, 5, 1, 2, 31, tzinfo=timezone.utc), gsd_m=gsd_m, box=box, port_id="RU-VOS",
+        scene_id="s1",
+        class_name=class_name,
+        confidence=0.9,
+        length_m=length_m,
+        beam_m=beam_m,
+        heading_deg=30.0,
+        heading_ambiguous=False,
+        center_lon=133.065,
+        center_lat=42.7475,
+        footprint_lonlat=[],
+        acquired=datetime(2024, 5, 1, 2, 31, tzinfo=timezone.utc),
+        gsd_m=gsd_m,
+        box=box,
+        port_id="RU-VOS",
     )
 
 
-def tanker(imo: str, length_m: float | None, beam_m: float | None, dwt: float | None = None,
-           vessel_type: str = "Oil Products Tanker") -> Vessel:
+def tanker(
+    imo: str,
+    length_m: float | None,
+    beam_m: float | None,
+    dwt: float | None = None,
+    vessel_type: str = "Oil Products Tanker",
+) -> Vessel:
     """A registry vessel with the given size."""
     return Vessel(imo, f"SHIP {imo}", vessel_type, "KP", length_m, beam_m, dwt, None, ("UN-1718",))
 
@@ -169,8 +190,23 @@ def test_type_evidence_scales_registry_candidates():
 
     def det(p_tanker):
         probs = None if p_tanker is None else {"tanker": p_tanker, "bulk_carrier": 1 - p_tanker}
-        return Detection("s", "tanker", 0.9, 150.0, 24.0, 90.0, False, 0.0, 0.0, [], None, 0.5, box,
-                         type_name="tanker", type_probabilities=probs)
+        return Detection(
+            "s",
+            "tanker",
+            0.9,
+            150.0,
+            24.0,
+            90.0,
+            False,
+            0.0,
+            0.0,
+            [],
+            None,
+            0.5,
+            box,
+            type_name="tanker",
+            type_probabilities=probs,
+        )
 
     cfg = MatchConfig()
     plain, sure, doubtful = (identify(det(p), reg, cfg) for p in (None, 0.99, 0.3))
@@ -186,8 +222,9 @@ def test_two_hulls_of_one_scene_are_never_the_same_vessel():
     from tankerwatch.schema import Candidate, Identification
 
     def ident(*cands):
-        return Identification(None, [Candidate(imo, imo, p, None, None, ()) for imo, p in cands],
-                              1 - sum(p for _, p in cands))
+        return Identification(
+            None, [Candidate(imo, imo, p, None, None, ()) for imo, p in cands], 1 - sum(p for _, p in cands)
+        )
 
     a = ident(("1000019", 0.8), ("1000021", 0.1))
     b = ident(("1000019", 0.6), ("1000033", 0.3))

@@ -19,9 +19,15 @@ def truth_box(scene) -> OrientedBox:
     (b,) = load_truth(scene)
     c = b.corners_px
     long_side = c[0] - c[1] if np.linalg.norm(c[0] - c[1]) > np.linalg.norm(c[1] - c[2]) else c[1] - c[2]
-    return OrientedBox(float(c[:, 0].mean()), float(c[:, 1].mean()), float(max(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[1] - c[2]))),
-                       float(min(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[1] - c[2]))),
-                       math.atan2(long_side[1], long_side[0]) % math.pi, 0.9, "tanker")
+    return OrientedBox(
+        float(c[:, 0].mean()),
+        float(c[:, 1].mean()),
+        float(max(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[1] - c[2]))),
+        float(min(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[1] - c[2]))),
+        math.atan2(long_side[1], long_side[0]) % math.pi,
+        0.9,
+        "tanker",
+    )
 
 
 @pytest.mark.parametrize("crs,gsd", [("utm", 0.5), ("EPSG:4326", 0.5), ("utm", 2.0)])
@@ -72,8 +78,15 @@ def test_refinement_recovers_a_hull_the_detector_cut_short(scene_factory, one_ta
     ux, uy = math.cos(true.axis_rad), math.sin(true.axis_rad)
     # the detector's box: 20 % short, shifted 10 m along the hull, 2 m narrow
     shift = 10.0 / gsd
-    cut = OrientedBox(true.cx_px + shift * ux, true.cy_px + shift * uy, true.length_px * 0.8,
-                      true.beam_px - 2.0 / gsd, true.axis_rad, 0.9, "tanker")
+    cut = OrientedBox(
+        true.cx_px + shift * ux,
+        true.cy_px + shift * uy,
+        true.length_px * 0.8,
+        true.beam_px - 2.0 / gsd,
+        true.axis_rad,
+        0.9,
+        "tanker",
+    )
     with scene_reader(scene) as src:
         refined = refine_box(src, scene, cut)
     assert refined is not None

@@ -11,8 +11,15 @@ import pytest
 from tankerwatch.config import MatchConfig
 from tankerwatch.inference.matching import identify
 from tankerwatch.inference.measurement_error import (
-    ErrorModel, ErrorSpread, GsdFit, error_model_for, fit_error_model, fit_spread, load_error_model,
-    save_error_model, sidecar_path,
+    ErrorModel,
+    ErrorSpread,
+    GsdFit,
+    error_model_for,
+    fit_error_model,
+    fit_spread,
+    load_error_model,
+    save_error_model,
+    sidecar_path,
 )
 from tankerwatch.schema import Detection, OrientedBox, TankerwatchError, Vessel
 
@@ -25,7 +32,10 @@ def synthetic_pairs(rng, gsd_m: float, n: int, core_sd_m: float, bias_m: float, 
     err = rng.normal(bias_m, core_sd_m, n)
     err[:outliers] += rng.choice([-1, 1], outliers) * rng.uniform(25, 40, outliers)
     true_b = true_l / 6.3
-    return [(gsd_m, tl, tl + e, tb, tb + rng.normal(0, core_sd_m / 3)) for tl, e, tb in zip(true_l, err, true_b)]
+    return [
+        (gsd_m, tl, tl + e, tb, tb + rng.normal(0, core_sd_m / 3))
+        for tl, e, tb in zip(true_l, err, true_b, strict=True)
+    ]
 
 
 def test_fit_recovers_bias_core_spread_and_outlier_share():
@@ -60,8 +70,9 @@ def test_mixture_tolerates_a_gross_error_a_normal_would_rule_out():
 
 
 def test_sidecar_round_trip_and_bad_file(tmp_path):
-    model = ErrorModel((GsdFit(0.5, 40, ErrorSpread(-0.4, 1.2, 0.05, 9.0), ErrorSpread(0.1, 0.6, 0.02, 3.0)),),
-                       "unit test")
+    model = ErrorModel(
+        (GsdFit(0.5, 40, ErrorSpread(-0.4, 1.2, 0.05, 9.0), ErrorSpread(0.1, 0.6, 0.02, 3.0)),), "unit test"
+    )
     weights = tmp_path / "det.pt"
     save_error_model(model, sidecar_path(weights))
     assert sidecar_path(weights).name == "det.pt.errors.json"
@@ -77,11 +88,14 @@ def test_sidecar_round_trip_and_bad_file(tmp_path):
 def test_matcher_reads_the_fitted_model():
     """A sharp fitted model names a 4 m-off registry neighbour less readily than the broad hand-set sigmas; its
     bias is taken off before the z-score."""
-    reg = [Vessel("9000001", "A", "Oil tanker", "KP", 120.0, 19.0, None, None, ()),
-           Vessel("9000002", "B", "Oil tanker", "KP", 124.0, 19.6, None, None, ())]
+    reg = [
+        Vessel("9000001", "A", "Oil tanker", "KP", 120.0, 19.0, None, None, ()),
+        Vessel("9000002", "B", "Oil tanker", "KP", 124.0, 19.6, None, None, ()),
+    ]
     box = OrientedBox(0, 0, 240, 38, 0.0, 0.9, "tanker")
-    det = Detection("s", "tanker", 0.9, 119.0, 19.0, 90.0, False, 0.0, 0.0, [],
-                    datetime(2024, 5, 1, tzinfo=timezone.utc), 0.5, box)
+    det = Detection(
+        "s", "tanker", 0.9, 119.0, 19.0, 90.0, False, 0.0, 0.0, [], datetime(2024, 5, 1, tzinfo=timezone.utc), 0.5, box
+    )
     sharp = ErrorModel((GsdFit(0.5, 100, ErrorSpread(-1.0, 0.8, 0.02, 8.0), ErrorSpread(0.0, 0.4, 0.02, 3.0)),))
     cfg = MatchConfig(min_probability=0.0)
     broad_ident, sharp_ident = identify(det, reg, cfg), identify(det, reg, cfg, sharp)

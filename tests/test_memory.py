@@ -37,9 +37,18 @@ def write_blocky_scene(path: Path, size: int, strip: int = 512) -> Path:
     """A size x size 1 m UTM GeoTIFF of noisy water, written strip by strip (never whole in memory)."""
     crs = f"EPSG:{utm_epsg(LON, LAT)}"
     x, y = from_lonlat_transformer(crs).transform(LON, LAT)
-    profile = dict(driver="GTiff", width=size, height=size, count=3, dtype="uint8", crs=crs,
-                   transform=Affine(1.0, 0, x - size / 2, 0, -1.0, y + size / 2), tiled=True,
-                   blockxsize=256, blockysize=256)
+    profile = dict(
+        driver="GTiff",
+        width=size,
+        height=size,
+        count=3,
+        dtype="uint8",
+        crs=crs,
+        transform=Affine(1.0, 0, x - size / 2, 0, -1.0, y + size / 2),
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+    )
     rng = np.random.default_rng(size)
     with rasterio.open(path, "w", **profile) as dst:
         for r0 in range(0, size, strip):

@@ -32,10 +32,17 @@ def truth_boxes(scene) -> list[OrientedBox]:
         c = b.corners_px
         e1, e2 = c[0] - c[1], c[1] - c[2]
         long_side = e1 if np.linalg.norm(e1) >= np.linalg.norm(e2) else e2
-        boxes.append(OrientedBox(float(c[:, 0].mean()), float(c[:, 1].mean()),
-                                 float(max(np.linalg.norm(e1), np.linalg.norm(e2))),
-                                 float(min(np.linalg.norm(e1), np.linalg.norm(e2))),
-                                 math.atan2(long_side[1], long_side[0]) % math.pi, 0.9, b.class_name))
+        boxes.append(
+            OrientedBox(
+                float(c[:, 0].mean()),
+                float(c[:, 1].mean()),
+                float(max(np.linalg.norm(e1), np.linalg.norm(e2))),
+                float(min(np.linalg.norm(e1), np.linalg.norm(e2))),
+                math.atan2(long_side[1], long_side[0]) % math.pi,
+                0.9,
+                b.class_name,
+            )
+        )
     return boxes
 
 
@@ -63,9 +70,21 @@ def test_registry_tanker_in_port_gives_one_alert_and_rerun_adds_none(scene_facto
     det = json.loads((context.out_dir / "detections" / "vos_a.geojson").read_text())
     assert det["type"] == "FeatureCollection" and len(det["features"]) == 2
     tanker = next(f for f in det["features"] if f["properties"]["class"] == "tanker")
-    assert set(tanker["properties"]) == {"class", "confidence", "length_m", "beam_m", "heading_deg",
-                                         "heading_ambiguous", "center_lon", "center_lat", "scene_id",
-                                         "acquired", "port_id", "gsd_m", "candidates"}
+    assert set(tanker["properties"]) == {
+        "class",
+        "confidence",
+        "length_m",
+        "beam_m",
+        "heading_deg",
+        "heading_ambiguous",
+        "center_lon",
+        "center_lat",
+        "scene_id",
+        "acquired",
+        "port_id",
+        "gsd_m",
+        "candidates",
+    }
     assert tanker["properties"]["candidates"][0]["imo"] == v.imo
     assert tanker["properties"]["port_id"] == "RU-VOS"
     assert tanker["properties"]["length_m"] == pytest.approx(v.length_m, abs=0.5)
@@ -138,8 +157,17 @@ class TileTruthDetector:
                 if seen.area < MIN_VISIBLE_FRACTION * hull.area:
                     continue
                 (cx, cy), (bw, bh), deg = cv2.minAreaRect(np.asarray(seen.exterior.coords, np.float32))
-                rows.append([(cx - w.col_off) / t.scale_x, (cy - w.row_off) / t.scale_y, bw / t.scale_x,
-                             bh / t.scale_y, math.radians(deg), 0.9, cls])
+                rows.append(
+                    [
+                        (cx - w.col_off) / t.scale_x,
+                        (cy - w.row_off) / t.scale_y,
+                        bw / t.scale_x,
+                        bh / t.scale_y,
+                        math.radians(deg),
+                        0.9,
+                        cls,
+                    ]
+                )
             out.append(np.asarray(rows, np.float32).reshape(-1, 7))
         return out
 
@@ -164,8 +192,9 @@ def test_a_ship_cut_by_a_tile_edge_is_measured_whole(scene_factory, centre_m):
     # whole. Centred on the overlap both tiles see two thirds of it (pieces joined); west of it the east
     # tile sees only a third, which the model is not trained to box (the piece seen is re-measured).
     ship = ShipSpec("crude_tanker", 280.0, 46.0, centre_m, 192.0, 85.0)
-    tif = scene_factory("seam", width_m=672.0, height_m=384.0, gsd_m=1.0, land=False, ships=[ship],
-                        n_tankers=0, n_others=0)
+    tif = scene_factory(
+        "seam", width_m=672.0, height_m=384.0, gsd_m=1.0, land=False, ships=[ship], n_tankers=0, n_others=0
+    )
     boxes, n_tiles = hulls_in_tiles(tif, 384, 96.0)
     assert n_tiles == 2
     (b,) = boxes
@@ -173,8 +202,7 @@ def test_a_ship_cut_by_a_tile_edge_is_measured_whole(scene_factory, centre_m):
 
 
 def test_detections_of_a_scene_read_in_tiles_equal_those_read_at_once(scene_factory):
-    tif = scene_factory("tiles", width_m=700.0, height_m=600.0, gsd_m=1.0, land=False, n_tankers=4, n_others=5,
-                        seed=11)
+    tif = scene_factory("tiles", width_m=700.0, height_m=600.0, gsd_m=1.0, land=False, n_tankers=4, n_others=5, seed=11)
     at_once, n_once = hulls_in_tiles(tif, 1024, 96.0)
     in_tiles, n_tiled = hulls_in_tiles(tif, 320, 96.0)
     assert n_once == 1 and n_tiled >= 9

@@ -72,15 +72,23 @@ def test_self_intersecting_polygon_is_named_with_file_and_feature(tmp_path):
     assert message.startswith(f"{path}: feature 1 (id 'RU-BAD'): invalid polygon: Self-intersection")
 
 
-@pytest.mark.parametrize("bad, problem", [
-    (feature(gtype="Point"), "feature 0 (id 'RU-VOS'): geometry type 'Point', expected Polygon or MultiPolygon"),
-    (feature(country="Russia"), "feature 0 (id 'RU-VOS'): country 'Russia' is not an ISO 3166 alpha-2 code"),
-    (feature(name=""), "feature 0 (id 'RU-VOS'): missing or empty property name"),
-    ({"type": "Feature", "properties": {}, "geometry": None}, "feature 0 (no id): missing or empty properties id, name"),
-    (feature(ring=[[lat, lon] for lon, lat in SQUARE][:-1] + [[42.73, 193.05]]),
-     "feature 0 (id 'RU-VOS'): coordinates outside lon -180..180 / lat -90..90"),
-    (feature(ring=[[133.05, 42.73], [133.08]]), "feature 0 (id 'RU-VOS'): malformed coordinates"),
-])
+@pytest.mark.parametrize(
+    "bad, problem",
+    [
+        (feature(gtype="Point"), "feature 0 (id 'RU-VOS'): geometry type 'Point', expected Polygon or MultiPolygon"),
+        (feature(country="Russia"), "feature 0 (id 'RU-VOS'): country 'Russia' is not an ISO 3166 alpha-2 code"),
+        (feature(name=""), "feature 0 (id 'RU-VOS'): missing or empty property name"),
+        (
+            {"type": "Feature", "properties": {}, "geometry": None},
+            "feature 0 (no id): missing or empty properties id, name",
+        ),
+        (
+            feature(ring=[[lat, lon] for lon, lat in SQUARE][:-1] + [[42.73, 193.05]]),
+            "feature 0 (id 'RU-VOS'): coordinates outside lon -180..180 / lat -90..90",
+        ),
+        (feature(ring=[[133.05, 42.73], [133.08]]), "feature 0 (id 'RU-VOS'): malformed coordinates"),
+    ],
+)
 def test_bad_features_are_named(tmp_path, bad, problem):
     path = write_ports(tmp_path, bad)
     assert load_error(path).startswith(f"{path}: {problem}")
@@ -91,11 +99,14 @@ def test_duplicate_port_id(tmp_path):
     assert load_error(path) == f"{path}: feature 2 (id 'RU-VOS'): duplicate id (first in feature 0)"
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("{not json", "not JSON (Expecting property name enclosed in double quotes at line 1 column 2)"),
-    ('{"type": "Feature"}', "not a GeoJSON FeatureCollection"),
-    ('{"type": "FeatureCollection", "features": []}', "no port features"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("{not json", "not JSON (Expecting property name enclosed in double quotes at line 1 column 2)"),
+        ('{"type": "Feature"}', "not a GeoJSON FeatureCollection"),
+        ('{"type": "FeatureCollection", "features": []}', "no port features"),
+    ],
+)
 def test_file_level_problems(tmp_path, text, problem):
     path = tmp_path / "ports.geojson"
     path.write_text(text, encoding="utf-8")

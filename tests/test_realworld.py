@@ -12,19 +12,29 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from shapely.geometry import Polygon
 
 from tankerwatch.config import DetectConfig
 from tankerwatch.datasets.convert import rect_corners, rotated_corners
 from tankerwatch.datasets.scene import stretch_rgb
 from tankerwatch.inference.measure import box_from_xywhr
 from tankerwatch.inference.merge import merge_boxes
-from tankerwatch.schema import OrientedBox
-from shapely.geometry import Polygon
-
-from tankerwatch.schema import TankerwatchError
+from tankerwatch.schema import OrientedBox, TankerwatchError
 from tankerwatch.training.realworld import (
-    ImageResult, TruthHull, evaluate_image, evaluate_realworld, false_detections, hbb_or_rotated_iou, load_real_images,
-    length_errors_m, match_image, match_pairs, realworld_table, report_dict, summarise, working_image,
+    ImageResult,
+    TruthHull,
+    evaluate_image,
+    evaluate_realworld,
+    false_detections,
+    hbb_or_rotated_iou,
+    length_errors_m,
+    load_real_images,
+    match_image,
+    match_pairs,
+    realworld_table,
+    report_dict,
+    summarise,
+    working_image,
 )
 from tests.conftest import REALWORLD
 
@@ -60,8 +70,19 @@ def test_length_error_is_measured_on_found_oriented_ships_only():
     pairs = match_pairs(truth, predictions)
     assert pairs == [0, -1, 1]
     assert length_errors_m(truth, predictions, pairs, 0.5) == pytest.approx([5.0])
-    result = ImageResult("s", "a.png", 0.5, False, [t.length_m for t in truth], [k >= 0 for k in pairs], 2, 2, 1, 0,
-                         length_errors_m=[5.0, -3.0])
+    result = ImageResult(
+        "s",
+        "a.png",
+        0.5,
+        False,
+        [t.length_m for t in truth],
+        [k >= 0 for k in pairs],
+        2,
+        2,
+        1,
+        0,
+        length_errors_m=[5.0, -3.0],
+    )
     report = summarise("s", [result])
     assert report.length_mae_m == pytest.approx(4.0) and report.n_length == 2
     assert "4.0 (2)" in realworld_table_line(report)
@@ -77,9 +98,13 @@ def realworld_table_line(report) -> str:
 
 # ------------------------------------------------------------------------------------------ size bins
 
+
 def test_perfect_predictions_give_recall_one_in_every_bin():
     # one ship in each bin: 10, 30, 80, 120 and 250 m long (1 m/px)
-    truth = [oriented_truth(400 * i + 200, 300, length, length / 6, 0.3 * i) for i, length in enumerate((10, 30, 80, 120, 250))]
+    truth = [
+        oriented_truth(400 * i + 200, 300, length, length / 6, 0.3 * i)
+        for i, length in enumerate((10, 30, 80, 120, 250))
+    ]
     found, tp = match_image(truth, [box_on(t) for t in truth])
     assert found == [True] * 5 and tp == 5
     report = summarise("s", [ImageResult("s", "a.png", 1.0, False, [t.length_m for t in truth], found, 5, tp, 1, 0)])
@@ -90,7 +115,9 @@ def test_perfect_predictions_give_recall_one_in_every_bin():
 
 
 def test_missed_120m_ship_lowers_over_50m_recall_by_a_third():
-    truth = [oriented_truth(400 * i + 200, 300, length, length / 6, 0.0) for i, length in enumerate((10, 30, 80, 120, 250))]
+    truth = [
+        oriented_truth(400 * i + 200, 300, length, length / 6, 0.0) for i, length in enumerate((10, 30, 80, 120, 250))
+    ]
     predictions = [box_on(t) for t in truth if t.length_m != 120]  # the 120 m ship is missed
     found, tp = match_image(truth, predictions)
     report = summarise("s", [ImageResult("s", "a.png", 1.0, False, [t.length_m for t in truth], found, 4, tp, 1, 0)])
@@ -155,8 +182,18 @@ def test_a_detection_covering_a_ship_is_not_false_even_when_it_does_not_match():
 def evaluate_boxes(name: str, truth: list[TruthHull], predictions: list[OrientedBox]) -> ImageResult:
     """An ImageResult for given predictions, scored as evaluate_image scores them."""
     found, tp = match_image(truth, predictions)
-    return ImageResult("s", name, 1.0, False, [t.length_m for t in truth], found, len(predictions), tp, 1,
-                       sum(false_detections(truth, predictions)))
+    return ImageResult(
+        "s",
+        name,
+        1.0,
+        False,
+        [t.length_m for t in truth],
+        found,
+        len(predictions),
+        tp,
+        1,
+        sum(false_detections(truth, predictions)),
+    )
 
 
 def test_one_prediction_finds_one_ship_only():
@@ -166,6 +203,7 @@ def test_one_prediction_finds_one_ship_only():
 
 
 # ------------------------------------------------------------------------------------------ matching rule
+
 
 def test_hbb_truth_is_matched_by_the_predictions_bounding_box():
     # a 100 x 20 px ship lying at 45 deg; its hand-drawn HBB is an ~85 px square, mostly water
@@ -193,11 +231,14 @@ def test_oriented_truth_needs_the_right_orientation():
     assert match_image([ship], [box_on(ship)])[0] == [True]
     # a hull shifted by 60 % of its length: IoU 0.4 / 1.6 = 0.25 < 0.3
     shifted = box_on(ship)
-    shifted = replace(shifted, cx_px=shifted.cx_px + 60 * math.cos(math.pi / 4), cy_px=shifted.cy_px + 60 * math.sin(math.pi / 4))
+    shifted = replace(
+        shifted, cx_px=shifted.cx_px + 60 * math.cos(math.pi / 4), cy_px=shifted.cy_px + 60 * math.sin(math.pi / 4)
+    )
     assert match_image([ship], [shifted])[0] == [False]
 
 
 # ------------------------------------------------------------------------------------------ end to end
+
 
 class TruthStub:
     """A detector that 'sees' exactly the labelled ships: it finds where each tile lies by pixel
@@ -216,8 +257,9 @@ class TruthStub:
 
     def _locate(self, tile: np.ndarray) -> tuple[int, int, int]:
         """(image index, x0, y0) of the one place the tile's top-left patch comes from."""
-        whole = [k for k, (rgb, _) in enumerate(self.images)
-                 if np.array_equal(tile[: rgb.shape[0], : rgb.shape[1]], rgb)]  # an image smaller than the tile
+        whole = [
+            k for k, (rgb, _) in enumerate(self.images) if np.array_equal(tile[: rgb.shape[0], : rgb.shape[1]], rgb)
+        ]  # an image smaller than the tile
         if len(whole) == 1:
             return whole[0], 0, 0
         hits = []
@@ -226,8 +268,11 @@ class TruthStub:
             patch = np.ascontiguousarray(tile[:p, :p])
             sq = cv2.matchTemplate(rgb, patch, cv2.TM_SQDIFF_NORMED)
             # matchTemplate works in float (FFT): shortlist near-zero scores, then demand equal pixels
-            hits += [(k, int(x), int(y)) for y, x in zip(*np.nonzero(sq < 1e-4))
-                     if np.array_equal(rgb[y : y + p, x : x + p], patch)]
+            hits += [
+                (k, int(x), int(y))
+                for y, x in zip(*np.nonzero(sq < 1e-4), strict=True)
+                if np.array_equal(rgb[y : y + p, x : x + p], patch)
+            ]
         assert len(hits) == 1, f"tile found at {hits[:5]}"
         return hits[0]
 
@@ -268,14 +313,18 @@ def test_real_evaluation_end_to_end_with_a_truth_stub_finds_every_ship():
     images = load_real_images(IMAGERY)
     assert len(images) == N_IMAGES and sum(len(im.truth) for im in images) == N_SHIPS
     by_source = {im.source: im for im in images}
-    assert not by_source["dota_devkit"].gsd_assumed and by_source["dota_devkit"].gsd_m == pytest.approx(0.2556, abs=1e-4)
+    assert not by_source["dota_devkit"].gsd_assumed and by_source["dota_devkit"].gsd_m == pytest.approx(
+        0.2556, abs=1e-4
+    )
     assert by_source["dota8"].gsd_assumed and by_source["dota8"].gsd_m == 0.25
     assert by_source["shiprsimagenet_sdde"].gsd_assumed and by_source["shiprsimagenet_sdde"].gsd_m == 0.3
     if MORE:
         fair = {im.image_path.stem: im for im in images if im.source == "fair1m_part1"}
         assert len(fair) == 41 and sum(len(im.truth) for im in fair.values()) == 735
         # port tiles at the assumed 0.5 m; the three 1000-px tiles at their index's car-based estimates
-        assert {(im.gsd_m, im.gsd_assumed) for k, im in fair.items() if k not in ("1013", "1073", "1088")} == {(0.5, True)}
+        assert {(im.gsd_m, im.gsd_assumed) for k, im in fair.items() if k not in ("1013", "1073", "1088")} == {
+            (0.5, True)
+        }
         assert [fair[k].gsd_m for k in ("1013", "1073", "1088")] == [0.24, 0.24, 0.27]
         # README A4: about 107 ships over 50 m at the likely GSD
         assert sum(t.length_m > 50 for im in fair.values() for t in im.truth) == 107
@@ -292,7 +341,7 @@ def test_real_evaluation_end_to_end_with_a_truth_stub_finds_every_ship():
     # HBB labels come back as axis-aligned boxes, and where two berthed ships' HBBs overlap by more than
     # the cross-tile merge allows, the merge keeps one, as it would two detections of one hull. So every
     # ship is found exactly when the merge of the labels themselves keeps it.
-    for im, r in zip(images, report.images):
+    for im, r in zip(images, report.images, strict=True):
         assert r.found == survivors_of_merge(im, cfg), im.image_path.name
     hbb = report.sources["shiprsimagenet_sdde"]
     kept = sum(sum(survivors_of_merge(im, cfg)) for im in images if im.source == "shiprsimagenet_sdde")
@@ -367,9 +416,12 @@ def write_imagery(root, more: bool = True, main: bool = True):
             "imagesource:GoogleEarth\ngsd:0.5\n"
             "20 85 180 85 180 115 20 115 ship 0\n"  # 160 x 30 px: 80 m
             "270 193 330 193 330 207 270 207 ship 0\n"  # 60 x 14 px: 30 m
-            "10 10 40 10 40 40 10 40 harbor 0\n")
-        (root / "index.csv").write_text(INDEX_HEADER + 'dota_devkit,images/P0001.png,labelTxt/P0001.txt,400,300,2,'
-                                        '"OBB (DOTA 8-corner, pixel)",0.5 (label header),\n')
+            "10 10 40 10 40 40 10 40 harbor 0\n"
+        )
+        (root / "index.csv").write_text(
+            INDEX_HEADER + "dota_devkit,images/P0001.png,labelTxt/P0001.txt,400,300,2,"
+            '"OBB (DOTA 8-corner, pixel)",0.5 (label header),\n'
+        )
     if more:
         noisy_image(root / "fair1m_part1" / "images" / "1027.jpg", 400, 300, 1)
         (root / "fair1m_part1" / "labelXml").mkdir(parents=True)
@@ -382,10 +434,11 @@ def write_imagery(root, more: bool = True, main: bool = True):
         (root / "index_more.csv").write_text(
             INDEX_HEADER
             + 'fair1m_part1,images/1027.jpg,labelXml/1027.xml,400,300,4,"OBB (FAIR1M XML, 4 corner points in pixels)",'
-              '0.3-0.8 (FAIR1M dataset range; per-image not recorded),\n'
-            + f'airbus_kaggle,images/a1.jpg,labels/a1.txt,200,200,1,{hbb},~1-1.5 (not stated by source; see README),\n'
-            + 'airbus_kaggle,images/n1.jpg,(none: no ship in Airbus ground truth),200,200,0,none (negative image),'
-              '~1-1.5 (not stated by source; see README),negative\n')
+            "0.3-0.8 (FAIR1M dataset range; per-image not recorded),\n"
+            + f"airbus_kaggle,images/a1.jpg,labels/a1.txt,200,200,1,{hbb},~1-1.5 (not stated by source; see README),\n"
+            + "airbus_kaggle,images/n1.jpg,(none: no ship in Airbus ground truth),200,200,0,none (negative image),"
+            "~1-1.5 (not stated by source; see README),negative\n"
+        )
     return root
 
 
@@ -405,8 +458,11 @@ def test_both_index_files_every_format_and_negatives(tmp_path):
     root = write_imagery(tmp_path / "imagery")
     images = load_real_images(root)
     assert [(im.source, im.image_path.name) for im in images] == [
-        ("dota_devkit", "P0001.png"), ("fair1m_part1", "1027.jpg"), ("airbus_kaggle", "a1.jpg"),
-        ("airbus_kaggle", "n1.jpg")]
+        ("dota_devkit", "P0001.png"),
+        ("fair1m_part1", "1027.jpg"),
+        ("airbus_kaggle", "a1.jpg"),
+        ("airbus_kaggle", "n1.jpg"),
+    ]
     dota, fair, ship, negative = images
     assert (dota.gsd_m, dota.gsd_assumed, len(dota.truth)) == (0.5, False, 2)
     # FAIR1M: the index gives a range, not a GSD, so the README's best guess for port tiles is used, flagged
@@ -420,7 +476,10 @@ def test_both_index_files_every_format_and_negatives(tmp_path):
     assert negative.label_path is None and negative.truth == [] and negative.gsd_m == 1.2
     # either index may be absent
     assert [im.source for im in load_real_images(write_imagery(tmp_path / "only_more", main=False))] == [
-        "fair1m_part1", "airbus_kaggle", "airbus_kaggle"]
+        "fair1m_part1",
+        "airbus_kaggle",
+        "airbus_kaggle",
+    ]
     assert [im.source for im in load_real_images(write_imagery(tmp_path / "only_main", more=False))] == ["dota_devkit"]
     with pytest.raises(TankerwatchError, match="no index.csv or index_more.csv"):
         load_real_images(tmp_path / "only_main" / "dota_devkit")
@@ -440,13 +499,23 @@ def test_negative_images_get_their_own_row_and_every_detection_on_them_is_false(
     report = evaluate_realworld(root, detector, DetectConfig())
     assert set(report.sources) == {"dota_devkit", "fair1m_part1", "airbus_kaggle"}
     assert [r.n_false for r in report.images] == [1, 1, 1, 1] and [r.negative for r in report.images] == [
-        False, False, False, True]
+        False,
+        False,
+        False,
+        True,
+    ]
     air = report.sources["airbus_kaggle"]
     assert (air.images, air.n_predicted, air.n_false, air.precision, air.false_per_image) == (2, 2, 2, 0.0, 1.0)
     assert air.negative_images == 1 and air.false_per_negative_image == 1.0
     assert set(report.negatives) == {"airbus_kaggle"}
     neg = report.negatives["airbus_kaggle"]
-    assert (neg.name, neg.images, neg.n_truth, neg.n_false, neg.false_per_image) == ("airbus_kaggle (negatives)", 1, 0, 1, 1.0)
+    assert (neg.name, neg.images, neg.n_truth, neg.n_false, neg.false_per_image) == (
+        "airbus_kaggle (negatives)",
+        1,
+        0,
+        1,
+        1.0,
+    )
     assert report.overall.n_false == 4 and report.overall.precision == 0.0 and report.overall.negative_images == 1
     table = realworld_table(report)
     lines = table.splitlines()
@@ -486,13 +555,16 @@ def test_hull_filter_sees_the_native_image_and_its_output_is_what_is_scored(tmp_
         return [replace(b, class_name="tanker") for b in boxes if b.length_px > 100]
 
     result = evaluate_image(image, FixedDetector(rows), cfg, hull_filter=long_hulls_are_tankers)
-    (rgb, gsd_m, boxes), = calls
+    ((rgb, gsd_m, boxes),) = calls
     bgr = cv2.imread(str(image.image_path))
     assert rgb.shape == (300, 400, 3) and rgb.dtype == np.uint8 and gsd_m == 0.5
     assert np.array_equal(rgb, stretch_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
     # the merged boxes in native pixels: twice the working coordinates
-    np.testing.assert_allclose(sorted((b.cx_px, b.cy_px, b.length_px) for b in boxes),
-                               [(100, 100, 160), (300, 60, 60), (300, 200, 60)], atol=1.0)
+    np.testing.assert_allclose(
+        sorted((b.cx_px, b.cy_px, b.length_px) for b in boxes),
+        [(100, 100, 160), (300, 60, 60), (300, 200, 60)],
+        atol=1.0,
+    )
     # only the 80 m hull is kept: the 30 m ship is now missed and no detection is false
     assert (result.n_detected, result.n_predicted, result.n_true_positive, result.n_false) == (3, 1, 1, 0)
     assert result.found == [True, False]

@@ -31,11 +31,19 @@ def load_error(path: Path) -> str:
     return message
 
 
-@pytest.mark.parametrize("imo, ok", [
-    ("9074729", True),  # a real IMO number: 9*7+0*6+7*5+4*4+7*3+2*2 = 139 -> 9
-    ("9074728", False), ("1000021", True), ("1000019", True), ("907472", False),
-    ("90747290", False), ("907472a", False), ("٩٠٧٤٧٢٩", False),  # Arabic-Indic digits are not IMO digits
-])
+@pytest.mark.parametrize(
+    "imo, ok",
+    [
+        ("9074729", True),  # a real IMO number: 9*7+0*6+7*5+4*4+7*3+2*2 = 139 -> 9
+        ("9074728", False),
+        ("1000021", True),
+        ("1000019", True),
+        ("907472", False),
+        ("90747290", False),
+        ("907472a", False),
+        ("٩٠٧٤٧٢٩", False),  # Arabic-Indic digits are not IMO digits
+    ],
+)
 def test_imo_check_digit(imo, ok):
     assert imo_check_digit_ok(imo) is ok
 
@@ -51,25 +59,30 @@ def test_a_good_file_loads_with_types_and_unknown_dimensions(tmp_path):
 
 def test_column_order_is_free(tmp_path):
     cols = list(reversed(COLUMNS))
-    row = dict(zip(COLUMNS, GOOD_ROW.split(",")))
+    row = dict(zip(COLUMNS, GOOD_ROW.split(","), strict=True))
     path = write_csv(tmp_path, ",".join(cols), ",".join(row[c] for c in cols))
     assert load_registry(path)[0].beam_m == 16.8
 
 
-@pytest.mark.parametrize("row, problem", [
-    ("1000022,X,Oil Products Tanker,SL,100,16,,,,", "imo 1000022 has a wrong check digit (expected 1)"),
-    ("10000,X,Oil Products Tanker,SL,100,16,,,,", "imo '10000' is not 7 digits"),
-    ("1000033,X,Oil Products Tanker,SL,long,16,,,,", "length_m 'long' is not a number"),
-    ("1000033,X,Oil Products Tanker,SL,100,-16,,,,", "beam_m '-16' must be a positive number"),
-    ("1000033,X,Oil Products Tanker,SL,100,16,nan,,,", "dwt 'nan' must be a positive number"),
-    ("1000033,X,Oil Products Tanker,SL,100,120,,,,", "imo 1000033: beam_m 120 is not less than length_m 100"),
-    ("1000033,,Oil Products Tanker,SL,100,16,,,,", "imo 1000033: empty name"),
-    (",,,,,,,,,", "empty row"),
-    ("1000033,X,Oil Products Tanker,SL,100,16", "expected 10 fields, got 6"),
-])
+@pytest.mark.parametrize(
+    "row, problem",
+    [
+        ("1000022,X,Oil Products Tanker,SL,100,16,,,,", "imo 1000022 has a wrong check digit (expected 1)"),
+        ("10000,X,Oil Products Tanker,SL,100,16,,,,", "imo '10000' is not 7 digits"),
+        ("1000033,X,Oil Products Tanker,SL,long,16,,,,", "length_m 'long' is not a number"),
+        ("1000033,X,Oil Products Tanker,SL,100,-16,,,,", "beam_m '-16' must be a positive number"),
+        ("1000033,X,Oil Products Tanker,SL,100,16,nan,,,", "dwt 'nan' must be a positive number"),
+        ("1000033,X,Oil Products Tanker,SL,100,120,,,,", "imo 1000033: beam_m 120 is not less than length_m 100"),
+        ("1000033,,Oil Products Tanker,SL,100,16,,,,", "imo 1000033: empty name"),
+        (",,,,,,,,,", "empty row"),
+        ("1000033,X,Oil Products Tanker,SL,100,16", "expected 10 fields, got 6"),
+    ],
+)
 def test_a_bad_row_is_reported_with_its_file_line(tmp_path, row, problem):
     # a quoted note spanning two lines pushes the bad row to file line 5
-    path = write_csv(tmp_path, HEADER, GOOD_ROW, '1000045,DEMO PEARL,Chemical/Oil Tanker,TG,176,30,,,,"two', 'lines"', row)
+    path = write_csv(
+        tmp_path, HEADER, GOOD_ROW, '1000045,DEMO PEARL,Chemical/Oil Tanker,TG,176,30,,,,"two', 'lines"', row
+    )
     assert load_error(path) == f"{path}:5: {problem}"
 
 
@@ -78,11 +91,17 @@ def test_duplicate_imo_names_both_lines(tmp_path):
     assert load_error(path) == f"{path}:4: duplicate imo 1000021 (first on line 2)"
 
 
-@pytest.mark.parametrize("lines, problem", [
-    (("imo,name,length_m", GOOD_ROW), "missing column(s) vessel_type, flag, beam_m, dwt, gross_tonnage, sanctions, notes"),
-    ((), "empty file"),
-    ((HEADER,), "no vessels (only a header line)"),
-])
+@pytest.mark.parametrize(
+    "lines, problem",
+    [
+        (
+            ("imo,name,length_m", GOOD_ROW),
+            "missing column(s) vessel_type, flag, beam_m, dwt, gross_tonnage, sanctions, notes",
+        ),
+        ((), "empty file"),
+        ((HEADER,), "no vessels (only a header line)"),
+    ],
+)
 def test_file_level_problems(tmp_path, lines, problem):
     path = tmp_path / "reg.csv"
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -107,7 +126,7 @@ def test_bundled_sample_registry_is_fictional_and_spread_out():
     assert all(v.imo.startswith("100") and "fictional" in v.notes for v in vessels)
     sized = sorted(v.length_m for v in vessels if v.length_m and "tanker" in v.vessel_type.lower())
     assert len(sized) == 8 and 90 <= sized[0] and sized[-1] <= 200
-    assert min(b - a for a, b in zip(sized, sized[1:])) >= 8
+    assert min(b - a for a, b in zip(sized[:-1], sized[1:], strict=True)) >= 8
     assert all(5.5 <= v.length_m / v.beam_m <= 7 for v in vessels if v.length_m)
     unsized = [v for v in vessels if v.length_m is None]
     assert len(unsized) == 1 and unsized[0].dwt and estimate_dimensions(unsized[0].dwt, None)

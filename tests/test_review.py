@@ -18,7 +18,6 @@ from tankerwatch.schema import TankerwatchError
 from tests.test_pipeline import context, perfect_detector, registry_tanker  # noqa: F401  (fixtures)
 
 
-
 def light_hull_livery(start: int) -> int:
     """A livery seed from start on whose hull is light paint: its edge reads clearly on any water.
 
@@ -34,10 +33,27 @@ STRANGER_LIVERY = light_hull_livery(VESSEL_LIVERY + 1)
 
 def tanker_scene(scene_factory, name: str, vessel, livery: int, day: int, heading: float = 75.0, imo=None):
     """A 0.5 m open-water scene at Vostochny holding one tanker of the vessel's size and the given look."""
-    ship = ShipSpec("product_tanker", vessel.length_m, vessel.beam_m, 200.0, 200.0, heading, imo=imo,
-                    name=vessel.name if imo else None, livery=livery)
-    return scene_factory(name, seed=100 + day, gsd_m=0.5, land=False, ships=[ship], n_tankers=0, n_others=0,
-                         acquired=f"2024-05-{day:02d}T02:30:00Z")
+    ship = ShipSpec(
+        "product_tanker",
+        vessel.length_m,
+        vessel.beam_m,
+        200.0,
+        200.0,
+        heading,
+        imo=imo,
+        name=vessel.name if imo else None,
+        livery=livery,
+    )
+    return scene_factory(
+        name,
+        seed=100 + day,
+        gsd_m=0.5,
+        land=False,
+        ships=[ship],
+        n_tankers=0,
+        n_others=0,
+        acquired=f"2024-05-{day:02d}T02:30:00Z",
+    )
 
 
 def alerts_of(out, scene_id: str) -> list[dict]:
@@ -62,15 +78,30 @@ def test_review_commands_round_trip_through_the_store(scene_factory, looking, pe
     runner = CliRunner()
     listed = runner.invoke(main, ["review", str(out)])
     assert listed.exit_code == 0 and alert["alert_id"] in listed.output and "pending" in listed.output
-    done = runner.invoke(main, ["review", str(out), "confirm", alert["alert_id"], "--by", "A. Analyst",
-                                "--why", "green deck, white block aft"])
+    done = runner.invoke(
+        main,
+        [
+            "review",
+            str(out),
+            "confirm",
+            alert["alert_id"],
+            "--by",
+            "A. Analyst",
+            "--why",
+            "green deck, white block aft",
+        ],
+    )
     assert done.exit_code == 0, done.output
     assert "with its look" in done.output
     with AlertStore(out) as store:
         (decision,) = store.decisions().values()
         (sig,) = store.signature_rows()
     assert (decision["decision"], decision["imo"], decision["analyst"], decision["reason"]) == (
-        "confirmed", v.imo, "A. Analyst", "green deck, white block aft")
+        "confirmed",
+        v.imo,
+        "A. Analyst",
+        "green deck, white block aft",
+    )
     assert sig["imo"] == v.imo and sig["json"] and sig["alert_id"] == alert["alert_id"]
     assert (out / "alerts.jsonl").read_bytes() == before  # a decision never rewrites an alert line
     assert "confirmed" in runner.invoke(main, ["review", "--status", "confirmed", str(out)]).output
@@ -141,12 +172,16 @@ def test_a_rejected_hull_is_not_alerted_again_as_that_vessel(scene_factory, look
     assert [f["properties"]["class"] for f in dets] == ["tanker"]  # still detected: only the naming is gone
 
 
-def test_an_unidentified_tanker_confirmed_by_an_analyst_is_named_next_time(scene_factory, looking,  # noqa: F811
-                                                                           perfect_detector):  # noqa: F811
+def test_an_unidentified_tanker_confirmed_by_an_analyst_is_named_next_time(
+    scene_factory,
+    looking,
+    perfect_detector,  # noqa: F811
+):
     """A registry vessel known only by its tonnage is too uncertain to name by size; once an analyst has named
     one sighting of it (an observation, not an alert), its look names it in a later scene."""
     quill = next(v for v in looking.registry if v.length_m is None and v.dwt)  # DEMO QUILL: 8,000 dwt only
     from tankerwatch.datasets.registry import estimate_dimensions
+
     length, beam = estimate_dimensions(quill.dwt, None)
     sized = type(quill)(**{**quill.__dict__, "length_m": round(length, 1), "beam_m": round(beam, 1)})
     day1 = tanker_scene(scene_factory, "quill_day1", sized, VESSEL_LIVERY, 1, imo=quill.imo)
@@ -165,7 +200,8 @@ def test_an_unidentified_tanker_confirmed_by_an_analyst_is_named_next_time(scene
     (named,) = alerts_of(out, "quill_day4")
     assert named["candidates"][0]["imo"] == quill.imo
     assert named["candidates"][0]["evidence"]["confirmed_sightings"] == [
-        store_signature_id(out, seen["observation_id"])]
+        store_signature_id(out, seen["observation_id"])
+    ]
 
 
 def store_signature_id(out, sighting_id: str) -> str:

@@ -12,8 +12,14 @@ from tankerwatch.cli import main
 from tankerwatch.config import bundled_path
 from tankerwatch.datasets.registry import COLUMNS, imo_check_digit_ok, load_registry
 from tankerwatch.datasets.sanctions import (
-    import_registry, read_dimensions, read_ofac_csv, read_ofac_xml, read_un_xml, registry_csv_text,
-    split_former_names, write_registry,
+    import_registry,
+    read_dimensions,
+    read_ofac_csv,
+    read_ofac_xml,
+    read_un_xml,
+    registry_csv_text,
+    split_former_names,
+    write_registry,
 )
 from tankerwatch.schema import TankerwatchError
 from tests.conftest import REALWORLD
@@ -28,18 +34,18 @@ PARTICULARS_HEADER = "imo,name,former_names,vessel_type,length_m,beam_m,dwt,gros
 
 # sdn.csv as OFAC publishes it: no header, '-0- ' for empty, outer brackets of the programme dropped
 OFAC_ROWS = (
-    '36,AEROCARIBBEAN AIRLINES,-0- ,CUBA,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n'
+    "36,AEROCARIBBEAN AIRLINES,-0- ,CUBA,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n"
     '23764,"HUA FU",vessel,DPRK4,-0- ,-0- ,-0- ,"10,030",-0- ,Panama,-0- ,'
     '"Vessel Registration Identification IMO 9020003; Linked To: CHANG AN SHIPPING & TECHNOLOGY."\n'
     '28716,"STAR 18",vessel,DPRK] [DPRK3,-0- ,-0- ,General Cargo,-0- ,1500,Vietnam,-0- ,'
-    '"Vessel Registration Identification IMO 9020015; f.k.a. \'SAM 5\'; f.k.a. \'THINH CUONG\'."\n'
-    '17104,RYONG GUN BONG,vessel,DPRK,-0- ,-0- ,General Cargo,-0- ,-0- ,-0- ,-0- ,'
+    "\"Vessel Registration Identification IMO 9020015; f.k.a. 'SAM 5'; f.k.a. 'THINH CUONG'.\"\n"
+    "17104,RYONG GUN BONG,vessel,DPRK,-0- ,-0- ,General Cargo,-0- ,-0- ,-0- ,-0- ,"
     '"Vessel Registration Identification 8606173."\n'
-    '99001,BAD DIGIT,vessel,DPRK,-0- ,-0- ,Oil Tanker,-0- ,-0- ,-0- ,-0- ,'
+    "99001,BAD DIGIT,vessel,DPRK,-0- ,-0- ,Oil Tanker,-0- ,-0- ,-0- ,-0- ,"
     '"Vessel Registration Identification IMO 9020004."\n'
-    '99002,PERSIAN STAR,vessel,IRAN,-0- ,-0- ,Crude Oil Tanker,-0- ,-0- ,Iran,-0- ,'
+    "99002,PERSIAN STAR,vessel,IRAN,-0- ,-0- ,Crude Oil Tanker,-0- ,-0- ,Iran,-0- ,"
     '"Vessel Registration Identification IMO 9074729."\n'
-    '\x1a,,,,,,,,,,,\n'
+    "\x1a,,,,,,,,,,,\n"
 )
 
 # A faithful miniature of OFAC's sdn.xml (default namespace, publshInformation, vesselInfo)
@@ -101,10 +107,20 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("imo, ok", [
-    ("9020003", True), ("8106496", True), ("9020015", True), ("8606173", True),
-    ("9020004", False), ("8106495", False), ("1790184", False), ("902000", False), ("IMO9020", False),
-])
+@pytest.mark.parametrize(
+    "imo, ok",
+    [
+        ("9020003", True),
+        ("8106496", True),
+        ("9020015", True),
+        ("8606173", True),
+        ("9020004", False),
+        ("8106495", False),
+        ("1790184", False),
+        ("902000", False),
+        ("IMO9020", False),
+    ],
+)
 def test_imo_check_digits(imo, ok):
     assert imo_check_digit_ok(imo) is ok
 
@@ -169,16 +185,22 @@ def test_ofac_xml_of_another_kind_is_a_one_line_error(tmp_path):
 
 def test_dimensions_join_by_imo_fills_what_the_lists_leave_empty(tmp_path):
     ofac = write(tmp_path, "sdn.csv", OFAC_ROWS)
-    dims = write(tmp_path, "dims.csv", "imo,length_m,beam_m,dwt,gross_tonnage,source\n"
-                                       "9020003,140.5,20,10100,,yard list\n"
-                                       ",99.9,,,,no imo\n"
-                                       "9074729,250,44,,,\n"  # listed, but outside the DPRK programme
-                                       "9020015,,,,,\n")
+    dims = write(
+        tmp_path,
+        "dims.csv",
+        "imo,length_m,beam_m,dwt,gross_tonnage,source\n"
+        "9020003,140.5,20,10100,,yard list\n"
+        ",99.9,,,,no imo\n"
+        "9074729,250,44,,,\n"  # listed, but outside the DPRK programme
+        "9020015,,,,,\n",
+    )
     result = import_registry(ofac_csv=[ofac], dimensions=[dims], programs=["DPRK"])
     report = result.sources[-1]
     assert (report.records, report.joined_imo, report.empty, report.unlisted) == (4, 1, 1, 1)
-    assert report.skipped == ["dims.csv:3: (no name): no IMO number and no name",
-                              "dims.csv:4: (no name): IMO 9074729 is on no list read (or outside --program)"]
+    assert report.skipped == [
+        "dims.csv:3: (no name): no IMO number and no name",
+        "dims.csv:4: (no name): IMO 9074729 is on no list read (or outside --program)",
+    ]
     hua_fu, star = result.vessels
     assert (hua_fu.length_m, hua_fu.beam_m, hua_fu.dwt) == (140.5, 20.0, 10100.0)  # the table's tonnage wins
     assert "dimensions from dims.csv line 2: yard list" in hua_fu.notes and "Tonnage field" in hua_fu.notes
@@ -198,18 +220,25 @@ def test_former_names_split_on_separators_and_drop_bracketed_notes():
     assert split_former_names("DAEHO SUNRISE (South Korea)") == ("DAEHO SUNRISE",)
     assert split_former_names("GULF GLORY; BANDAR AYU;PERGIWATI") == ("GULF GLORY", "BANDAR AYU", "PERGIWATI")
     assert split_former_names("BALSA 62 (former); later SHENG DA 8 (2016), HANG YU 1 (Nov 2017)") == (
-        "BALSA 62", "SHENG DA 8", "HANG YU 1")
+        "BALSA 62",
+        "SHENG DA 8",
+        "HANG YU 1",
+    )
     assert split_former_names("UJEONG / WOO JEONG (South Korea, home port Busan)") == ("UJEONG", "WOO JEONG")
     assert split_former_names("") == () and split_former_names("  ;  ") == ()
 
 
 def test_particulars_join_by_name_alias_and_former_name(tmp_path):
     ofac, xml = write(tmp_path, "sdn.csv", OFAC_ROWS), write(tmp_path, "sdn.xml", OFAC_XML)
-    parts = write(tmp_path, "parts.csv", PARTICULARS_HEADER
-                  + ",  hua   FU ,,general cargo,118,17.2,,,1996,press,\n"  # name: case and spacing do not count
-                  + ",thinh cuong,,,,,,,2001,register,\n"  # an OFAC f.k.a. alias of STAR 18
-                  + ',SEA PRINCE,"OLD PRINCE (Panama); sam  ma 2",oil tanker,,,1650,,1981,news,\n'  # a former name
-                  + "8106496,SAM MA 2,,,,,,990,,yard,\n")  # by IMO
+    parts = write(
+        tmp_path,
+        "parts.csv",
+        PARTICULARS_HEADER
+        + ",  hua   FU ,,general cargo,118,17.2,,,1996,press,\n"  # name: case and spacing do not count
+        + ",thinh cuong,,,,,,,2001,register,\n"  # an OFAC f.k.a. alias of STAR 18
+        + ',SEA PRINCE,"OLD PRINCE (Panama); sam  ma 2",oil tanker,,,1650,,1981,news,\n'  # a former name
+        + "8106496,SAM MA 2,,,,,,990,,yard,\n",
+    )  # by IMO
     result = import_registry(ofac_csv=[ofac], ofac_xml=[xml], dimensions=[parts], programs=["DPRK"])
     report = result.sources[-1]
     assert (report.records, report.joined_imo, report.joined_name, report.joined_former) == (4, 1, 2, 1)
@@ -231,13 +260,17 @@ def test_particulars_join_by_name_alias_and_former_name(tmp_path):
 def test_an_ambiguous_or_unknown_name_is_not_joined_and_says_why(tmp_path):
     ofac = write(tmp_path, "sdn.csv", OFAC_ROWS)  # STAR 18 (9020015) is f.k.a. SAM 5
     table = write(tmp_path, "vessels.csv", "name,imo,vessel_type\nSAM 5,7937317,Oil Tanker\n")
-    parts = write(tmp_path, "amb.csv", PARTICULARS_HEADER
-                  + ",Sam 5,,,,,,,1990,a,\n"
-                  + ',NEW NAME,"sam 5 (Vietnam)",,,,,,1990,b,\n'
-                  + ",RYONG GUN BONG,,,,,,,1970,c,\n"  # on OFAC, but without an IMO number
-                  + ",NOBODY,ELSE,,,,,,1990,d,\n"
-                  + "9020004,BAD DIGIT,,,,,,,1990,e,\n"
-                  + ",STAR 18,,,,,,,,f,\n")  # nothing to add
+    parts = write(
+        tmp_path,
+        "amb.csv",
+        PARTICULARS_HEADER
+        + ",Sam 5,,,,,,,1990,a,\n"
+        + ',NEW NAME,"sam 5 (Vietnam)",,,,,,1990,b,\n'
+        + ",RYONG GUN BONG,,,,,,,1970,c,\n"  # on OFAC, but without an IMO number
+        + ",NOBODY,ELSE,,,,,,1990,d,\n"
+        + "9020004,BAD DIGIT,,,,,,,1990,e,\n"
+        + ",STAR 18,,,,,,,,f,\n",
+    )  # nothing to add
     result = import_registry(ofac_csv=[ofac], tables=[table], dimensions=[parts], programs=["DPRK"])
     report = result.sources[-1]
     assert (report.joined_imo, report.joined_name, report.joined_former, report.empty) == (0, 0, 0, 1)
@@ -287,23 +320,37 @@ def test_bundled_dprk_registry_is_valid_and_reproducible(tmp_path):
     assert all(v.notes for v in vessels)  # every row cites its source
     assert next(v for v in vessels if v.name == "SAM MA 2").gross_tonnage == 962.0
     assert load_registry(bundled_path("registry.csv"))[0].name == "DEMO STAR"  # the demo registry stays
-    result = import_registry(ofac_csv=[need(OFAC_CSV)], un_xml=[need(UN_XML)], tables=[need(DPRK_TABLE)],
-                             dimensions=[need(DPRK_EXTRA)], programs=["DPRK"])
+    result = import_registry(
+        ofac_csv=[need(OFAC_CSV)],
+        un_xml=[need(UN_XML)],
+        tables=[need(DPRK_TABLE)],
+        dimensions=[need(DPRK_EXTRA)],
+        programs=["DPRK"],
+    )
     assert registry_csv_text(result.vessels) == bundled.read_text(encoding="utf-8"), (
         "configs/registry-dprk.csv is stale; regenerate: tankerwatch registry import --ofac-csv "
         f"{OFAC_CSV} --un-xml {UN_XML} --vessels {DPRK_TABLE} --dimensions {DPRK_EXTRA} --program DPRK "
-        "--out configs/registry-dprk.csv")
+        "--out configs/registry-dprk.csv"
+    )
 
 
 def test_real_particulars_join_by_imo_and_give_a_known_ship_its_size():
-    result = import_registry(ofac_csv=[need(OFAC_CSV)], un_xml=[need(UN_XML)], tables=[need(DPRK_TABLE)],
-                             dimensions=[need(DPRK_PARTICULARS)], programs=["DPRK"])
+    result = import_registry(
+        ofac_csv=[need(OFAC_CSV)],
+        un_xml=[need(UN_XML)],
+        tables=[need(DPRK_TABLE)],
+        dimensions=[need(DPRK_PARTICULARS)],
+        programs=["DPRK"],
+    )
     report = result.sources[-1]
     assert (report.records, report.joined_imo, report.joined_name, report.joined_former) == (28, 15, 0, 0)
     assert len(report.skipped) == 13 and report.empty == 0
     # MORNING GLORY is not sanctioned; COURAGEOUS and WISE HONEST are listed without an IMO number
     assert sorted(s.split(": ")[1] for s in report.skipped if "on no list" in s) == [
-        "COURAGEOUS", "MORNING GLORY", "WISE HONEST"]
+        "COURAGEOUS",
+        "MORNING GLORY",
+        "WISE HONEST",
+    ]
     assert sum("have no IMO either" in s for s in report.skipped) == 7  # LIGHTHOUSE WINMORE, OCEAN SKY, ...
     vessels = {v.imo: v for v in result.vessels}
     chong_chon_gang = vessels["7937317"]
@@ -316,8 +363,9 @@ def test_real_particulars_join_by_imo_and_give_a_known_ship_its_size():
     assert sum(v.length_m is not None for v in result.vessels) == 4
 
 
-@pytest.mark.parametrize("command", [["registry", "import"], ["registry", "validate"], ["registry", "show"],
-                                     ["registry", "size-model"]])
+@pytest.mark.parametrize(
+    "command", [["registry", "import"], ["registry", "validate"], ["registry", "show"], ["registry", "size-model"]]
+)
 def test_registry_help_shows_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Example:" in result.output and "tankerwatch registry" in result.output
@@ -327,8 +375,22 @@ def test_cli_import_validate_show(tmp_path):
     ofac, xml = write(tmp_path, "sdn.csv", OFAC_ROWS), write(tmp_path, "sdn.xml", OFAC_XML)
     out = tmp_path / "reg.csv"
     runner = CliRunner()
-    result = runner.invoke(main, ["registry", "import", "--ofac-csv", str(ofac), "--ofac-xml", str(xml),
-                                  "--program", "DPRK", "--out", str(out), "-v"])
+    result = runner.invoke(
+        main,
+        [
+            "registry",
+            "import",
+            "--ofac-csv",
+            str(ofac),
+            "--ofac-xml",
+            str(xml),
+            "--program",
+            "DPRK",
+            "--out",
+            str(out),
+            "-v",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "sdn.csv (OFAC SDN CSV): 5 vessel records, 1 outside --program, 2 with IMO, 2 skipped" in result.output
     assert "skipped RYONG GUN BONG" in result.output and f"wrote {out}: 3 vessels" in result.output
@@ -344,14 +406,34 @@ def test_cli_import_validate_show(tmp_path):
 
 def test_cli_import_reports_each_particulars_join(tmp_path):
     ofac, xml = write(tmp_path, "sdn.csv", OFAC_ROWS), write(tmp_path, "sdn.xml", OFAC_XML)
-    parts = write(tmp_path, "parts.csv", PARTICULARS_HEADER + "9020003,,,,120,,,,,a,\n,THINH CUONG,,,,,,,2001,b,\n"
-                  + ',X,"SAMMA 2",,,,,,1981,c,\n,NOBODY,,,,,,,1990,d,\n')
+    parts = write(
+        tmp_path,
+        "parts.csv",
+        PARTICULARS_HEADER
+        + "9020003,,,,120,,,,,a,\n,THINH CUONG,,,,,,,2001,b,\n"
+        + ',X,"SAMMA 2",,,,,,1981,c,\n,NOBODY,,,,,,,1990,d,\n',
+    )
     out = tmp_path / "reg.csv"
-    result = CliRunner().invoke(main, ["registry", "import", "--ofac-csv", str(ofac), "--ofac-xml", str(xml),
-                                       "--dimensions", str(parts), "--program", "DPRK", "--out", str(out), "-v"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "registry",
+            "import",
+            "--ofac-csv",
+            str(ofac),
+            "--ofac-xml",
+            str(xml),
+            "--dimensions",
+            str(parts),
+            "--program",
+            "DPRK",
+            "--out",
+            str(out),
+            "-v",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert ("parts.csv (dimensions): 4 rows, 1 joined by IMO, 1 by name, 1 by former name, 1 not joined"
-            in result.output)
+    assert "parts.csv (dimensions): 4 rows, 1 joined by IMO, 1 by name, 1 by former name, 1 not joined" in result.output
     assert "  not joined parts.csv:5: NOBODY: no IMO, and neither" in result.output
     assert next(v for v in load_registry(out) if v.imo == "9020003").length_m == 120.0
 
@@ -365,9 +447,11 @@ def test_cli_import_of_a_list_without_vessels_writes_nothing(tmp_path):
 
 
 def test_cli_validate_names_the_bad_line(tmp_path):
-    reg = write(tmp_path, "reg.csv", ",".join(COLUMNS) + "\n"
-                "9020003,HUA FU,,Panama,,,10030,,OFAC-SDN,\n"
-                "9020004,BAD DIGIT,,,,,,,OFAC-SDN,\n")
+    reg = write(
+        tmp_path,
+        "reg.csv",
+        ",".join(COLUMNS) + "\n9020003,HUA FU,,Panama,,,10030,,OFAC-SDN,\n9020004,BAD DIGIT,,,,,,,OFAC-SDN,\n",
+    )
     result = CliRunner().invoke(main, ["registry", "validate", str(reg)])
     assert result.exit_code == 2
     assert "reg.csv:3: imo 9020004 has a wrong check digit (expected 3)" in result.output

@@ -32,8 +32,12 @@ def write_raster(path, data, crs="EPSG:32653", transform=None, tags=None, nodata
 def test_epsg4326_metres_per_pixel_within_one_percent(tmp_path):
     lat = 42.75
     dlon, dlat = 1e-5, 1e-5
-    p = write_raster(tmp_path / "geo.tif", np.zeros((3, 64, 64), np.uint8), crs="EPSG:4326",
-                     transform=from_origin(133.0, lat + 32 * dlat, dlon, dlat))
+    p = write_raster(
+        tmp_path / "geo.tif",
+        np.zeros((3, 64, 64), np.uint8),
+        crs="EPSG:4326",
+        transform=from_origin(133.0, lat + 32 * dlat, dlon, dlat),
+    )
     scene = open_scene(p, acquired=datetime(2024, 1, 1, tzinfo=timezone.utc))
     expected_x = geodesic_m(133.0, lat, 133.0 + dlon, lat)  # ~0.82 m at 42.75 N
     expected_y = geodesic_m(133.0, lat, 133.0, lat + dlat)  # ~1.11 m
@@ -48,8 +52,12 @@ def test_utm_gsd_is_the_pixel_size(tmp_path):
 
 def test_web_mercator_gsd_is_ground_metres_not_map_units(tmp_path):
     # 1 map unit of EPSG:3857 at 42.75 N is cos(42.75) = 0.73 ground metres
-    p = write_raster(tmp_path / "merc.tif", np.zeros((1, 32, 32), np.uint8), crs="EPSG:3857",
-                     transform=from_origin(14812000, 5275000, 1.0, 1.0))
+    p = write_raster(
+        tmp_path / "merc.tif",
+        np.zeros((1, 32, 32), np.uint8),
+        crs="EPSG:3857",
+        transform=from_origin(14812000, 5275000, 1.0, 1.0),
+    )
     assert open_scene(p).gsd_m == pytest.approx(0.734, rel=0.02)
 
 
@@ -69,7 +77,9 @@ def test_corrupt_file_is_rejected_with_its_name(tmp_path):
 
 
 def test_acquisition_time_order_cli_then_stac_then_tiff_tag(tmp_path):
-    p = write_raster(tmp_path / "s.tif", np.zeros((1, 8, 8), np.uint8), tags={"TIFFTAG_DATETIME": "2024:03:01 10:00:00"})
+    p = write_raster(
+        tmp_path / "s.tif", np.zeros((1, 8, 8), np.uint8), tags={"TIFFTAG_DATETIME": "2024:03:01 10:00:00"}
+    )
     assert open_scene(p).acquired == datetime(2024, 3, 1, 10, tzinfo=timezone.utc)
     (tmp_path / "s.json").write_text(json.dumps({"id": "item-1", "properties": {"datetime": "2024-03-02T11:00:00Z"}}))
     scene = open_scene(p)
@@ -134,6 +144,8 @@ def gdal_cache_max_bytes() -> int:
 
 def test_scene_reads_keep_a_working_block_cache(tmp_path):
     # regression: GDAL_CACHEMAX=64 in rasterio.Env means 64 bytes, so every windowed read decoded its blocks again
-    path = write_raster(tmp_path / "s.tif", np.zeros((3, 64, 64), np.uint8), "EPSG:32653", from_origin(500000, 4700000, 1, 1))
+    path = write_raster(
+        tmp_path / "s.tif", np.zeros((3, 64, 64), np.uint8), "EPSG:32653", from_origin(500000, 4700000, 1, 1)
+    )
     with scene_reader(open_scene(path, datetime(2024, 5, 1, tzinfo=timezone.utc))):
         assert 16 * 2**20 <= gdal_cache_max_bytes() <= 256 * 2**20

@@ -11,9 +11,17 @@ from shapely.geometry import Polygon
 from tankerwatch.datasets import stage_dataset
 from tankerwatch.datasets.backgrounds import read_ship_labels, shipsnet_scenes
 from tankerwatch.datasets.samples import (
-    ANY_SHIP, KIND_TYPE, NOT_SHIP, box_polygon, negative_chips, scene_rgb, ship_box_px, truth_chips, water_tile,
+    ANY_SHIP,
+    KIND_TYPE,
+    NOT_SHIP,
+    box_polygon,
+    negative_chips,
+    scene_rgb,
+    ship_box_px,
+    truth_chips,
+    water_tile,
 )
-from tankerwatch.datasets.synth import SHIP_KINDS, EVAL_SEED_BASE, generate_scene, ship_box_m
+from tankerwatch.datasets.synth import EVAL_SEED_BASE, SHIP_KINDS, generate_scene, ship_box_m
 from tankerwatch.models.shiptype import CHIP_PX, SHIP_TYPES
 from tankerwatch.schema import TankerwatchError
 from tests.conftest import REALWORLD, small_spec
@@ -66,7 +74,9 @@ def test_ship_labels_parse_and_bad_rows_name_the_line(tmp_path):
         read_ship_labels(bad)
 
 
-@pytest.mark.skipif(not (REALWORLD / "train_ok" / "shipsnet_scenes").is_dir(), reason="needs ../shared/realworld/train_ok")
+@pytest.mark.skipif(
+    not (REALWORLD / "train_ok" / "shipsnet_scenes").is_dir(), reason="needs ../shared/realworld/train_ok"
+)
 def test_real_labelled_chips_hold_out_the_validation_scene():
     train, val = stage_dataset.real_labelled_chips(REALWORLD / "train_ok", 0)
     assert set(train.labels) == {ANY_SHIP, NOT_SHIP} and set(val.labels) == {ANY_SHIP, NOT_SHIP}

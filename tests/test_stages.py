@@ -9,7 +9,12 @@ from tankerwatch.models.shiptype import CHIP_PX, SHIP_TYPES, ShipTyper
 from tankerwatch.models.watermask import WaterMasker
 from tankerwatch.schema import TankerwatchError
 from tankerwatch.training.stages import (
-    StageTrainConfig, confusion, train_ship_type, train_water_mask, type_metrics, water_iou,
+    StageTrainConfig,
+    confusion,
+    train_ship_type,
+    train_water_mask,
+    type_metrics,
+    water_iou,
 )
 
 
@@ -36,8 +41,13 @@ def test_ship_type_trains_and_loads(tmp_path):
 
 def test_ship_type_rejects_other_types(tmp_path):
     path = tmp_path / "chips.npz"
-    np.savez(path, chips=np.zeros((2, 4, 4, 3), np.uint8), sizes=np.zeros((2, 3), np.float32),
-             labels=np.zeros(2, np.int64), types=np.asarray(["tanker", "ship"]))
+    np.savez(
+        path,
+        chips=np.zeros((2, 4, 4, 3), np.uint8),
+        sizes=np.zeros((2, 3), np.float32),
+        labels=np.zeros(2, np.int64),
+        types=np.asarray(["tanker", "ship"]),
+    )
     with pytest.raises(TankerwatchError, match="chips.npz: types"):
         train_ship_type(path, tmp_path / "x.pt", StageTrainConfig(epochs=1), log=lambda _: None)
 
@@ -53,8 +63,13 @@ def test_water_mask_trains_and_loads(tmp_path):
         tiles[f"image_{i}"], tiles[f"truth_{i}"] = img, truth
     np.savez(tmp_path / "water.npz", **tiles)
     out = tmp_path / "water-mask.pt"
-    m = train_water_mask(tmp_path / "water.npz", out, StageTrainConfig(epochs=1, batch=4, width=4, val_share=0.25),
-                         crops_per_tile=1, log=lambda _: None)
+    m = train_water_mask(
+        tmp_path / "water.npz",
+        out,
+        StageTrainConfig(epochs=1, batch=4, width=4, val_share=0.25),
+        crops_per_tile=1,
+        log=lambda _: None,
+    )
     assert m["heldout_tiles"] == 1 and m["water_iou"] is not None
     prob = WaterMasker(out).predict(tiles["image_0"])
     assert prob.shape == (96, 140) and 0 <= prob.min() <= prob.max() <= 1

@@ -16,14 +16,29 @@ from click.testing import CliRunner
 from rasterio.features import rasterize
 from shapely.geometry import Point, shape
 
+from tankerwatch.cli import main
 from tankerwatch.datasets.builder import load_truth
 from tankerwatch.datasets.scene import open_scene
 from tankerwatch.datasets.synth import (
-    EVAL_SEED_BASE, SHIP_KINDS, SceneSpec, ShipSpec, _Livery, _Renderer, _ShipFrame, generate_scene, hard_port_spec,
-    open_sea_spec, random_spec, render_ship_sprite, ship_box_m, truth_features, water_truth, write_scene,
+    EVAL_SEED_BASE,
+    SHIP_KINDS,
+    SceneSpec,
+    ShipSpec,
+    _Livery,
+    _Renderer,
+    _ShipFrame,
+    generate_scene,
+    hard_port_spec,
+    open_sea_spec,
+    random_ship,
+    random_spec,
+    render_ship_sprite,
+    ship_box_m,
+    truth_features,
+    water_truth,
+    write_scene,
 )
-from tankerwatch.datasets.synth_land import BELT_USES, HINTERLAND_USES, Parcel
-from tankerwatch.cli import main
+from tankerwatch.datasets.synth.hard_land import BELT_USES, HINTERLAND_USES, Parcel
 from tankerwatch.geo import from_lonlat_transformer
 from tankerwatch.schema import SHIP_CLASSES
 from tests.conftest import small_spec
@@ -49,19 +64,25 @@ def test_truth_dimensions_are_metres_through_the_georeferencing(scene_factory, o
     assert props["heading_deg"] == pytest.approx(30.0, abs=1.5)
 
 
-def _differs_from_sea(img: np.ndarray, cols: np.ndarray, rows: np.ndarray, sea: np.ndarray, by: float = 12) -> np.ndarray:
+def _differs_from_sea(
+    img: np.ndarray, cols: np.ndarray, rows: np.ndarray, sea: np.ndarray, by: float = 12
+) -> np.ndarray:
     """Whether pixels at (col, row) differ clearly from the local sea colour."""
     r, c = np.round(rows).astype(int), np.round(cols).astype(int)
     return np.abs(img[:, r, c] - sea[:, r, c]).max(axis=0) > by
 
 
 # the lean is along the ship (heading 30 deg): the deck overhangs the bow, the sides stay clear
-@pytest.mark.parametrize("effects", [
-    {},
-    {"off_nadir_deg": 20.0, "off_nadir_az_deg": 30.0},
-    {"cloud_cover": 0.6},
-    {"off_nadir_deg": 25.0, "off_nadir_az_deg": 210.0, "cloud_cover": 0.4, "water_style": "deep"},
-], ids=["plain", "off-nadir", "clouds", "off-nadir+clouds+deep"])
+@pytest.mark.parametrize(
+    "effects",
+    [
+        {},
+        {"off_nadir_deg": 20.0, "off_nadir_az_deg": 30.0},
+        {"cloud_cover": 0.6},
+        {"off_nadir_deg": 25.0, "off_nadir_az_deg": 210.0, "cloud_cover": 0.4, "water_style": "deep"},
+    ],
+    ids=["plain", "off-nadir", "clouds", "off-nadir+clouds+deep"],
+)
 def test_truth_footprint_sits_on_the_rendered_hull(scene_factory, one_tanker_ship, effects):
     tif = scene_factory("h", land=False, ships=[one_tanker_ship], n_tankers=0, n_others=0, seed=4, **effects)
     scene = open_scene(tif)
@@ -140,8 +161,17 @@ def test_each_effect_changes_the_image_only_when_enabled(name):
 
 
 def test_sensor_effects_keep_the_requested_bands_and_depth():
-    spec = small_spec(bit_depth=12, bands=4, n_tankers=1, n_others=0, jpeg_quality=60, colour_jitter=1.0,
-                      pansharpen_fringe=1.0, cloud_cover=0.3, glint=0.5)
+    spec = small_spec(
+        bit_depth=12,
+        bands=4,
+        n_tankers=1,
+        n_others=0,
+        jpeg_quality=60,
+        colour_jitter=1.0,
+        pansharpen_fringe=1.0,
+        cloud_cover=0.3,
+        glint=0.5,
+    )
     img = generate_scene(spec).image
     assert img.shape[0] == 4 and img.dtype == np.uint16 and img.max() < 4096
 
@@ -150,12 +180,15 @@ def test_off_nadir_leans_the_superstructure_but_not_the_truth(one_tanker_ship):
     kw = dict(land=False, ships=[one_tanker_ship], n_tankers=0, n_others=0, seed=4)
     plain = generate_scene(small_spec(**kw))
     leaning = generate_scene(small_spec(**kw, off_nadir_deg=25.0, off_nadir_az_deg=120.0))
-    assert truth_features(plain, "a")["features"][0]["geometry"] == truth_features(leaning, "a")["features"][0]["geometry"]
+    plain_truth, leaning_truth = truth_features(plain, "a"), truth_features(leaning, "a")
+    assert plain_truth["features"][0]["geometry"] == leaning_truth["features"][0]["geometry"]
+
     # the bright aft accommodation block moves towards azimuth 120 deg (image east-south-east)
     def bright_centre(scene):  # the white block is the brightest thing in the scene: its 120 brightest pixels
         grey = scene.image.astype(float).mean(axis=0)
         rows, cols = np.unravel_index(np.argsort(grey, axis=None)[-120:], grey.shape)
         return np.array([cols.mean(), rows.mean()])
+
     shift = bright_centre(leaning) - bright_centre(plain)
     az = np.radians(120.0)
     assert shift @ np.array([np.sin(az), -np.cos(az)]) > 5  # pixels (1 m GSD), ~25-30 m up * tan 25 deg
@@ -171,8 +204,9 @@ def test_yachts_are_labelled_vessel():
 
 
 def test_yachts_berth_in_a_marina(tmp_path):
-    scene = generate_scene(small_spec(seed=2, width_m=800.0, height_m=800.0, n_tankers=0, n_others=0,
-                                      n_yachts=10, port_structures=True))
+    scene = generate_scene(
+        small_spec(seed=2, width_m=800.0, height_m=800.0, n_tankers=0, n_others=0, n_yachts=10, port_structures=True)
+    )
     yachts = [s for s in scene.ships if s.kind == "yacht"]
     assert yachts and {s.ship_class for s in yachts} == {"vessel"}
     # load_truth (the dataset builder) takes the new kind: its class is one the detector knows
@@ -182,14 +216,35 @@ def test_yachts_berth_in_a_marina(tmp_path):
 
 @pytest.mark.parametrize("land", [True, False])
 def test_hard_negatives_have_no_truth_and_ships_keep_clear_of_them(land):
-    empty = generate_scene(small_spec(seed=6, width_m=900.0, height_m=900.0, land=land, n_tankers=0, n_others=0,
-                                      port_structures=True, quay_clutter=True))
+    empty = generate_scene(
+        small_spec(
+            seed=6,
+            width_m=900.0,
+            height_m=900.0,
+            land=land,
+            n_tankers=0,
+            n_others=0,
+            port_structures=True,
+            quay_clutter=True,
+        )
+    )
     assert empty.structures, "no breakwater, jetty or dock was drawn"
     assert truth_features(empty, "e")["features"] == []
     plain = generate_scene(small_spec(seed=6, width_m=900.0, height_m=900.0, land=land, n_tankers=0, n_others=0))
     assert not np.array_equal(empty.image, plain.image)
-    busy = generate_scene(small_spec(seed=6, width_m=900.0, height_m=900.0, land=land, n_tankers=8, n_others=8,
-                                     n_yachts=6, port_structures=True, quay_clutter=True))
+    busy = generate_scene(
+        small_spec(
+            seed=6,
+            width_m=900.0,
+            height_m=900.0,
+            land=land,
+            n_tankers=8,
+            n_others=8,
+            n_yachts=6,
+            port_structures=True,
+            quay_clutter=True,
+        )
+    )
     assert len(busy.ships) >= 8
     for s in busy.ships:
         assert not any(ship_box_m(s).intersects(g) for g in busy.structures), s
@@ -206,9 +261,24 @@ def test_ships_rafted_together_have_no_wake():
 
 
 def test_same_seed_gives_same_bytes_with_every_effect_on(tmp_path):
-    spec = dict(BASE, width_m=600.0, height_m=600.0, water_style="black", glint=0.6, wakes=True, cloud_cover=0.3,
-                off_nadir_deg=22.0, off_nadir_az_deg=75.0, jpeg_quality=55, pansharpen_fringe=1.2, colour_jitter=0.8,
-                port_structures=True, quay_clutter=True, ship_variety=True, n_yachts=6)
+    spec = dict(
+        BASE,
+        width_m=600.0,
+        height_m=600.0,
+        water_style="black",
+        glint=0.6,
+        wakes=True,
+        cloud_cover=0.3,
+        off_nadir_deg=22.0,
+        off_nadir_az_deg=75.0,
+        jpeg_quality=55,
+        pansharpen_fringe=1.2,
+        colour_jitter=0.8,
+        port_structures=True,
+        quay_clutter=True,
+        ship_variety=True,
+        n_yachts=6,
+    )
     a = write_scene(generate_scene(small_spec(**spec)), tmp_path / "a", "s")
     b = write_scene(generate_scene(small_spec(**spec)), tmp_path / "b", "s")
     assert a.read_bytes() == b.read_bytes()
@@ -238,7 +308,8 @@ RENDERED_BEFORE = {
     "plain": (dict(), "5ed03d536d1fd43ce06af9b1b484c448d8e04e3fd5102e0d2407219cae68f802"),
     "structures+clutter+variety+yachts": (
         dict(seed=3, port_structures=True, quay_clutter=True, ship_variety=True, n_yachts=3),
-        "3f14e3871def1a39295ce585f86321af4ff33d428744594d4e3c00e9f2d206c1"),
+        "3f14e3871def1a39295ce585f86321af4ff33d428744594d4e3c00e9f2d206c1",
+    ),
 }
 NEW_EFFECTS = {"hard_land": True, "swell": 0.8}
 HARD = dict(seed=3, width_m=300.0, height_m=300.0, gsd_m=1.0, n_tankers=2, n_others=2)
@@ -274,8 +345,9 @@ def test_hard_land_is_deterministic_and_has_land():
 
 def _parcel_renderer(seed: int = 5) -> _Renderer:
     """A rendered 700 m hard-land scene whose renderer is kept, to draw single parcels on."""
-    r = _Renderer(small_spec(seed=seed, width_m=700.0, height_m=700.0, gsd_m=2.0, n_tankers=0, n_others=0,
-                             hard_land=True))
+    r = _Renderer(
+        small_spec(seed=seed, width_m=700.0, height_m=700.0, gsd_m=2.0, n_tankers=0, n_others=0, hard_land=True)
+    )
     r.render()
     return r
 
@@ -291,7 +363,7 @@ def test_every_hard_land_use_draws_something_on_its_parcel(use):
     p = Parcel(s_c - 160, s_c + 160, hard.quay_w + 10, hard.quay_w + 250, use)
     mask = np.zeros((r.cv.h, r.cv.w), np.uint8)
     cv2.fillPoly(mask, [np.round(hard.quad(p.s0, p.s1, p.d0, p.d1) / r.cv.gsd).astype(np.int32)], 1)
-    assert mask.sum() > 0.5 * 320 * 240 / r.cv.gsd ** 2, "the test parcel should lie (mostly) in the scene"
+    assert mask.sum() > 0.5 * 320 * 240 / r.cv.gsd**2, "the test parcel should lie (mostly) in the scene"
     inside = mask > 0
 
     def changed(before: np.ndarray) -> float:
@@ -341,7 +413,7 @@ def test_water_truth_is_the_land_polygon_with_ships_as_water():
             assert mask[row, c] == 1
     coarse = water_truth(scene, 4.0)
     assert coarse.shape == (75, 75)
-    assert abs((1 - coarse.mean()) - scene.land.area / 300.0 ** 2) < 0.03
+    assert abs((1 - coarse.mean()) - scene.land.area / 300.0**2) < 0.03
 
 
 @pytest.mark.parametrize("crs", ["utm", "EPSG:4326"])
@@ -365,7 +437,10 @@ def test_land_geojson_is_written_in_lonlat_and_covers_the_land(tmp_path, crs):
     assert back.symmetric_difference(scene.land).area < 0.005 * scene.land.area
     mask = water_truth(scene, 2.0)
     rows, cols = np.nonzero(mask == 0)
-    assert all(back.buffer(1.5).contains(Point((c + 0.5) * 2.0, (r + 0.5) * 2.0)) for r, c in zip(rows[::7], cols[::7]))
+    assert all(
+        back.buffer(1.5).contains(Point((c + 0.5) * 2.0, (r + 0.5) * 2.0))
+        for r, c in zip(rows[::7], cols[::7], strict=True)
+    )
 
 
 def test_open_sea_scene_has_no_ships_no_land_and_an_empty_land_feature(tmp_path):
@@ -402,8 +477,12 @@ def test_other_kinds_choose_the_kinds_of_the_other_ships():
     scene = generate_scene(small_spec(land=False, n_tankers=0, n_others=6, other_kinds=["bulk_carrier"], seed=9))
     kinds = [s.kind for s in scene.ships]
     # a ship may have a partner rafted alongside (a tanker or general cargo ship), whatever other_kinds says
-    assert kinds.count("bulk_carrier") >= 3 and set(kinds) <= {"bulk_carrier", "product_tanker", "chemical_tanker",
-                                                               "general_cargo"}
+    assert kinds.count("bulk_carrier") >= 3 and set(kinds) <= {
+        "bulk_carrier",
+        "product_tanker",
+        "chemical_tanker",
+        "general_cargo",
+    }
 
 
 def test_synth_command_writes_hard_port_and_open_sea_scenes(tmp_path):
@@ -413,7 +492,11 @@ def test_synth_command_writes_hard_port_and_open_sea_scenes(tmp_path):
     ok = runner.invoke(main, ["synth", "--out", str(tmp_path / "sea"), "--open-sea", "--gsd", "4", "--seed", "9000000"])
     assert ok.exit_code == 0, ok.output
     assert sorted(p.name for p in (tmp_path / "sea").iterdir()) == [
-        "opensea_9000000.json", "opensea_9000000.land.geojson", "opensea_9000000.tif", "opensea_9000000.truth.geojson"]
+        "opensea_9000000.json",
+        "opensea_9000000.land.geojson",
+        "opensea_9000000.tif",
+        "opensea_9000000.truth.geojson",
+    ]
     assert "--hard-port" in runner.invoke(main, ["synth", "--help"]).output
 
 
@@ -428,13 +511,18 @@ RENDERED_BEFORE_LIVERIES = {
     "port": (lambda: SceneSpec(**_LIVERY_PORT), "e78928680d3979c5f8285704d5e005f083afd005bc144be9acb2a2dc899952de"),
     "port-variety-off-nadir": (
         lambda: SceneSpec(**_LIVERY_PORT, ship_variety=True, off_nadir_deg=15.0, off_nadir_az_deg=40.0),
-        "c3a453cef6d1dc655c79ee9026aca741107d12f40257d577404c27792b50d866"),
+        "c3a453cef6d1dc655c79ee9026aca741107d12f40257d577404c27792b50d866",
+    ),
     "hard-port": (lambda: _hard(True), "8260ce215f5427abcb99c66a47cc26e9b3c4d42132f3de0d7cf2dbbf5de413c9"),
     "hard-port-no-variety": (lambda: _hard(False), "962e86e524c450ab204be8717ac50a8254773326d8a7f64b2b503f842dd4e8a4"),
-    "open-sea": (lambda: replace(open_sea_spec(9_000_002), **_LIVERY_SEA),
-                 "47e034f5c3ff2941f928d3b2687c6346885218b9ea53b36df68455831242d06b"),
-    "open-sea-variety": (lambda: replace(open_sea_spec(9_000_002), **_LIVERY_SEA, ship_variety=True),
-                         "2ac455c4e36dc2934273f7b97fed5b17cbd485dd474fbb8e156d0f2e4a2939e7"),
+    "open-sea": (
+        lambda: replace(open_sea_spec(9_000_002), **_LIVERY_SEA),
+        "47e034f5c3ff2941f928d3b2687c6346885218b9ea53b36df68455831242d06b",
+    ),
+    "open-sea-variety": (
+        lambda: replace(open_sea_spec(9_000_002), **_LIVERY_SEA, ship_variety=True),
+        "2ac455c4e36dc2934273f7b97fed5b17cbd485dd474fbb8e156d0f2e4a2939e7",
+    ),
 }
 
 
@@ -461,15 +549,18 @@ def test_ships_without_a_livery_render_as_before(name):
 
 def test_sprites_without_a_livery_render_as_before():
     sprite = render_ship_sprite(ShipSpec("crude_tanker", 200.0, 34.0, 0, 0, 70.0), 0.8, 5, True)
-    assert hashlib.sha256(sprite.after.tobytes()).hexdigest() == \
-        "9d1ab2654401c42d2b5691928d8401dad16dbd2069f8b752e9f9e2df06d06543"
+    assert (
+        hashlib.sha256(sprite.after.tobytes()).hexdigest()
+        == "9d1ab2654401c42d2b5691928d8401dad16dbd2069f8b752e9f9e2df06d06543"
+    )
 
 
 def _deck_colour(seed: int, livery: int | None, variety: bool) -> np.ndarray:
     """The median drawn colour (before the sensor) of a deck patch between the manifold and the forecastle."""
     ship = ShipSpec("product_tanker", 150.0, 24.0, 200.0, 200.0, 60.0, livery=livery)
-    r = _Renderer(small_spec(seed=seed, land=False, n_tankers=0, n_others=0, ships=[ship], gsd_m=0.5,
-                             ship_variety=variety))
+    r = _Renderer(
+        small_spec(seed=seed, land=False, n_tankers=0, n_others=0, ships=[ship], gsd_m=0.5, ship_variety=variety)
+    )
     r.render()
     frame = _ShipFrame(ship)
     u, v = np.meshgrid(np.linspace(0.18, 0.32, 30) * ship.length_m, np.linspace(0.12, 0.38, 12) * ship.beam_m)
@@ -491,9 +582,124 @@ def test_a_livery_changes_only_its_ship(tmp_path):
     assert painted.ships[0].livery == 5
     assert _poses(plain) == _poses(painted)
     # the superstructure's shadow falls up to ~65 m away; the blur and JPEG reach a few pixels
-    near = rasterize([(ship_box_m(painted.ships[0]).buffer(70.0), 1)], out_shape=plain.image.shape[1:],
-                     transform=Affine.scale(1.0), dtype="uint8").astype(bool)
+    near = rasterize(
+        [(ship_box_m(painted.ships[0]).buffer(70.0), 1)],
+        out_shape=plain.image.shape[1:],
+        transform=Affine.scale(1.0),
+        dtype="uint8",
+    ).astype(bool)
     assert not np.array_equal(plain.image, painted.image)
     assert np.array_equal(plain.image[:, ~near], painted.image[:, ~near])
     truth = json.loads(write_scene(painted, tmp_path, "s").with_name("s.truth.geojson").read_text())
     assert [f["properties"]["livery"] for f in truth["features"]][:2] == [5, None]
+
+
+# --- the renderer as a package (datasets/synth/) --------------------------------------------------------
+# sha256 of the image bytes and the truth GeoJSON of scenes that turn every effect on, paint liveries on every deck
+# kind, and of a livery sprite off nadir, taken from the one-module renderer (datasets/synth.py) before it was split
+# into datasets/synth/ by concern: the split, and any later reshuffle, must draw byte for byte as it did.
+# (A new OpenCV or NumPy that rasterises differently would change these too: re-derive them from the old commit.)
+_EVERYTHING = dict(
+    seed=31,
+    width_m=700,
+    height_m=700,
+    gsd_m=0.8,
+    crs="EPSG:4326",
+    bit_depth=11,
+    bands=4,
+    n_tankers=4,
+    n_others=5,
+    water_style="green",
+    glint=0.7,
+    wakes=True,
+    cloud_cover=0.35,
+    off_nadir_deg=22.0,
+    off_nadir_az_deg=300.0,
+    jpeg_quality=60,
+    pansharpen_fringe=1.1,
+    colour_jitter=0.9,
+    port_structures=True,
+    quay_clutter=True,
+    ship_variety=True,
+    n_yachts=8,
+    hard_land=True,
+    swell=0.7,
+)
+
+
+def _painted_ships() -> list[ShipSpec]:
+    """Ships of every deck kind, each with a livery."""
+    return [
+        ShipSpec("product_tanker", 140.0, 22.0, 300.0, 300.0, 40.0, imo="9000001", name="LIV", livery=77),
+        ShipSpec("container_ship", 180.0, 27.0, 150.0, 450.0, 100.0, livery=5),
+        ShipSpec("bulk_carrier", 160.0, 25.0, 450.0, 150.0, 170.0, livery=12),
+        ShipSpec("lpg_carrier", 130.0, 21.0, 470.0, 470.0, 250.0, livery=3),
+        ShipSpec("tug", 30.0, 10.0, 100.0, 100.0, 10.0, livery=9),
+        ShipSpec("barge", 60.0, 15.0, 520.0, 80.0, 300.0, livery=11),
+    ]
+
+
+RENDERED_BEFORE_THE_SPLIT = {  # name: (spec, image sha256, truth GeoJSON sha256)
+    "every-effect-hard-land": (
+        lambda: SceneSpec(**_EVERYTHING),
+        "0527b5a87b4703a6027e5747b6c58849f537eb02b85458f1da314706b2ee181f",
+        "4326ec2896b7612210fa9bb91570df522b7002770e5bc110524e20483dfe5087",
+    ),
+    "every-effect-open-sea-12-bit": (
+        lambda: SceneSpec(
+            **dict(
+                _EVERYTHING,
+                seed=32,
+                land=False,
+                hard_land=False,
+                bit_depth=12,
+                water_style="black",
+                swell=0.9,
+                other_kinds=["tug", "fishing", "barge"],
+            )
+        ),
+        "2d126b819a71e962fc4cb41a115cec9fa632645880cded12f2c0694b48073259",
+        "f08a41d9ac39dfef7efcbe5365c0dde72386d95fab9871ed96daf946ebedc8af",
+    ),
+    "liveries-off-nadir-wakes": (
+        lambda: SceneSpec(
+            seed=21,
+            width_m=600,
+            height_m=600,
+            gsd_m=0.6,
+            land=False,
+            n_tankers=1,
+            n_others=2,
+            ships=_painted_ships(),
+            ship_variety=True,
+            off_nadir_deg=18.0,
+            off_nadir_az_deg=130.0,
+            wakes=True,
+        ),
+        "761c52968b9d06405f1feaa88c917e6c1e4145185a4ae1ea2f2f9bd643043ef4",
+        "74cc3b72c7a570ce9621aec03c155ddd681fdb7d5d283def1c4e6dae532ccf82",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RENDERED_BEFORE_THE_SPLIT))
+def test_scenes_render_as_before_the_split(name):
+    make, image_digest, truth_digest = RENDERED_BEFORE_THE_SPLIT[name]
+    scene = generate_scene(make())
+    assert hashlib.sha256(scene.image.tobytes()).hexdigest() == image_digest
+    truth = json.dumps(truth_features(scene, "s")).encode()  # what write_scene writes to <id>.truth.geojson
+    assert hashlib.sha256(truth).hexdigest() == truth_digest
+
+
+def test_livery_sprites_off_nadir_render_as_before_the_split():
+    ship = random_ship("product_tanker", np.random.default_rng(9))
+    ship.heading_deg, ship.livery = 74.0, 44
+    sprite = render_ship_sprite(ship, 0.5, 9, True, 20.0)
+    assert (
+        hashlib.sha256(sprite.after.tobytes()).hexdigest()
+        == "57acdb8c5fbb3aea40837e81685144284146a90d160aa84a8c8238367f675e6d"
+    )
+    assert (
+        hashlib.sha256(sprite.hull.tobytes()).hexdigest()
+        == "a0e3c8e7f9c5497cd43c3412454f77bf8e4e59666926c852c307689c0777d938"
+    )

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pytest
+from rasterio.transform import from_origin
 from shapely.geometry import box
 from shapely.ops import unary_union
 
@@ -14,22 +15,31 @@ from tankerwatch.datasets.ports import Port
 from tankerwatch.datasets.scene import open_scene
 from tankerwatch.inference.tiling import plan_tiles, port_aoi_px
 from tests.test_scene import write_raster
-from rasterio.transform import from_origin
 
 
 @pytest.fixture
 def big_scene(tmp_path):
     """A 4000 x 3000 px UTM scene at 0.5 m near Vostochny (pixels are blank: only the grid matters)."""
-    p = write_raster(tmp_path / "big.tif", np.zeros((1, 3000, 4000), np.uint8),
-                     transform=from_origin(505000, 4733000, 0.5, 0.5))
+    p = write_raster(
+        tmp_path / "big.tif", np.zeros((1, 3000, 4000), np.uint8), transform=from_origin(505000, 4733000, 0.5, 0.5)
+    )
     return open_scene(p, acquired=datetime(2024, 1, 1, tzinfo=timezone.utc))
 
 
 def test_full_scene_tiles_cover_everything_with_overlap_longer_than_a_ship(big_scene):
     cfg = DetectConfig(working_gsd_m=1.0, tile_px=512, overlap_m=320)
     tiles = plan_tiles(big_scene, cfg)
-    union = unary_union([box(t.window.col_off, t.window.row_off, t.window.col_off + t.window.width,
-                             t.window.row_off + t.window.height) for t in tiles])
+    union = unary_union(
+        [
+            box(
+                t.window.col_off,
+                t.window.row_off,
+                t.window.col_off + t.window.width,
+                t.window.row_off + t.window.height,
+            )
+            for t in tiles
+        ]
+    )
     assert union.equals(box(0, 0, 4000, 3000))
     # 0.5 m scene read at 1 m: 1024 native px per 512 px tile
     assert all(t.window.width <= 1024 and t.out_cols == round(t.window.width / 2) for t in tiles)

@@ -14,8 +14,16 @@ from tankerwatch.cli import main
 from tankerwatch.config import bundled_path
 from tankerwatch.datasets.registry import estimate_dimensions, imo_check_digit_ok, load_registry
 from tankerwatch.datasets.tonnage import (
-    PARTICULARS_COLUMNS, TankerParticulars, bundled_particulars, estimate_size, fit_log_line, fit_size_model,
-    leave_one_out, load_size_model, read_particulars, size_model_report,
+    PARTICULARS_COLUMNS,
+    TankerParticulars,
+    bundled_particulars,
+    estimate_size,
+    fit_log_line,
+    fit_size_model,
+    leave_one_out,
+    load_size_model,
+    read_particulars,
+    size_model_report,
 )
 from tankerwatch.schema import TankerwatchError
 from tests.conftest import REALWORLD
@@ -30,9 +38,17 @@ def law_rows(n: int = 12, wobble: float = 0.05) -> list[TankerParticulars]:
     for i in range(n):
         dwt = 1000 * 2 ** (i * 8 / (n - 1))  # 1,000 .. 256,000 dwt
         sign = 1 if i % 2 else -1
-        rows.append(TankerParticulars(
-            f"SHIP {i}", "", dwt, dwt / 1.5 * math.exp(-sign * wobble), 8 * dwt**0.3 * math.exp(sign * wobble),
-            1.2 * dwt**0.3 * math.exp(-sign * wobble), "generated"))
+        rows.append(
+            TankerParticulars(
+                f"SHIP {i}",
+                "",
+                dwt,
+                dwt / 1.5 * math.exp(-sign * wobble),
+                8 * dwt**0.3 * math.exp(sign * wobble),
+                1.2 * dwt**0.3 * math.exp(-sign * wobble),
+                "generated",
+            )
+        )
     return rows
 
 
@@ -51,7 +67,8 @@ def test_fit_recovers_a_known_power_law_and_its_scatter():
     assert model.length.sd == pytest.approx(0.05, rel=0.15) and model.length.n == 12
     exact = fit_size_model(law_rows(wobble=0.0))
     assert exact.length.sd == pytest.approx(0, abs=1e-9) and exact.length.predict(50_000) == pytest.approx(
-        8 * 50_000**0.3)
+        8 * 50_000**0.3
+    )
 
 
 def test_a_line_needs_three_ships_of_different_tonnage():
@@ -97,10 +114,16 @@ def test_fitted_laws_reproduce_the_table_within_their_spread():
     rows = bundled_particulars()
     model = load_size_model()
     assert model is load_size_model()  # fitted once
-    for line, x, y in ((model.length, "dwt", "length_m"), (model.beam, "dwt", "beam_m"),
-                       (model.dwt_from_gt, "gt", "dwt")):
-        z = [abs(math.log(getattr(r, y) / line.predict(getattr(r, x)))) / line.sd
-             for r in rows if getattr(r, x) and getattr(r, y)]
+    for line, x, y in (
+        (model.length, "dwt", "length_m"),
+        (model.beam, "dwt", "beam_m"),
+        (model.dwt_from_gt, "gt", "dwt"),
+    ):
+        z = [
+            abs(math.log(getattr(r, y) / line.predict(getattr(r, x)))) / line.sd
+            for r in rows
+            if getattr(r, x) and getattr(r, y)
+        ]
         within_1, within_2 = sum(v <= 1 for v in z) / len(z), sum(v <= 2 for v in z) / len(z)
         assert 0.55 <= within_1 <= 0.9 and within_2 >= 0.9, (y, within_1, within_2)  # neither too wide nor too narrow
     assert 0.25 <= model.length.slope <= 0.35 and 0.25 <= model.beam.slope <= 0.35  # cube-root-like scaling
@@ -109,8 +132,10 @@ def test_fitted_laws_reproduce_the_table_within_their_spread():
 
 def test_leave_one_out_length_error_is_a_few_percent():
     loo = leave_one_out(bundled_particulars())
-    print(f"leave-one-out median |error|: length from DWT {loo.length_from_dwt_pct:.1f} %, "
-          f"beam {loo.beam_from_dwt_pct:.1f} %, length from GT {loo.length_from_gt_pct:.1f} %")
+    print(
+        f"leave-one-out median |error|: length from DWT {loo.length_from_dwt_pct:.1f} %, "
+        f"beam {loo.beam_from_dwt_pct:.1f} %, length from GT {loo.length_from_gt_pct:.1f} %"
+    )
     assert 1 < loo.length_from_dwt_pct < 10 and 1 < loo.beam_from_dwt_pct < 10
     assert loo.length_from_gt_pct > loo.length_from_dwt_pct  # GT is the weaker evidence
     assert loo.length_within_1sd >= 0.6 and loo.n_length >= 30
@@ -127,8 +152,10 @@ def test_particulars_table_errors_name_the_file_and_line(tmp_path):
     rows = read_particulars(write(tmp_path, "# a comment\n# another\n" + HEADER + "\n" + good))
     assert rows[0].line == 4 and rows[0].gt == 3000 and rows[0].imo == ""
     cases = {
-        "bad_number.csv": (HEADER + "\n" + good + "Y,,lots,,,,https://example.org,\n",
-                           r"bad_number\.csv:3: dwt 'lots'"),
+        "bad_number.csv": (
+            HEADER + "\n" + good + "Y,,lots,,,,https://example.org,\n",
+            r"bad_number\.csv:3: dwt 'lots'",
+        ),
         "bad_imo.csv": (HEADER + "\nY,9020004,5000,,,,https://example.org,\n", r"bad_imo\.csv:2: imo '9020004'"),
         "no_source.csv": (HEADER + "\nY,,5000,,,,,\n", r"no_source\.csv:2: every row needs a name and a source"),
         "wide.csv": (HEADER + "\nY,,5000,,20,30,https://example.org,\n", r"wide\.csv:2: beam_m is not less"),

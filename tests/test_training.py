@@ -19,8 +19,9 @@ def tiny_run(tmp_path_factory):
     """One epoch of YOLO11n-OBB on chips from two small synthetic scenes."""
     root = tmp_path_factory.mktemp("train")
     data = build_synthetic_dataset(root / "ds", 2, 1, seed=5, chip_px=128, max_chips=3, workers=1)
-    cfg = TrainConfig(architecture="n", epochs=1, imgsz=128, batch=4, seed=0, device="cpu", workers=0,
-                      hyper={"mosaic": 0.0})
+    cfg = TrainConfig(
+        architecture="n", epochs=1, imgsz=128, batch=4, seed=0, device="cpu", workers=0, hyper={"mosaic": 0.0}
+    )
     best = train(cfg, data, root / "run")
     return root, best
 
@@ -38,9 +39,24 @@ def test_one_epoch_training_writes_checksummed_weights_and_summary(tiny_run):
 @pytest.mark.slow
 def test_published_weights_load_and_predict(tiny_run, tmp_path):
     root, _ = tiny_run
-    report = {"scenes": 1, "iou_threshold": 0.5, "classes": {"tanker": {
-        "ap50": 0.5, "precision": 0.5, "recall": 0.5, "n_truth": 2, "n_predicted": 2, "length_mae_m": 1.0,
-        "length_bias_m": 0.1, "beam_mae_m": 0.5, "beam_bias_m": -0.1, "by_gsd": {}}}}
+    report = {
+        "scenes": 1,
+        "iou_threshold": 0.5,
+        "classes": {
+            "tanker": {
+                "ap50": 0.5,
+                "precision": 0.5,
+                "recall": 0.5,
+                "n_truth": 2,
+                "n_predicted": 2,
+                "length_mae_m": 1.0,
+                "length_bias_m": 0.1,
+                "beam_mae_m": 0.5,
+                "beam_bias_m": -0.1,
+                "by_gsd": {},
+            }
+        },
+    }
     (tmp_path / "report.json").write_text(json.dumps(report))
     dest = publish(root / "run", tmp_path / "report.json", tmp_path / "w" / "model.pt", notes="tiny test model")
     card = (tmp_path / "w" / "MODEL_CARD.md").read_text()
@@ -86,16 +102,43 @@ def test_export_refuses_an_unknown_format_and_tensorrt_on_the_cpu(tmp_path):
 def test_the_card_names_the_weights_a_model_was_fine_tuned_from_and_tables_each_real_source():
     from tankerwatch.training.publish import model_card
 
-    summary = {"config": {"architecture": "n", "imgsz": 512, "init_weights": "bundled"}, "command": "tankerwatch train",
-               "data": "d/data.yaml", "started": "t0", "finished": "t1", "val_metrics": {}, "init_sha256": "ab" * 32}
+    summary = {
+        "config": {"architecture": "n", "imgsz": 512, "init_weights": "bundled"},
+        "command": "tankerwatch train",
+        "data": "d/data.yaml",
+        "started": "t0",
+        "finished": "t1",
+        "val_metrics": {},
+        "init_sha256": "ab" * 32,
+    }
     bins = [{"label": "<20 m", "recall": 0.5, "n_truth": 2}, {"label": "50-100 m", "recall": None, "n_truth": 0}]
-    source = {"name": "fair1m_part1", "gsd": "0.5 (assumed)", "images": 3, "n_truth": 2, "bins": bins,
-              "over_50m": {"recall": None, "n_found": 0, "n_truth": 0}, "n_predicted": 4, "precision": 0.75,
-              "false_per_image": 0.33, "objects_found": 1, "objects_predicted": 2, "objects_false": 1,
-              "length_mae_m": 3.25, "n_length": 1}
-    report = {"scenes": 0, "iou_threshold": 0.5, "classes": {},
-              "realworld": {"overall": {**source, "name": "all"}, "sources": {"fair1m_part1": source},
-                            "iou_threshold": 0.3, "hull_filter": "keep"}}
+    source = {
+        "name": "fair1m_part1",
+        "gsd": "0.5 (assumed)",
+        "images": 3,
+        "n_truth": 2,
+        "bins": bins,
+        "over_50m": {"recall": None, "n_found": 0, "n_truth": 0},
+        "n_predicted": 4,
+        "precision": 0.75,
+        "false_per_image": 0.33,
+        "objects_found": 1,
+        "objects_predicted": 2,
+        "objects_false": 1,
+        "length_mae_m": 3.25,
+        "n_length": 1,
+    }
+    report = {
+        "scenes": 0,
+        "iou_threshold": 0.5,
+        "classes": {},
+        "realworld": {
+            "overall": {**source, "name": "all"},
+            "sources": {"fair1m_part1": source},
+            "iou_threshold": 0.3,
+            "hull_filter": "keep",
+        },
+    }
     card = model_card(summary, "cd" * 32, report, "notes")
     assert "fine-tuned from `bundled` (sha256 abababababab…)" in card and "trained from scratch" not in card
     row = next(line for line in card.splitlines() if line.startswith("| fair1m_part1 |"))

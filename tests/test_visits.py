@@ -14,19 +14,48 @@ from tankerwatch.schema import Candidate, Detection, Identification, OrientedBox
 
 T0 = datetime(2024, 5, 1, 2, 31, tzinfo=timezone.utc)
 PORT_NAMES = {"RU-VOS": "Vostochny"}
-ALERT_FIELDS = ["alert_id", "type", "port_id", "port_name", "scene_id", "acquired", "center_lon", "center_lat",
-                "length_m", "beam_m", "heading_deg", "confidence", "candidates", "visit_id", "first_seen",
-                "last_seen", "sightings", "chip"]
+ALERT_FIELDS = [
+    "alert_id",
+    "type",
+    "port_id",
+    "port_name",
+    "scene_id",
+    "acquired",
+    "center_lon",
+    "center_lat",
+    "length_m",
+    "beam_m",
+    "heading_deg",
+    "confidence",
+    "candidates",
+    "visit_id",
+    "first_seen",
+    "last_seen",
+    "sightings",
+    "chip",
+]
 
 
-def sighting(scene_id: str, imo: str = "1000021", probability: float = 0.8, port_id: str | None = "RU-VOS",
-             lon: float = 133.065) -> Identification:
+def sighting(
+    scene_id: str, imo: str = "1000021", probability: float = 0.8, port_id: str | None = "RU-VOS", lon: float = 133.065
+) -> Identification:
     """An identified 104.5 x 16.8 m tanker at Vostochny, as the matcher would hand it over."""
     box = OrientedBox(500.0, 500.0, 209.0, 33.6, 0.3, 0.93, "tanker")
     det = Detection(
-        scene_id=scene_id, class_name="tanker", confidence=0.93, length_m=104.51234, beam_m=16.8, heading_deg=30.04,
-        heading_ambiguous=False, center_lon=lon, center_lat=42.7475, footprint_lonlat=[], acquired=None,
-        gsd_m=0.5, box=box, port_id=port_id,
+        scene_id=scene_id,
+        class_name="tanker",
+        confidence=0.93,
+        length_m=104.51234,
+        beam_m=16.8,
+        heading_deg=30.04,
+        heading_ambiguous=False,
+        center_lon=lon,
+        center_lat=42.7475,
+        footprint_lonlat=[],
+        acquired=None,
+        gsd_m=0.5,
+        box=box,
+        port_id=port_id,
     )
     top = Candidate(imo, "DEMO STAR", probability, 104.5, 16.8, ("UN-1718", "OFAC-SDN"))
     return Identification(det, [top], 1 - probability)
@@ -43,11 +72,25 @@ class ChipRecorder:
         return f"chips/{alert_id}.png"
 
 
-def record(store: AlertStore, scene_id: str, acquired: datetime, idents: list[Identification],
-           chips: ChipRecorder | None = None, gap_hours: float = 72.0) -> list[dict]:
+def record(
+    store: AlertStore,
+    scene_id: str,
+    acquired: datetime,
+    idents: list[Identification],
+    chips: ChipRecorder | None = None,
+    gap_hours: float = 72.0,
+) -> list[dict]:
     """record_scene with default matching config and the Vostochny port name."""
-    return store.record_scene(scene_id, f"/scenes/{scene_id}.tif", acquired, idents, MatchConfig(),
-                              VisitConfig(gap_hours=gap_hours), chips or ChipRecorder(), PORT_NAMES)
+    return store.record_scene(
+        scene_id,
+        f"/scenes/{scene_id}.tif",
+        acquired,
+        idents,
+        MatchConfig(),
+        VisitConfig(gap_hours=gap_hours),
+        chips or ChipRecorder(),
+        PORT_NAMES,
+    )
 
 
 def jsonl(out: Path) -> list[dict]:
@@ -60,13 +103,22 @@ def test_an_alert_has_exactly_the_contract_fields(tmp_path):
         [alert] = record(store, "s1", T0, [sighting("s1")])
     assert list(alert) == ALERT_FIELDS
     assert (alert["type"], alert["port_id"], alert["port_name"], alert["scene_id"]) == (
-        "port_visit", "RU-VOS", "Vostochny", "s1")
+        "port_visit",
+        "RU-VOS",
+        "Vostochny",
+        "s1",
+    )
     assert alert["acquired"] == alert["first_seen"] == alert["last_seen"] == "2024-05-01T02:31:00Z"
     assert (alert["length_m"], alert["heading_deg"], alert["sightings"]) == (104.51, 30.0, 1)
     (c,) = alert["candidates"]
     assert {k: v for k, v in c.items() if k != "evidence"} == {
-        "imo": "1000021", "name": "DEMO STAR", "probability": 0.8, "length_m": 104.5, "beam_m": 16.8,
-        "sanctions": ["UN-1718", "OFAC-SDN"]}
+        "imo": "1000021",
+        "name": "DEMO STAR",
+        "probability": 0.8,
+        "length_m": 104.5,
+        "beam_m": 16.8,
+        "sanctions": ["UN-1718", "OFAC-SDN"],
+    }
     assert c["evidence"]["p_tanker"] == 1.0 and c["evidence"]["confirmed_sightings"] == []
     assert alert["chip"] == f"chips/{alert['alert_id']}.png"
     assert jsonl(tmp_path) == [alert]
@@ -74,8 +126,17 @@ def test_an_alert_has_exactly_the_contract_fields(tmp_path):
 
 def test_only_matched_tankers_inside_ports_alert(tmp_path):
     with AlertStore(tmp_path) as store:
-        new = record(store, "s1", T0, [sighting("s1", probability=0.3), sighting("s1", port_id=None),
-                                       Identification(sighting("s1").detection, [], 1.0), sighting("s1", "1000033")])
+        new = record(
+            store,
+            "s1",
+            T0,
+            [
+                sighting("s1", probability=0.3),
+                sighting("s1", port_id=None),
+                Identification(sighting("s1").detection, [], 1.0),
+                sighting("s1", "1000033"),
+            ],
+        )
         assert [a["candidates"][0]["imo"] for a in new] == ["1000033"]
         assert store.scene_status("s1") == "done" and store.scene_status("s2") is None
 
@@ -128,9 +189,14 @@ def test_an_out_of_order_scene_extends_the_visit_and_keeps_its_id(tmp_path):
         current = store.alerts(current=True)
     assert late["visit_id"] == early["visit_id"] == mid["visit_id"]
     assert (early["first_seen"], early["last_seen"], early["sightings"]) == (
-        "2024-05-01T02:31:00Z", "2024-05-03T02:31:00Z", 2)
-    assert all((a["first_seen"], a["last_seen"], a["sightings"]) == (
-        "2024-05-01T02:31:00Z", "2024-05-03T02:31:00Z", 3) for a in current)
+        "2024-05-01T02:31:00Z",
+        "2024-05-03T02:31:00Z",
+        2,
+    )
+    assert all(
+        (a["first_seen"], a["last_seen"], a["sightings"]) == ("2024-05-01T02:31:00Z", "2024-05-03T02:31:00Z", 3)
+        for a in current
+    )
     assert late["sightings"] == 1  # the stored line still shows the visit as it was then
 
 
@@ -160,8 +226,9 @@ def test_a_failing_chip_writer_rolls_the_whole_scene_back(tmp_path):
 
     with AlertStore(tmp_path) as store:
         with pytest.raises(OSError):
-            store.record_scene("s1", "/scenes/s1.tif", T0, [sighting("s1")], MatchConfig(), VisitConfig(),
-                               broken_chip, PORT_NAMES)
+            store.record_scene(
+                "s1", "/scenes/s1.tif", T0, [sighting("s1")], MatchConfig(), VisitConfig(), broken_chip, PORT_NAMES
+            )
         assert store.alerts() == [] and store.scene_status("s1") is None
         assert len(record(store, "s1", T0, [sighting("s1")])) == 1
 

@@ -1,7 +1,7 @@
 """Fit the appearance model: how much one vessel's signature varies between sightings, and how much vessels differ.
 
 A rendered fleet of tankers, in groups of vessels of one kind and size that differ only in their
-livery (datasets/synth.py: ShipSpec.livery, the paint and layout a vessel keeps in every scene),
+livery (datasets/synth/ships.py: ShipSpec.livery, the paint and layout a vessel keeps in every scene),
 is sighted several times each in small generated scenes that vary everything a vessel does not
 carry with it: GSD 0.3-1 m, heading, berth or anchorage, sun, haze, water style, colour balance,
 bit depth, JPEG, pan-sharpening fringes, off-nadir view, loaded or light. Signatures are read at
@@ -32,10 +32,27 @@ from scipy.stats import rankdata
 from shapely.geometry import box
 
 from tankerwatch.datasets.scene import stretch_rgb
-from tankerwatch.datasets.synth import EVAL_SEED_BASE, TANKER_KINDS, WATER_STYLES, SceneSpec, ShipSpec, \
-    generate_scene, random_ship, ship_box_m
-from tankerwatch.inference.appearance import FEATURES, POSITION_FEATURES, AppearanceModel, FeatureSpread, Signature, \
-    appearance_llr, feature_llrs, normal_logpdf, signature_from_rgb
+from tankerwatch.datasets.synth import (
+    EVAL_SEED_BASE,
+    TANKER_KINDS,
+    WATER_STYLES,
+    SceneSpec,
+    ShipSpec,
+    generate_scene,
+    random_ship,
+    ship_box_m,
+)
+from tankerwatch.inference.appearance import (
+    FEATURES,
+    POSITION_FEATURES,
+    AppearanceModel,
+    FeatureSpread,
+    Signature,
+    appearance_llr,
+    feature_llrs,
+    normal_logpdf,
+    signature_from_rgb,
+)
 from tankerwatch.io import atomic_write_text
 from tankerwatch.schema import OrientedBox
 
@@ -70,7 +87,7 @@ class Sighting:
 def fleet(n_groups: int, per_group: int, seed: int) -> list[RenderedVessel]:
     """n_groups groups of per_group tankers of one kind and size each; liveries seed + 0, 1, ..."""
     rng = np.random.default_rng([seed, 0xF1EE7])
-    out = []
+    out: list[RenderedVessel] = []
     for g in range(n_groups):
         kind = str(rng.choice(TANKER_KINDS))
         s = random_ship(kind, rng)
@@ -83,17 +100,24 @@ def sighting_spec(seed: int, ships: list[ShipSpec]) -> SceneSpec:
     rng = np.random.default_rng([seed, 0xA99E])
     land = bool(rng.random() < 0.7)
     return SceneSpec(
-        seed=seed, width_m=SCENE_EXTENT_M, height_m=SCENE_EXTENT_M,
+        seed=seed,
+        width_m=SCENE_EXTENT_M,
+        height_m=SCENE_EXTENT_M,
         gsd_m=round(float(np.exp(rng.uniform(*np.log(GSD_RANGE_M)))), 3),
-        bit_depth=int(rng.choice([8, 8, 11, 12])), n_tankers=0, n_others=int(rng.integers(0, 3)), land=land,
-        ships=ships, water_style=str(rng.choice(sorted(WATER_STYLES))),
+        bit_depth=int(rng.choice([8, 8, 11, 12])),
+        n_tankers=0,
+        n_others=int(rng.integers(0, 3)),
+        land=land,
+        ships=ships,
+        water_style=str(rng.choice(sorted(WATER_STYLES))),
         glint=float(rng.uniform(0.1, 0.6)) if rng.random() < 0.2 else 0.0,
         off_nadir_deg=float(rng.uniform(3, 20)) if rng.random() < 0.4 else 0.0,
         off_nadir_az_deg=float(rng.uniform(0, 360)),
         jpeg_quality=int(rng.integers(50, 91)) if rng.random() < 0.3 else None,
         pansharpen_fringe=float(rng.uniform(0.3, 1.0)) if rng.random() < 0.3 else 0.0,
         colour_jitter=float(rng.uniform(0.2, 1.0)) if rng.random() < 0.7 else 0.0,
-        port_structures=land and bool(rng.random() < 0.5), quay_clutter=land and bool(rng.random() < 0.7),
+        port_structures=land and bool(rng.random() < 0.5),
+        quay_clutter=land and bool(rng.random() < 0.7),
         ship_variety=True,
     )
 
@@ -116,8 +140,9 @@ def _inside(s: ShipSpec, spec: SceneSpec) -> bool:
     return ship_box_m(s).buffer(s.beam_m / 2).within(box(0, 0, spec.width_m, spec.height_m))
 
 
-def sightings(vessels: list[RenderedVessel], per_vessel: int, seed: int,
-              per_scene: tuple[int, int] = (3, 5)) -> list[Sighting]:
+def sightings(
+    vessels: list[RenderedVessel], per_vessel: int, seed: int, per_scene: tuple[int, int] = (3, 5)
+) -> list[Sighting]:
     """Each vessel sighted in per_vessel scenes (seeds seed, seed + 1, ...), a few fleet ships to a scene."""
     rng = np.random.default_rng([seed, 0x5167])
     queue = [i for _ in range(per_vessel) for i in rng.permutation(len(vessels)).tolist()]
@@ -131,8 +156,10 @@ def sightings(vessels: list[RenderedVessel], per_vessel: int, seed: int,
             if len(chosen) < n and i not in chosen:
                 chosen.append(i)
                 queue.remove(i)
-        ships = [ShipSpec(vessels[i].kind, vessels[i].length_m, vessels[i].beam_m, 0, 0, 0, livery=vessels[i].livery)
-                 for i in chosen]
+        ships = [
+            ShipSpec(vessels[i].kind, vessels[i].length_m, vessels[i].beam_m, 0, 0, 0, livery=vessels[i].livery)
+            for i in chosen
+        ]
         spec = sighting_spec(scene_seed, ships)
         scene = generate_scene(spec)
         step = max(1, math.ceil(max(scene.image.shape[1:]) / STRETCH_SAMPLE_PX))
@@ -152,7 +179,8 @@ SignaturePair = tuple[Signature, Signature]
 
 def pairs(seen: list[Sighting], seed: int) -> tuple[list[SignaturePair], list[SignaturePair]]:
     """Same-vessel pairs (one vessel, two scenes) and as many different-vessel pairs of one size group."""
-    same, different = [], []
+    same: list[SignaturePair] = []
+    different: list[SignaturePair] = []
     for a, b in itertools.combinations(seen, 2):
         if a.scene_seed == b.scene_seed or a.vessel.group != b.vessel.group:
             continue
@@ -218,14 +246,25 @@ def held_out_figures(model: AppearanceModel, same: list[SignaturePair], differen
     """ROC AUC of the LLR and the shares of same pairs above 0 and different pairs below 0."""
     s = np.array([appearance_llr(a, b, model) for a, b in same])
     d = np.array([appearance_llr(a, b, model) for a, b in different])
-    return {"same_pairs": len(s), "different_pairs": len(d), "roc_auc": round(roc_auc(s, d), 4),
-            "same_llr_positive": round(float(np.mean(s > 0)), 4),
-            "different_llr_negative": round(float(np.mean(d < 0)), 4),
-            "same_llr_median": round(float(np.median(s)), 3), "different_llr_median": round(float(np.median(d)), 3)}
+    return {
+        "same_pairs": len(s),
+        "different_pairs": len(d),
+        "roc_auc": round(roc_auc(s, d), 4),
+        "same_llr_positive": round(float(np.mean(s > 0)), 4),
+        "different_llr_negative": round(float(np.mean(d < 0)), 4),
+        "same_llr_median": round(float(np.median(s)), 3),
+        "different_llr_median": round(float(np.median(d)), 3),
+    }
 
 
-def fit_appearance_model(train_groups: int = 64, heldout_groups: int = 48, per_group: int = 3, per_vessel: int = 4,
-                         train_seed: int = 1_000, heldout_seed: int = EVAL_SEED_BASE) -> AppearanceModel:
+def fit_appearance_model(
+    train_groups: int = 64,
+    heldout_groups: int = 48,
+    per_group: int = 3,
+    per_vessel: int = 4,
+    train_seed: int = 1_000,
+    heldout_seed: int = EVAL_SEED_BASE,
+) -> AppearanceModel:
     """Fit the spreads and calibration on training seeds; measure on held-out ones; provenance inside."""
     started = time.time()
     train_vessels = fleet(train_groups, per_group, train_seed + LIVERY_SEED_OFFSET)
@@ -237,7 +276,7 @@ def fit_appearance_model(train_groups: int = 64, heldout_groups: int = 48, per_g
     spreads = {name: fit_spread(feature_diffs(same, name), feature_diffs(different, name)) for name in FEATURES}
     model = AppearanceModel(spreads, 1.0, 0.0)
     totals = [np.array([sum(feature_llrs(a, b, model).values()) for a, b in p]) for p in (same, different)]
-    scale, offset = fit_calibration(*totals)
+    scale, offset = fit_calibration(totals[0], totals[1])
     model = AppearanceModel(spreads, scale, offset)
     heldout_vessels = fleet(heldout_groups, per_group, heldout_seed + LIVERY_SEED_OFFSET)
     heldout = sightings(heldout_vessels, per_vessel, heldout_seed)
@@ -245,16 +284,25 @@ def fit_appearance_model(train_groups: int = 64, heldout_groups: int = 48, per_g
     provenance = {
         "fitted": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python -m tankerwatch.training.appearance",
-        "data": f"rendered tankers (datasets/synth.py liveries) in {SCENE_EXTENT_M:g} m scenes, GSD "
-                f"{GSD_RANGE_M[0]}-{GSD_RANGE_M[1]} m (training/appearance.py: sighting_spec), signatures read "
-                "at the true boxes off by about a detector's error",
-        "train": {"scene_seeds": [train_seed, max(s.scene_seed for s in train)],
-                  "livery_seeds": [train_vessels[0].livery, train_vessels[-1].livery], "vessels": len(train_vessels),
-                  "sightings": len(train), "same_pairs": len(same), "different_pairs": len(different),
-                  "oriented_share": round(float(np.mean([s.signature.oriented for s in train])), 4)},
-        "heldout": {"scene_seeds": [heldout_seed, max(s.scene_seed for s in heldout)],
-                    "livery_seeds": [heldout_vessels[0].livery, heldout_vessels[-1].livery],
-                    "vessels": len(heldout_vessels), "sightings": len(heldout), **figures},
+        "data": f"rendered tankers (datasets/synth liveries) in {SCENE_EXTENT_M:g} m scenes, GSD "
+        f"{GSD_RANGE_M[0]}-{GSD_RANGE_M[1]} m (training/appearance.py: sighting_spec), signatures read "
+        "at the true boxes off by about a detector's error",
+        "train": {
+            "scene_seeds": [train_seed, max(s.scene_seed for s in train)],
+            "livery_seeds": [train_vessels[0].livery, train_vessels[-1].livery],
+            "vessels": len(train_vessels),
+            "sightings": len(train),
+            "same_pairs": len(same),
+            "different_pairs": len(different),
+            "oriented_share": round(float(np.mean([s.signature.oriented for s in train])), 4),
+        },
+        "heldout": {
+            "scene_seeds": [heldout_seed, max(s.scene_seed for s in heldout)],
+            "livery_seeds": [heldout_vessels[0].livery, heldout_vessels[-1].livery],
+            "vessels": len(heldout_vessels),
+            "sightings": len(heldout),
+            **figures,
+        },
         "fit_seconds": round(time.time() - started, 1),
     }
     return AppearanceModel(spreads, scale, offset, provenance=provenance)

@@ -24,7 +24,11 @@ from tankerwatch.schema import SHIP_CLASSES
 
 GSD_BINS_M = ((0.0, 0.4), (0.4, 0.75), (0.75, 1.25), (1.25, 3.5))
 COCO_IOU_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.50, 0.55, ..., 0.95
-TANKER_TRUTH_KINDS = ("product_tanker", "crude_tanker", "chemical_tanker")  # datasets/synth.py kinds of class tanker
+TANKER_TRUTH_KINDS = (
+    "product_tanker",
+    "crude_tanker",
+    "chemical_tanker",
+)  # datasets/synth/spec.py kinds of class tanker
 TRUE_TYPES = ("tanker", "bulk_carrier", "container_ship", "other_vessel")  # confusion rows; plus "false"
 # confusion columns (plus "missed"): the detector's ship types, and "vessel" for a class-only prediction
 PREDICTED_TYPES = ("tanker", "bulk_carrier", "container_ship", "general_cargo", "other", "vessel")
@@ -41,7 +45,7 @@ class TruthShip:
     gsd_m: float
     whole: bool = True  # wholly inside the scene; a hull cut by the scene edge has no measurable size
     heading_deg: float | None = None  # bow direction, 0-360; None where the truth file has none
-    kind: str | None = None  # datasets/synth.py ship kind (product_tanker, bulk_carrier, ...); None where absent
+    kind: str | None = None  # datasets/synth/spec.py ship kind (product_tanker, bulk_carrier, ...); None where absent
 
 
 @dataclass
@@ -108,8 +112,10 @@ def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
     return float(np.sum((r[steps + 1] - r[steps]) * p[steps + 1]))
 
 
-def _ranked_ious(scenes: list[SceneEval], cls: str) -> tuple[list[tuple[int, PredictedShip]], dict[int, list[TruthShip]], list[np.ndarray]]:
-    """One class's predictions by falling confidence, its truth per scene, and each prediction's IoU with its scene's truth."""
+def _ranked_ious(
+    scenes: list[SceneEval], cls: str
+) -> tuple[list[tuple[int, PredictedShip]], dict[int, list[TruthShip]], list[np.ndarray]]:
+    """One class's predictions by falling confidence, its truth per scene, and each prediction's IoU with that truth."""
     preds = [(s_i, p) for s_i, s in enumerate(scenes) for p in s.predicted if p.class_name == cls]
     preds.sort(key=lambda x: -x[1].confidence)
     truths = {s_i: [t for t in s.truth if t.class_name == cls] for s_i, s in enumerate(scenes)}
@@ -118,12 +124,16 @@ def _ranked_ious(scenes: list[SceneEval], cls: str) -> tuple[list[tuple[int, Pre
     return preds, truths, ious
 
 
-def _greedy_match(preds: list[tuple[int, PredictedShip]], truths: dict[int, list[TruthShip]], ious: list[np.ndarray],
-                  iou_threshold: float) -> list[int]:
+def _greedy_match(
+    preds: list[tuple[int, PredictedShip]],
+    truths: dict[int, list[TruthShip]],
+    ious: list[np.ndarray],
+    iou_threshold: float,
+) -> list[int]:
     """Greedy confidence-ranked matching: each prediction's matched truth index in its scene, or -1."""
     used = {s_i: [False] * len(ts) for s_i, ts in truths.items()}
     matched = []
-    for (s_i, _), iou in zip(preds, ious):
+    for (s_i, _), iou in zip(preds, ious, strict=True):
         best, best_iou = -1, iou_threshold
         for j, v in enumerate(iou):
             if not used[s_i][j] and v >= best_iou:
@@ -148,13 +158,13 @@ def _ap(tp: np.ndarray, n_truth: int) -> float:
 
 
 def _match_class(scenes: list[SceneEval], cls: str, iou_threshold: float, conf_threshold: float) -> ClassReport:
-    """Match one class's predictions to truth, then AP50, AP50:95, P/R at the operating point, size and heading errors."""
+    """Match one class's predictions to truth: AP50, AP50:95, P/R at the operating point, size and heading errors."""
     preds, truths, ious = _ranked_ious(scenes, cls)
     n_truth = sum(len(ts) for ts in truths.values())
     matched = _greedy_match(preds, truths, ious, iou_threshold)
     tp = _true_positives(matched)
     at_op = np.array([p.confidence >= conf_threshold for _, p in preds], bool)
-    pairs = [(p, truths[s_i][m]) for (s_i, p), m, op in zip(preds, matched, at_op) if m >= 0 and op]
+    pairs = [(p, truths[s_i][m]) for (s_i, p), m, op in zip(preds, matched, at_op, strict=True) if m >= 0 and op]
     n_op = int(at_op.sum())
     report = ClassReport(
         ap50=_ap(tp, n_truth),
@@ -162,8 +172,11 @@ def _match_class(scenes: list[SceneEval], cls: str, iou_threshold: float, conf_t
         recall=float(tp[at_op].sum() / n_truth) if n_truth else float("nan"),
         n_truth=n_truth,
         n_predicted=n_op,
-        ap50_95=float(np.mean([_ap(_true_positives(_greedy_match(preds, truths, ious, thr)), n_truth)
-                               for thr in COCO_IOU_THRESHOLDS])),
+        ap50_95=float(
+            np.mean(
+                [_ap(_true_positives(_greedy_match(preds, truths, ious, thr)), n_truth) for thr in COCO_IOU_THRESHOLDS]
+            )
+        ),
     )
     _size_errors(report, pairs)
     _heading_errors(report, pairs)
@@ -172,11 +185,17 @@ def _match_class(scenes: list[SceneEval], cls: str, iou_threshold: float, conf_t
 
 def _size_errors(report: ClassReport, pairs: list[tuple[PredictedShip, TruthShip]]) -> None:
     """Length and beam MAE and bias (measured - true) of hulls wholly in their scene, overall and per GSD bin."""
+
     def stats(ps):
         dl = np.array([p.length_m - t.length_m for p, t in ps])
         db = np.array([p.beam_m - t.beam_m for p, t in ps])
-        return {"n": len(ps), "length_mae_m": float(np.abs(dl).mean()), "length_bias_m": float(dl.mean()),
-                "beam_mae_m": float(np.abs(db).mean()), "beam_bias_m": float(db.mean())}
+        return {
+            "n": len(ps),
+            "length_mae_m": float(np.abs(dl).mean()),
+            "length_bias_m": float(dl.mean()),
+            "beam_mae_m": float(np.abs(db).mean()),
+            "beam_bias_m": float(db.mean()),
+        }
 
     pairs = [(p, t) for p, t in pairs if t.whole]
     if not pairs:
@@ -191,7 +210,7 @@ def _size_errors(report: ClassReport, pairs: list[tuple[PredictedShip, TruthShip
 
 
 def heading_error(pred_deg: float, ambiguous: bool, true_deg: float) -> tuple[float, float | None]:
-    """Hull-axis error (modulo 180) and, unless the detection is heading_ambiguous, bow error (modulo 360), in degrees."""
+    """Hull-axis error (modulo 180) and, unless the detection is heading_ambiguous, bow error (modulo 360), degrees."""
     d = abs(pred_deg - true_deg) % 360
     bow = min(d, 360 - d)
     return min(bow, 180 - bow), None if ambiguous else bow
@@ -199,8 +218,11 @@ def heading_error(pred_deg: float, ambiguous: bool, true_deg: float) -> tuple[fl
 
 def _heading_errors(report: ClassReport, pairs: list[tuple[PredictedShip, TruthShip]]) -> None:
     """Heading axis MAE over matched pairs, and bow-right share and bow MAE over those with a bow cue."""
-    errs = [heading_error(p.heading_deg, p.heading_ambiguous, t.heading_deg) for p, t in pairs
-            if p.heading_deg is not None and t.heading_deg is not None]
+    errs = [
+        heading_error(p.heading_deg, p.heading_ambiguous, t.heading_deg)
+        for p, t in pairs
+        if p.heading_deg is not None and t.heading_deg is not None
+    ]
     if not errs:
         return
     report.heading_n = len(errs)
@@ -212,7 +234,9 @@ def _heading_errors(report: ClassReport, pairs: list[tuple[PredictedShip, TruthS
         report.bow_mae_deg = float(np.mean(bows))
 
 
-def evaluate(scenes: list[SceneEval], iou_threshold: float = 0.5, conf_threshold: float = 0.25) -> dict[str, ClassReport]:
+def evaluate(
+    scenes: list[SceneEval], iou_threshold: float = 0.5, conf_threshold: float = 0.25
+) -> dict[str, ClassReport]:
     """Per-class report over scenes."""
     return {cls: _match_class(scenes, cls, iou_threshold, conf_threshold) for cls in SHIP_CLASSES}
 
@@ -225,15 +249,25 @@ def truth_from_geojson(path: Path, gsd_m: float, frame: Polygon | None = None) -
         footprint = Polygon(f["geometry"]["coordinates"][0])
         whole = frame is None or footprint.difference(frame).area <= 1e-3 * footprint.area
         props = f["properties"]
-        ships.append(TruthShip(props["class"], footprint, props["length_m"], props["beam_m"], gsd_m, whole,
-                               props.get("heading_deg"), props.get("kind")))
+        ships.append(
+            TruthShip(
+                props["class"],
+                footprint,
+                props["length_m"],
+                props["beam_m"],
+                gsd_m,
+                whole,
+                props.get("heading_deg"),
+                props.get("kind"),
+            )
+        )
     return ships
 
 
 def scene_frame(scene) -> Polygon:
     """A scene's outline in lon/lat."""
     lon, lat = scene.lonlat([0, scene.width, scene.width, 0], [0, 0, scene.height, scene.height])
-    return Polygon(zip(lon, lat))
+    return Polygon(zip(lon, lat, strict=True))
 
 
 def predictions_from_geojson(path: Path) -> list[PredictedShip]:
@@ -242,33 +276,56 @@ def predictions_from_geojson(path: Path) -> list[PredictedShip]:
     ships = []
     for f in fc["features"]:
         props = f["properties"]
-        ships.append(PredictedShip(props["class"], props["confidence"], Polygon(f["geometry"]["coordinates"][0]),
-                                   props["length_m"], props["beam_m"], props.get("heading_deg"),
-                                   bool(props.get("heading_ambiguous", False)), props.get("type"),
-                                   props.get("type_probabilities"), props.get("gsd_m")))
+        ships.append(
+            PredictedShip(
+                props["class"],
+                props["confidence"],
+                Polygon(f["geometry"]["coordinates"][0]),
+                props["length_m"],
+                props["beam_m"],
+                props.get("heading_deg"),
+                bool(props.get("heading_ambiguous", False)),
+                props.get("type"),
+                props.get("type_probabilities"),
+                props.get("gsd_m"),
+            )
+        )
     return ships
 
 
 def report_table(reports: dict[str, ClassReport]) -> str:
     """A readable table of a per-class report."""
+
     def fmt(v):
         return "   -" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:6.2f}"
 
-    lines = [f"{'class':<8} {'AP50':>6} {'AP50:95':>7} {'P':>6} {'R':>6} {'truth':>6} {'pred':>6} {'L MAE':>6} {'L bias':>6} {'B MAE':>6} {'B bias':>6} {'H MAE':>6}"]
+    lines = [
+        f"{'class':<8} {'AP50':>6} {'AP50:95':>7} {'P':>6} {'R':>6} {'truth':>6} {'pred':>6} {'L MAE':>6} "
+        f"{'L bias':>6} {'B MAE':>6} {'B bias':>6} {'H MAE':>6}"
+    ]
     for cls, r in reports.items():
-        lines.append(f"{cls:<8} {fmt(r.ap50)} {fmt(r.ap50_95):>7} {fmt(r.precision)} {fmt(r.recall)} {r.n_truth:>6} {r.n_predicted:>6} "
-                     f"{fmt(r.length_mae_m)} {fmt(r.length_bias_m)} {fmt(r.beam_mae_m)} {fmt(r.beam_bias_m)} {fmt(r.heading_mae_deg)}")
+        lines.append(
+            f"{cls:<8} {fmt(r.ap50)} {fmt(r.ap50_95):>7} {fmt(r.precision)} {fmt(r.recall)} {r.n_truth:>6} "
+            f"{r.n_predicted:>6} {fmt(r.length_mae_m)} {fmt(r.length_bias_m)} {fmt(r.beam_mae_m)} "
+            f"{fmt(r.beam_bias_m)} {fmt(r.heading_mae_deg)}"
+        )
         for b, s in r.by_gsd.items():  # size errors: hulls wholly inside their scene
-            lines.append(f"  GSD {b:<12} n={s['n']:<4} length MAE {s['length_mae_m']:.2f} m (bias {s['length_bias_m']:+.2f}), "
-                         f"beam MAE {s['beam_mae_m']:.2f} m (bias {s['beam_bias_m']:+.2f})")
+            lines.append(
+                f"  GSD {b:<12} n={s['n']:<4} length MAE {s['length_mae_m']:.2f} m (bias {s['length_bias_m']:+.2f}), "
+                f"beam MAE {s['beam_mae_m']:.2f} m (bias {s['beam_bias_m']:+.2f})"
+            )
         if r.heading_n:  # H MAE is the hull-axis error; the bow is judged only where the detection found one
-            bow = (f"bow right {r.bow_right_share:.0%} of {r.bow_n} (bow MAE {r.bow_mae_deg:.1f} deg)" if r.bow_n
-                   else "no detection with a bow cue")
+            bow = (
+                f"bow right {r.bow_right_share:.0%} of {r.bow_n} (bow MAE {r.bow_mae_deg:.1f} deg)"
+                if r.bow_n
+                else "no detection with a bow cue"
+            )
             lines.append(f"  heading   n={r.heading_n:<4} axis MAE {r.heading_mae_deg:.1f} deg, {bow}")
     return "\n".join(lines)
 
 
 # --- ship types and where false detections lie -------------------------------------------------------------------
+
 
 @dataclass
 class ConfusionReport:
@@ -276,7 +333,9 @@ class ConfusionReport:
 
     iou_threshold: float
     conf_threshold: float
-    rows: dict[str, dict[str, int]]  # true type (TRUE_TYPES, "false") -> predicted type (PREDICTED_TYPES, "missed") -> count
+    rows: dict[
+        str, dict[str, int]
+    ]  # true type (TRUE_TYPES, "false") -> predicted type (PREDICTED_TYPES, "missed") -> count
     n_typed: int  # predictions that carried a type; the rest count under their class (tanker, or vessel)
     n_predicted_tanker: int  # predictions called tanker
     n_truth_tanker: int
@@ -335,7 +394,9 @@ def predicted_type(p: PredictedShip) -> str:
     return "tanker" if p.class_name == "tanker" else "vessel"
 
 
-def match_any_class(scenes: list[SceneEval], iou_threshold: float = 0.5, conf_threshold: float = 0.25) -> list[SceneMatch]:
+def match_any_class(
+    scenes: list[SceneEval], iou_threshold: float = 0.5, conf_threshold: float = 0.25
+) -> list[SceneMatch]:
     """Match predictions at or above conf_threshold to truth of any class: one-to-one, greedy by falling confidence."""
     preds = [(s_i, p) for s_i, s in enumerate(scenes) for p in s.predicted if p.confidence >= conf_threshold]
     preds.sort(key=lambda x: -x[1].confidence)
@@ -343,13 +404,15 @@ def match_any_class(scenes: list[SceneEval], iou_threshold: float = 0.5, conf_th
     ious = [np.array([rotated_iou(p.footprint, t.footprint) for t in truths[s_i]]) for s_i, p in preds]
     matched = _greedy_match(preds, truths, ious, iou_threshold)
     out = [SceneMatch(s, [], []) for s in scenes]
-    for (s_i, p), m in zip(preds, matched):
+    for (s_i, p), m in zip(preds, matched, strict=True):
         out[s_i].predicted.append(p)
         out[s_i].truth_index.append(m)
     return out
 
 
-def tanker_size_pairs(scenes: list[SceneEval], iou_threshold: float = 0.1) -> list[tuple[float, float, float, float, float]]:
+def tanker_size_pairs(
+    scenes: list[SceneEval], iou_threshold: float = 0.1
+) -> list[tuple[float, float, float, float, float]]:
     """(measured GSD, true length, measured length, true beam, measured beam) of every true tanker wholly in its scene
     that a prediction overlaps; the low IoU keeps the badly measured hulls the error model must count as outliers."""
     out = []
@@ -361,7 +424,7 @@ def tanker_size_pairs(scenes: list[SceneEval], iou_threshold: float = 0.1) -> li
     return out
 
 
-def _share(part: int, whole: int) -> float | None:
+def _share(part: float, whole: float) -> float | None:
     """part / whole, or None when whole is 0."""
     return part / whole if whole else None
 
@@ -374,7 +437,7 @@ def confusion(matches: list[SceneMatch], iou_threshold: float, conf_threshold: f
     rows = {r: dict.fromkeys(cols + ["missed"], 0) for r in (*TRUE_TYPES, "false")}
     for m in matches:
         found = set()
-        for p, j in zip(m.predicted, m.truth_index):
+        for p, j in zip(m.predicted, m.truth_index, strict=True):
             rows[true_type(m.scene.truth[j]) if j >= 0 else "false"][predicted_type(p)] += 1
             found.add(j)
         for j, t in enumerate(m.scene.truth):
@@ -383,9 +446,12 @@ def confusion(matches: list[SceneMatch], iou_threshold: float, conf_threshold: f
     n_truth = {r: sum(rows[r].values()) for r in TRUE_TYPES}
     n_pred_tanker = sum(rows[r]["tanker"] for r in rows)
     return ConfusionReport(
-        iou_threshold=iou_threshold, conf_threshold=conf_threshold, rows=rows,
+        iou_threshold=iou_threshold,
+        conf_threshold=conf_threshold,
+        rows=rows,
         n_typed=sum(p.type_name is not None for m in matches for p in m.predicted),
-        n_predicted_tanker=n_pred_tanker, n_truth_tanker=n_truth["tanker"],
+        n_predicted_tanker=n_pred_tanker,
+        n_truth_tanker=n_truth["tanker"],
         tanker_precision=_share(rows["tanker"]["tanker"], n_pred_tanker),
         tanker_recall=_share(rows["tanker"]["tanker"], n_truth["tanker"]),
         bulk_called_tanker=_share(rows["bulk_carrier"]["tanker"], n_truth["bulk_carrier"]),
@@ -408,9 +474,13 @@ def geodesic_area_km2(geom: BaseGeometry) -> float:
 def land_from_geojson(path: Path) -> BaseGeometry:
     """The union of a <scene>.land.geojson's Polygon/MultiPolygon features of kind "land" (or no kind)."""
     fc = read_json(path, "land GeoJSON")
-    parts = [make_valid(shape(f["geometry"])) for f in fc["features"]
-             if f.get("geometry") and f["geometry"]["type"] in ("Polygon", "MultiPolygon")
-             and (f.get("properties") or {}).get("kind", "land") == "land"]
+    parts = [
+        make_valid(shape(f["geometry"]))
+        for f in fc["features"]
+        if f.get("geometry")
+        and f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        and (f.get("properties") or {}).get("kind", "land") == "land"
+    ]
     return unary_union(parts) if parts else Polygon()
 
 
@@ -422,7 +492,7 @@ def false_detections(matches: list[SceneMatch]) -> FalseDetectionReport:
     by_land: dict[str, int] = {}
     by_water: dict[str, int] = {}
     for m in matches:
-        false = [p for p, j in zip(m.predicted, m.truth_index) if j < 0]
+        false = [p for p, j in zip(m.predicted, m.truth_index, strict=True) if j < 0]
         n_false += len(false)
         if m.scene.land is None:
             n_unknown += len(false)
@@ -443,12 +513,18 @@ def false_detections(matches: list[SceneMatch]) -> FalseDetectionReport:
     split = with_land > 0
     areas = split and areas_known
     return FalseDetectionReport(
-        n_false=n_false, scenes_with_land=with_land, scenes_without_land=len(matches) - with_land, n_unknown=n_unknown,
-        on_land=on_land if split else None, on_water=on_water if split else None,
-        land_km2=land_km2 if areas else None, water_km2=water_km2 if areas else None,
+        n_false=n_false,
+        scenes_with_land=with_land,
+        scenes_without_land=len(matches) - with_land,
+        n_unknown=n_unknown,
+        on_land=on_land if split else None,
+        on_water=on_water if split else None,
+        land_km2=land_km2 if areas else None,
+        water_km2=water_km2 if areas else None,
         on_land_per_km2=_share(on_land, land_km2) if areas else None,
         on_water_per_km2=_share(on_water, water_km2) if areas else None,
-        on_land_by_type=by_land, on_water_by_type=by_water,
+        on_land_by_type=by_land,
+        on_water_by_type=by_water,
     )
 
 
@@ -460,6 +536,7 @@ def evaluate_types(scenes: list[SceneEval], iou_threshold: float = 0.5, conf_thr
 
 def confusion_table(report: TypeReport) -> str:
     """A readable confusion table by true ship type, its headline figures and the land/water false detections."""
+
     def pct(v):
         return "-" if v is None else f"{v:.0%}"
 
@@ -469,19 +546,26 @@ def confusion_table(report: TypeReport) -> str:
     c, f = report.confusion, report.false_detections
     cols = list(next(iter(c.rows.values())))
     width = max(len(x) for x in cols) + 1
-    lines = [f"ship types, any-class matching at IoU >= {c.iou_threshold:g}, confidence >= {c.conf_threshold:g} "
-             f"({c.n_typed} predictions with a type; the rest by class)",
-             f"{'true / called':<14}" + "".join(f"{x:>{width}}" for x in cols)]
+    lines = [
+        f"ship types, any-class matching at IoU >= {c.iou_threshold:g}, confidence >= {c.conf_threshold:g} "
+        f"({c.n_typed} predictions with a type; the rest by class)",
+        f"{'true / called':<14}" + "".join(f"{x:>{width}}" for x in cols),
+    ]
     lines += [f"{r:<14}" + "".join(f"{row[x]:>{width}}" for x in cols) for r, row in c.rows.items()]
-    lines.append(f"tanker precision {pct(c.tanker_precision)} of {c.n_predicted_tanker} called tanker, "
-                 f"recall {pct(c.tanker_recall)} of {c.n_truth_tanker}; called tanker: bulk carriers "
-                 f"{pct(c.bulk_called_tanker)}, container ships {pct(c.container_called_tanker)}")
+    lines.append(
+        f"tanker precision {pct(c.tanker_precision)} of {c.n_predicted_tanker} called tanker, "
+        f"recall {pct(c.tanker_recall)} of {c.n_truth_tanker}; called tanker: bulk carriers "
+        f"{pct(c.bulk_called_tanker)}, container ships {pct(c.container_called_tanker)}"
+    )
     if f.on_land is None:
         lines.append(f"false detections {f.n_false}: land split unavailable (no <scene>.land.geojson)")
         return "\n".join(lines)
-    per = ("" if f.land_km2 is None else
-           f" ({dens(f.on_land_per_km2)}/km2 of {f.land_km2:.2f} km2 land, "
-           f"{dens(f.on_water_per_km2)}/km2 of {f.water_km2:.2f} km2 water)")
+    per = (
+        ""
+        if f.land_km2 is None
+        else f" ({dens(f.on_land_per_km2)}/km2 of {f.land_km2:.2f} km2 land, "
+        f"{dens(f.on_water_per_km2)}/km2 of {f.water_km2:.2f} km2 water)"
+    )
     lines.append(f"false detections {f.n_false}: on land {f.on_land}, on water {f.on_water}{per}")
     if f.n_unknown or f.scenes_without_land:
         lines.append(f"  {f.n_unknown} more in {f.scenes_without_land} scenes without a land file")
@@ -492,6 +576,7 @@ def confusion_table(report: TypeReport) -> str:
 
 
 # ------------------------------------------------------------------------------------------ calibration
+
 
 @dataclass
 class ReliabilityBin:
@@ -504,19 +589,21 @@ class ReliabilityBin:
     share_right: float | None
 
 
-def reliability(probabilities: list[float], right: list[bool], edges: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-                ) -> tuple[list[ReliabilityBin], float | None]:
+def reliability(
+    probabilities: list[float], right: list[bool], edges: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+) -> tuple[list[ReliabilityBin], float | None]:
     """Reliability bins of alert probabilities against whether each alert named the right vessel, and the
     expected calibration error (bins weighted by their alerts; None without alerts)."""
     p, ok = np.asarray(probabilities, float), np.asarray(right, bool)
     bins, gap = [], 0.0
-    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         inside = (p >= lo) & ((p < hi) if k < len(edges) - 2 else (p <= hi))
         n = int(inside.sum())
-        mean_p = float(p[inside].mean()) if n else None
-        share = float(ok[inside].mean()) if n else None
-        if n:
-            gap += n * abs(share - mean_p)
+        if not n:
+            bins.append(ReliabilityBin(lo, hi, 0, None, None))
+            continue
+        mean_p, share = float(p[inside].mean()), float(ok[inside].mean())
+        gap += n * abs(share - mean_p)
         bins.append(ReliabilityBin(lo, hi, n, mean_p, share))
     return bins, (gap / len(p) if len(p) else None)
 

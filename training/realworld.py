@@ -47,11 +47,19 @@ from shapely.geometry import Polygon
 from shapely.strtree import STRtree
 
 from tankerwatch.config import DetectConfig
-from tankerwatch.datasets.convert import (
-    ImageLabels, LabelledBox, grid_origins, image_size, load_class_names, read_dota, read_fair1m, read_image_at,
-    read_yolo_hbb, read_yolo_obb,
-)
 from tankerwatch.datasets.builder import pad_to_chip
+from tankerwatch.datasets.convert import (
+    ImageLabels,
+    LabelledBox,
+    grid_origins,
+    image_size,
+    load_class_names,
+    read_dota,
+    read_fair1m,
+    read_image_at,
+    read_yolo_hbb,
+    read_yolo_obb,
+)
 from tankerwatch.datasets.scene import stretch_rgb
 from tankerwatch.inference.measure import tile_boxes
 from tankerwatch.inference.merge import merge_boxes
@@ -59,12 +67,19 @@ from tankerwatch.schema import OrientedBox, TankerwatchError
 from tankerwatch.training.evaluate import rotated_iou
 
 REAL_IOU_THRESHOLD = 0.3
-SIZE_BINS_M: tuple[tuple[float, float], ...] = ((0.0, 20.0), (20.0, 50.0), (50.0, 100.0), (100.0, 200.0),
-                                                (200.0, math.inf))
+SIZE_BINS_M: tuple[tuple[float, float], ...] = (
+    (0.0, 20.0),
+    (20.0, 50.0),
+    (50.0, 100.0),
+    (100.0, 200.0),
+    (200.0, math.inf),
+)
 HEADLINE_MIN_LENGTH_M = 50.0  # "recall of ships > 50 m": the union of the bins from 50 m up
 HBB_RULE = "rotated IoU for oriented truth; for HBB truth, IoU with the prediction's axis-aligned bounding box"
-COVER_RULE = ("a detection is false unless it matches a labelled ship by the IoU rule, has >= 0.3 of its own area "
-              "inside a labelled box, or contains a labelled box's centre")
+COVER_RULE = (
+    "a detection is false unless it matches a labelled ship by the IoU rule, has >= 0.3 of its own area "
+    "inside a labelled box, or contains a labelled box's centre"
+)
 
 COVER_MIN_IOD = 0.3  # intersection over the detection's own area from which it covers a labelled ship
 
@@ -87,9 +102,21 @@ ASSUMED_GSD_M: dict[str, float] = {"dota8": 0.25, "fair1m_part1": 0.5, "airbus_k
 
 # Ultralytics' DOTAv1 class ids (dota8 ships no classes.txt; README A2 names this map)
 DOTAV1_NAMES: dict[int, str] = {
-    0: "plane", 1: "ship", 2: "storage tank", 3: "baseball diamond", 4: "tennis court", 5: "basketball court",
-    6: "ground track field", 7: "harbor", 8: "bridge", 9: "large vehicle", 10: "small vehicle", 11: "helicopter",
-    12: "roundabout", 13: "soccer ball field", 14: "swimming pool",
+    0: "plane",
+    1: "ship",
+    2: "storage tank",
+    3: "baseball diamond",
+    4: "tennis court",
+    5: "basketball court",
+    6: "ground track field",
+    7: "harbor",
+    8: "bridge",
+    9: "large vehicle",
+    10: "small vehicle",
+    11: "helicopter",
+    12: "roundabout",
+    13: "soccer ball field",
+    14: "swimming pool",
 }
 
 # YOLO class names of sources that ship no classes.txt (README A5: Airbus labels are "0 cx cy w h", 0 = ship)
@@ -216,6 +243,7 @@ class RealworldReport:
 
 # ---------------------------------------------------------------------------------------------- truth
 
+
 def long_side_px(corners: np.ndarray) -> float:
     """The longer side of a four-corner box (mean of opposite sides, as hand-drawn quads are not exact rectangles)."""
     c = np.asarray(corners, float).reshape(4, 2)
@@ -227,8 +255,10 @@ def truth_hulls(boxes: Sequence[LabelledBox], gsd_m: float, oriented: bool) -> l
     """Truth ships with length = long side x GSD."""
     # an HBB of a ship lying diagonally is shorter than the hull on its long side ((L + B) / sqrt 2 at 45 deg),
     # so HBB-labelled ships lean towards the smaller size bins; nothing better can be read from an HBB
-    return [TruthHull(np.asarray(b.corners_px, float), oriented, long_side_px(b.corners_px) * gsd_m, b.source_class)
-            for b in boxes]
+    return [
+        TruthHull(np.asarray(b.corners_px, float), oriented, long_side_px(b.corners_px) * gsd_m, b.source_class)
+        for b in boxes
+    ]
 
 
 def _label_format(box_type: str, where: str) -> str:
@@ -258,9 +288,15 @@ def _index_gsd(text: str) -> tuple[float | None, bool]:
     return float(m.group(2)), approximate
 
 
-def resolve_gsd(source: str, stated_m: float | None, index_text: str, where: str,
-                assumed: Mapping[str, float] = ASSUMED_GSD_M, index_name: str = "index.csv") -> tuple[float, bool, str]:
-    """An image's GSD, whether it is assumed, and where it came from: label header, then the index, then ASSUMED_GSD_M."""
+def resolve_gsd(
+    source: str,
+    stated_m: float | None,
+    index_text: str,
+    where: str,
+    assumed: Mapping[str, float] = ASSUMED_GSD_M,
+    index_name: str = "index.csv",
+) -> tuple[float, bool, str]:
+    """An image's GSD, whether it is assumed, and its source: label header, then the index, then ASSUMED_GSD_M."""
     if stated_m:
         return float(stated_m), False, "label header"
     value, approximate = _index_gsd(index_text)
@@ -353,6 +389,7 @@ def load_real_images(imagery_dir: Path, assumed: Mapping[str, float] = ASSUMED_G
 
 # ---------------------------------------------------------------------------------------------- detection
 
+
 def working_image(path: Path, gsd_m: float, working_gsd_m: float) -> tuple[np.ndarray, tuple[int, int]]:
     """An image resampled to the working GSD and stretched, with its native (width, height)."""
     rgb, native = read_image_at(Path(path), gsd_m, working_gsd_m)
@@ -367,9 +404,16 @@ def native_image(path: Path, gsd_m: float) -> np.ndarray:
     return stretch_rgb(rgb)
 
 
-def detect_image(rgb: np.ndarray, native: tuple[int, int], detector, tile_px: int, overlap_px: int,
-                 batch: int = 4, merge_iou: float = 0.5) -> tuple[list[OrientedBox], int]:
-    """Tile a working-GSD image, run the detector, map boxes to native pixels and merge; returns boxes and tile count."""
+def detect_image(
+    rgb: np.ndarray,
+    native: tuple[int, int],
+    detector,
+    tile_px: int,
+    overlap_px: int,
+    batch: int = 4,
+    merge_iou: float = 0.5,
+) -> tuple[list[OrientedBox], int]:
+    """Tile a working-GSD image, run the detector, map boxes to native pixels and merge; boxes and tile count."""
     h, w = rgb.shape[:2]
     sx, sy = native[0] / w, native[1] / h  # native pixels per working pixel
     # an overlap as wide as the tile would make the stride 0; keep at least half a tile of progress
@@ -379,15 +423,25 @@ def detect_image(rgb: np.ndarray, native: tuple[int, int], detector, tile_px: in
     for i in range(0, len(origins), max(1, batch)):
         chunk = origins[i : i + max(1, batch)]
         tiles = [pad_to_chip(rgb[y0 : y0 + tile_px, x0 : x0 + tile_px], tile_px) for x0, y0 in chunk]
-        for (x0, y0), rows in zip(chunk, detector.predict(tiles)):
-            tile, tile_cut = tile_boxes(rows, x0 * sx, y0 * sy, min(x0 + tile_px, w) * sx, min(y0 + tile_px, h) * sy,
-                                        sx, sy, native[0], native[1])
+        for (x0, y0), rows in zip(chunk, detector.predict(tiles), strict=True):
+            tile, tile_cut = tile_boxes(
+                rows,
+                x0 * sx,
+                y0 * sy,
+                min(x0 + tile_px, w) * sx,
+                min(y0 + tile_px, h) * sy,
+                sx,
+                sy,
+                native[0],
+                native[1],
+            )
             boxes += tile
             cut += tile_cut
     return merge_boxes(boxes, cut, merge_iou), len(origins)
 
 
 # ---------------------------------------------------------------------------------------------- matching
+
 
 def hbb_or_rotated_iou(prediction: Polygon, truth: TruthHull) -> float:
     """IoU of a prediction with a truth ship: rotated for oriented truth, axis-aligned boxes for HBB truth."""
@@ -401,8 +455,9 @@ def hbb_or_rotated_iou(prediction: Polygon, truth: TruthHull) -> float:
     return rotated_iou(prediction.envelope, truth.polygon.envelope)
 
 
-def match_pairs(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
-                iou_threshold: float = REAL_IOU_THRESHOLD) -> list[int]:
+def match_pairs(
+    truth: Sequence[TruthHull], predictions: Sequence[OrientedBox], iou_threshold: float = REAL_IOU_THRESHOLD
+) -> list[int]:
     """Greedy one-to-one matching by confidence: per truth ship, the index of its prediction (-1: not found)."""
     pairs = [-1] * len(truth)
     if not truth or not predictions:
@@ -423,22 +478,32 @@ def match_pairs(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
     return pairs
 
 
-def match_image(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
-                iou_threshold: float = REAL_IOU_THRESHOLD) -> tuple[list[bool], int]:
+def match_image(
+    truth: Sequence[TruthHull], predictions: Sequence[OrientedBox], iou_threshold: float = REAL_IOU_THRESHOLD
+) -> tuple[list[bool], int]:
     """Greedy one-to-one matching by confidence; returns which truth ships were found and the true positives."""
     found = [k >= 0 for k in match_pairs(truth, predictions, iou_threshold)]
     return found, sum(found)
 
 
-def length_errors_m(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox], pairs: Sequence[int],
-                    gsd_m: float) -> list[float]:
+def length_errors_m(
+    truth: Sequence[TruthHull], predictions: Sequence[OrientedBox], pairs: Sequence[int], gsd_m: float
+) -> list[float]:
     """Measured minus labelled length (m) of each found ship whose label is an oriented box."""
-    return [predictions[k].length_px * gsd_m - t.length_m for t, k in zip(truth, pairs) if k >= 0 and t.oriented]
+    return [
+        predictions[k].length_px * gsd_m - t.length_m
+        for t, k in zip(truth, pairs, strict=True)
+        if k >= 0 and t.oriented
+    ]
 
 
-def false_detections(truth: Sequence[TruthHull], predictions: Sequence[OrientedBox],
-                     iou_threshold: float = REAL_IOU_THRESHOLD, min_iod: float = COVER_MIN_IOD) -> list[bool]:
-    """Which predictions cover no labelled ship (see the module docstring for 'covers'); all of them on a negative image."""
+def false_detections(
+    truth: Sequence[TruthHull],
+    predictions: Sequence[OrientedBox],
+    iou_threshold: float = REAL_IOU_THRESHOLD,
+    min_iod: float = COVER_MIN_IOD,
+) -> list[bool]:
+    """Which predictions cover no labelled ship (the module docstring says what 'covers' means); all, on a negative."""
     if not truth:
         return [True] * len(predictions)
     polygons = [t.polygon for t in truth]
@@ -450,9 +515,11 @@ def false_detections(truth: Sequence[TruthHull], predictions: Sequence[OrientedB
         covered = False
         for j in tree.query(poly.envelope):
             j = int(j)
-            if (hbb_or_rotated_iou(poly, truth[j]) >= iou_threshold
-                    or (poly.area > 0 and poly.intersection(polygons[j]).area >= min_iod * poly.area)
-                    or poly.covers(centres[j])):
+            if (
+                hbb_or_rotated_iou(poly, truth[j]) >= iou_threshold
+                or (poly.area > 0 and poly.intersection(polygons[j]).area >= min_iod * poly.area)
+                or poly.covers(centres[j])
+            ):
                 covered = True
                 break
         false.append(not covered)
@@ -460,6 +527,7 @@ def false_detections(truth: Sequence[TruthHull], predictions: Sequence[OrientedB
 
 
 # ---------------------------------------------------------------------------------------------- scoring
+
 
 def bin_label(lo: float, hi: float) -> str:
     """'<20 m', '20-50 m', '>200 m' ..."""
@@ -472,13 +540,14 @@ def bin_label(lo: float, hi: float) -> str:
 
 def recall_between(lengths_m: Sequence[float], found: Sequence[bool], lo: float, hi: float = math.inf) -> BinRecall:
     """Recall of the truth ships with lo <= length < hi."""
-    hits = [f for length, f in zip(lengths_m, found) if lo <= length < hi]
+    hits = [f for length, f in zip(lengths_m, found, strict=True) if lo <= length < hi]
     n, k = len(hits), int(sum(hits))
     return BinRecall(bin_label(lo, hi), lo, None if math.isinf(hi) else hi, n, k, k / n if n else None)
 
 
-def size_bin_recall(lengths_m: Sequence[float], found: Sequence[bool],
-                    bins: Sequence[tuple[float, float]] = SIZE_BINS_M) -> list[BinRecall]:
+def size_bin_recall(
+    lengths_m: Sequence[float], found: Sequence[bool], bins: Sequence[tuple[float, float]] = SIZE_BINS_M
+) -> list[BinRecall]:
     """Recall per ship-length bin."""
     return [recall_between(lengths_m, found, lo, hi) for lo, hi in bins]
 
@@ -504,16 +573,30 @@ def summarise(name: str, results: Sequence[ImageResult]) -> RecallReport:
     n_found = int(sum(found))
     headline = recall_between(lengths, found, HEADLINE_MIN_LENGTH_M)
     return RecallReport(
-        name=name, images=len(results), gsd=_gsd_text(results), gsd_assumed=any(r.gsd_assumed for r in results),
-        n_truth=len(lengths), n_found=n_found, n_predicted=n_pred, n_true_positive=n_tp, n_false=n_false,
-        recall=_share(n_found, len(lengths)), precision=_share(n_pred - n_false, n_pred),
-        precision_matched=_share(n_tp, n_pred), false_per_image=_share(n_false, len(results)),
+        name=name,
+        images=len(results),
+        gsd=_gsd_text(results),
+        gsd_assumed=any(r.gsd_assumed for r in results),
+        n_truth=len(lengths),
+        n_found=n_found,
+        n_predicted=n_pred,
+        n_true_positive=n_tp,
+        n_false=n_false,
+        recall=_share(n_found, len(lengths)),
+        precision=_share(n_pred - n_false, n_pred),
+        precision_matched=_share(n_tp, n_pred),
+        false_per_image=_share(n_false, len(results)),
         negative_images=len(negatives),
         false_per_negative_image=_share(sum(r.n_false for r in negatives), len(negatives)),
-        bins=size_bin_recall(lengths, found), over_50m=headline,
-        length_mae_m=float(np.mean(np.abs(errors))) if (errors := [e for r in results for e in r.length_errors_m])
-        else None, n_length=len(errors), objects_predicted=sum(r.objects_predicted for r in results),
-        objects_found=sum(r.objects_found for r in results), objects_false=sum(r.objects_false for r in results),
+        bins=size_bin_recall(lengths, found),
+        over_50m=headline,
+        length_mae_m=float(np.mean(np.abs(errors)))
+        if (errors := [e for r in results for e in r.length_errors_m])
+        else None,
+        n_length=len(errors),
+        objects_predicted=sum(r.objects_predicted for r in results),
+        objects_found=sum(r.objects_found for r in results),
+        objects_false=sum(r.objects_false for r in results),
     )
 
 
@@ -521,13 +604,20 @@ def _filtered(hull_filter: HullFilter, image: RealImage, boxes: list[OrientedBox
     """The boxes a hull filter keeps, given the image at native GSD (read only here: it costs a full-size read)."""
     kept = hull_filter(native_image(image.image_path, image.gsd_m), image.gsd_m, list(boxes))
     if not isinstance(kept, (list, tuple)) or not all(isinstance(b, OrientedBox) for b in kept):
-        raise TankerwatchError(f"hull filter {getattr(hull_filter, '__name__', hull_filter)!r}: "
-                               f"must return a list of OrientedBox ({image.image_path.name})")
+        raise TankerwatchError(
+            f"hull filter {getattr(hull_filter, '__name__', hull_filter)!r}: "
+            f"must return a list of OrientedBox ({image.image_path.name})"
+        )
     return list(kept)
 
 
-def evaluate_image(image: RealImage, detector, cfg: DetectConfig, iou_threshold: float = REAL_IOU_THRESHOLD,
-                   hull_filter: HullFilter | None = None) -> ImageResult:
+def evaluate_image(
+    image: RealImage,
+    detector,
+    cfg: DetectConfig,
+    iou_threshold: float = REAL_IOU_THRESHOLD,
+    hull_filter: HullFilter | None = None,
+) -> ImageResult:
     """Detect on one real image at the working GSD and score against its truth.
 
     hull_filter(native_rgb, gsd_m, boxes) -> boxes, when given, receives the image at its NATIVE resolution
@@ -545,15 +635,33 @@ def evaluate_image(image: RealImage, detector, cfg: DetectConfig, iou_threshold:
     false = false_detections(image.truth, boxes, iou_threshold)
     errors = length_errors_m(image.truth, boxes, pairs, image.gsd_m)  # in the assumed GSD's metres where assumed
     objects = [b.origin != "detector" for b in boxes]
-    return ImageResult(image.source, image.image_path.name, image.gsd_m, image.gsd_assumed,
-                       [t.length_m for t in image.truth], found, len(boxes), sum(found), n_tiles, sum(false), n_detected,
-                       errors, sum(objects), sum(k >= 0 and objects[k] for k in pairs),
-                       sum(f and o for f, o in zip(false, objects)))
+    return ImageResult(
+        image.source,
+        image.image_path.name,
+        image.gsd_m,
+        image.gsd_assumed,
+        [t.length_m for t in image.truth],
+        found,
+        len(boxes),
+        sum(found),
+        n_tiles,
+        sum(false),
+        n_detected,
+        errors,
+        sum(objects),
+        sum(k >= 0 and objects[k] for k in pairs),
+        sum(f and o for f, o in zip(false, objects, strict=True)),
+    )
 
 
-def evaluate_realworld(imagery_dir: Path, detector, cfg: DetectConfig, iou_threshold: float = REAL_IOU_THRESHOLD,
-                       progress: Callable[[ImageResult], None] | None = None,
-                       hull_filter: HullFilter | None = None) -> RealworldReport:
+def evaluate_realworld(
+    imagery_dir: Path,
+    detector,
+    cfg: DetectConfig,
+    iou_threshold: float = REAL_IOU_THRESHOLD,
+    progress: Callable[[ImageResult], None] | None = None,
+    hull_filter: HullFilter | None = None,
+) -> RealworldReport:
     """Ship recall by size bin, precision and false detections, overall and per source, on every image of a
     real-imagery folder (negative images too); hull_filter as for evaluate_image."""
     results = []
@@ -563,23 +671,40 @@ def evaluate_realworld(imagery_dir: Path, detector, cfg: DetectConfig, iou_thres
             progress(results[-1])
     by_source = {s: [r for r in results if r.source == s] for s in dict.fromkeys(r.source for r in results)}
     sources = {s: summarise(s, rs) for s, rs in by_source.items()}
-    negatives = {s: summarise(f"{s} (negatives)", [r for r in rs if r.negative])
-                 for s, rs in by_source.items() if any(r.negative for r in rs)}
+    negatives = {
+        s: summarise(f"{s} (negatives)", [r for r in rs if r.negative])
+        for s, rs in by_source.items()
+        if any(r.negative for r in rs)
+    }
     name = None if hull_filter is None else getattr(hull_filter, "__qualname__", None) or repr(hull_filter)
-    return RealworldReport(str(imagery_dir), iou_threshold, HBB_RULE, cfg.working_gsd_m, cfg.tile_px,
-                           summarise("all", results), sources, results, negatives, COVER_RULE, name)
+    return RealworldReport(
+        str(imagery_dir),
+        iou_threshold,
+        HBB_RULE,
+        cfg.working_gsd_m,
+        cfg.tile_px,
+        summarise("all", results),
+        sources,
+        results,
+        negatives,
+        COVER_RULE,
+        name,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- output
+
 
 def report_dict(report: RealworldReport) -> dict:
     """A JSON-ready dict of the report (per-image counts, not per-ship lists)."""
     from dataclasses import asdict
 
     d = asdict(report)
-    d["images"] = [{k: v for k, v in asdict(r).items() if k not in ("lengths_m", "found")}
-                   | {"n_truth": len(r.found), "n_found": int(sum(r.found)), "negative": r.negative}
-                   for r in report.images]
+    d["images"] = [
+        {k: v for k, v in asdict(r).items() if k not in ("lengths_m", "found")}
+        | {"n_truth": len(r.found), "n_found": int(sum(r.found)), "negative": r.negative}
+        for r in report.images
+    ]
     return d
 
 
@@ -592,6 +717,7 @@ def _cell(b: BinRecall) -> str:
 def realworld_table(report: RealworldReport) -> str:
     """A readable table per source: recall (and truth count) per size bin, the > 50 m headline, detections,
     false detections, precision and false detections per image; a source's negative images get a row of their own."""
+
     def fmt(v: float | None) -> str:
         return "   -" if v is None else f"{v:4.2f}"
 
@@ -618,13 +744,23 @@ def realworld_table(report: RealworldReport) -> str:
         cells = " ".join(_cell(b) for b in [*r.bins, r.over_50m]) if r.n_truth else ""
         objects = f"  {f'{r.objects_found}/{r.objects_predicted}/{r.objects_false}':<30}"
         mae = f"  {r.length_mae_m:5.1f} ({r.n_length})" if r.length_mae_m is not None else ""
-        lines.append(f"{r.name:<26} {gsd:<16} {r.images:>4} {r.n_truth:>5} {r.n_predicted:>5} {r.n_false:>5} "
-                     f"{fmt(r.precision)} {fpi(r.false_per_image)} {fmt(r.recall)}  " + cells + objects + mae)
+        lines.append(
+            f"{r.name:<26} {gsd:<16} {r.images:>4} {r.n_truth:>5} {r.n_predicted:>5} {r.n_false:>5} "
+            f"{fmt(r.precision)} {fpi(r.false_per_image)} {fmt(r.recall)}  " + cells + objects + mae
+        )
     o = report.overall.over_50m
     assumed = [r.name for r in report.sources.values() if r.gsd_assumed]
-    lines.append(f"false: {report.cover_rule}; P = 1 - false/pred; F/img = false detections per image"
-                 + ("; '(negatives)' rows: the source's images with no ship (a subset of the row above), "
-                    "every detection on them false" if report.negatives else ""))
-    lines.append(f"headline: recall of ships {o.label} = {fmt(o.recall)} ({o.n_found}/{o.n_truth})"
-                 + (f"; GSD assumed for {', '.join(assumed)} (lengths there scale with it)" if assumed else ""))
+    lines.append(
+        f"false: {report.cover_rule}; P = 1 - false/pred; F/img = false detections per image"
+        + (
+            "; '(negatives)' rows: the source's images with no ship (a subset of the row above), "
+            "every detection on them false"
+            if report.negatives
+            else ""
+        )
+    )
+    lines.append(
+        f"headline: recall of ships {o.label} = {fmt(o.recall)} ({o.n_found}/{o.n_truth})"
+        + (f"; GSD assumed for {', '.join(assumed)} (lengths there scale with it)" if assumed else "")
+    )
     return "\n".join(lines)

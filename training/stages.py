@@ -50,9 +50,14 @@ def _split(n: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return order[k:], order[:k]
 
 
-def fit(model: nn.Module, batches: Callable[[int], Iterator[tuple]], loss_fn: Callable, cfg: StageTrainConfig,
-        log: Callable[[str], None] = print) -> list[float]:
-    """Train a model with AdamW and a cosine schedule; batches(epoch) yields (inputs..., target); returns epoch losses."""
+def fit(
+    model: nn.Module,
+    batches: Callable[[int], Iterator[tuple]],
+    loss_fn: Callable,
+    cfg: StageTrainConfig,
+    log: Callable[[str], None] = print,
+) -> list[float]:
+    """Train a model with AdamW and a cosine schedule; batches(epoch) yields (inputs..., target); the epoch losses."""
     model.to(cfg.device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, cfg.epochs))
@@ -84,8 +89,9 @@ def save_stage_weights(path: Path, state: dict, metrics: dict) -> Path:
 
 # ---------------------------------------------------------------------------------------------- ship type
 
+
 def _load_chips(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chips, size features and labels of a chips.npz (ANY_SHIP where only "a ship" is known), checked against SHIP_TYPES."""
+    """Chips, size features and labels of a chips.npz (ANY_SHIP where only "a ship" is known), checked on SHIP_TYPES."""
     try:
         data = np.load(path)
         chips, sizes, labels, types = data["chips"], data["sizes"], data["labels"], tuple(data["types"])
@@ -99,7 +105,7 @@ def _load_chips(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def sensor_jitter(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Sensor looks the renderer lacks, per image of a uint8 batch (N x rows x cols x 3): a flat scene's percentile
     stretch (contrast cut, then noise amplified with it), grain, blur, and brightness/contrast jitter."""
-    out = images.astype(np.float32)
+    out: np.ndarray = images.astype(np.float32)
     n = len(out)
     flat = rng.random(n) < 0.3  # a low-contrast scene (open sea, haze): the stretch spreads a narrow range, noise too
     for i in np.flatnonzero(flat):
@@ -137,20 +143,31 @@ def type_metrics(m: np.ndarray) -> dict:
     tp = np.diag(m).astype(float)
     prec = np.divide(tp, m.sum(axis=0), out=np.full(len(tp), np.nan), where=m.sum(axis=0) > 0)
     rec = np.divide(tp, m.sum(axis=1), out=np.full(len(tp), np.nan), where=m.sum(axis=1) > 0)
-    return {"accuracy": float(tp.sum() / max(1, m.sum())),
-            "per_type": {t: {"precision": None if np.isnan(p) else round(float(p), 4),
-                             "recall": None if np.isnan(r) else round(float(r), 4), "n": int(m[i].sum())}
-                         for i, (t, p, r) in enumerate(zip(SHIP_TYPES, prec, rec, strict=True))},
-            "confusion": {"rows_true_cols_predicted": list(SHIP_TYPES), "matrix": m.tolist()}}
+    return {
+        "accuracy": float(tp.sum() / max(1, m.sum())),
+        "per_type": {
+            t: {
+                "precision": None if np.isnan(p) else round(float(p), 4),
+                "recall": None if np.isnan(r) else round(float(r), 4),
+                "n": int(m[i].sum()),
+            }
+            for i, (t, p, r) in enumerate(zip(SHIP_TYPES, prec, rec, strict=True))
+        },
+        "confusion": {"rows_true_cols_predicted": list(SHIP_TYPES), "matrix": m.tolist()},
+    }
 
 
 @torch.inference_mode()
-def predict_types(model: ShipTypeNet, chips: np.ndarray, sizes: np.ndarray, device: str, batch: int = 256) -> np.ndarray:
+def predict_types(
+    model: ShipTypeNet, chips: np.ndarray, sizes: np.ndarray, device: str, batch: int = 256
+) -> np.ndarray:
     """Most probable type index per chip."""
     model.eval()
     out = []
     for i in range(0, len(chips), batch):
-        logits = model(chips_tensor(list(chips[i : i + batch])).to(device), torch.from_numpy(sizes[i : i + batch]).to(device))
+        logits = model(
+            chips_tensor(list(chips[i : i + batch])).to(device), torch.from_numpy(sizes[i : i + batch]).to(device)
+        )
         out.append(logits.argmax(1).cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
@@ -176,9 +193,12 @@ def ship_or_not(labels: np.ndarray, predicted: np.ndarray) -> dict:
     """Ship recall (a ship not called not_ship) and not-ship recall, for labels with ANY_SHIP or types."""
     not_ship = SHIP_TYPES.index("not_ship")
     ship, called_ship = labels != not_ship, predicted != not_ship
-    return {"ships": int(ship.sum()), "non_ships": int((~ship).sum()),
-            "ship_recall": float(called_ship[ship].mean()) if ship.any() else None,
-            "not_ship_recall": float((~called_ship[~ship]).mean()) if (~ship).any() else None}
+    return {
+        "ships": int(ship.sum()),
+        "non_ships": int((~ship).sum()),
+        "ship_recall": float(called_ship[ship].mean()) if ship.any() else None,
+        "not_ship_recall": float((~called_ship[~ship]).mean()) if (~ship).any() else None,
+    }
 
 
 def train_ship_type(data: Path, out: Path, cfg: StageTrainConfig, log: Callable[[str], None] = print) -> dict:
@@ -191,7 +211,11 @@ def train_ship_type(data: Path, out: Path, cfg: StageTrainConfig, log: Callable[
         rc, rs, rl = _load_chips(real)
         if len(rl):
             log(f"real labelled chips: {len(rl)} ({int((rl == ANY_SHIP).sum())} ships of unknown type)")
-            chips, sizes, labels = np.concatenate([chips, rc]), np.concatenate([sizes, rs]), np.concatenate([labels, rl])
+            chips, sizes, labels = (
+                np.concatenate([chips, rc]),
+                np.concatenate([sizes, rs]),
+                np.concatenate([labels, rl]),
+            )
     train, val = _split(len(labels), cfg.val_share, cfg.seed)
     val = val[labels[val] >= 0]  # the type table needs a known type
     torch.manual_seed(cfg.seed)
@@ -205,12 +229,18 @@ def train_ship_type(data: Path, out: Path, cfg: StageTrainConfig, log: Callable[
         order = rng.permutation(train)
         for i in range(0, len(order), cfg.batch):
             idx = order[i : i + cfg.batch]
-            yield (chips_tensor(list(_augment_chips(chips[idx], rng))), torch.from_numpy(sizes[idx]),
-                   torch.from_numpy(labels[idx]))
+            yield (
+                chips_tensor(list(_augment_chips(chips[idx], rng))),
+                torch.from_numpy(sizes[idx]),
+                torch.from_numpy(labels[idx]),
+            )
 
     model = ShipTypeNet(len(SHIP_TYPES), cfg.width)
     loss_fn = type_loss(weights.to(cfg.device))
-    log(f"ship type: {len(train)} training chips, {len(val)} held out; types {dict(zip(SHIP_TYPES, freq.astype(int).tolist(), strict=True))}")
+    log(
+        f"ship type: {len(train)} training chips, {len(val)} held out; "
+        f"types {dict(zip(SHIP_TYPES, freq.astype(int).tolist(), strict=True))}"
+    )
     losses = fit(model, batches, loss_fn, cfg, log)
     metrics = type_metrics(confusion(labels[val], predict_types(model, chips[val], sizes[val], cfg.device)))
     real_val = data.with_name("real_val.npz")
@@ -219,14 +249,24 @@ def train_ship_type(data: Path, out: Path, cfg: StageTrainConfig, log: Callable[
         if len(vl):
             metrics["real_heldout"] = ship_or_not(vl, predict_types(model, vc, vs, cfg.device))
             log(f"real held-out chips: {metrics['real_heldout']}")
-    metrics |= {"data": str(data), "train_chips": int(len(train)), "heldout_chips": int(len(val)), "losses": losses,
-                "config": cfg.__dict__}
-    state = {"model": {k: v.cpu() for k, v in model.state_dict().items()}, "types": list(SHIP_TYPES), "width": cfg.width}
+    metrics |= {
+        "data": str(data),
+        "train_chips": int(len(train)),
+        "heldout_chips": int(len(val)),
+        "losses": losses,
+        "config": cfg.__dict__,
+    }
+    state = {
+        "model": {k: v.cpu() for k, v in model.state_dict().items()},
+        "types": list(SHIP_TYPES),
+        "width": cfg.width,
+    }
     save_stage_weights(out, state, metrics)
     return metrics
 
 
 # ---------------------------------------------------------------------------------------------- water mask
+
 
 def _load_water(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
     """(image, truth) pairs of a water.npz."""
@@ -269,11 +309,16 @@ def water_iou(pred: np.ndarray, truth: np.ndarray) -> dict:
         union = (a | b).sum()
         return float((a & b).sum() / union) if union else None
 
-    return {"water_iou": iou(p, t), "land_iou": iou(~p, ~t), "pixel_accuracy": float((p == t).mean()) if p.size else None}
+    return {
+        "water_iou": iou(p, t),
+        "land_iou": iou(~p, ~t),
+        "pixel_accuracy": float((p == t).mean()) if p.size else None,
+    }
 
 
-def train_water_mask(data: Path, out: Path, cfg: StageTrainConfig, crops_per_tile: int = 4,
-                     log: Callable[[str], None] = print) -> dict:
+def train_water_mask(
+    data: Path, out: Path, cfg: StageTrainConfig, crops_per_tile: int = 4, log: Callable[[str], None] = print
+) -> dict:
     """Train the water-mask network on a water.npz; write weights + metrics; returns the held-out metrics."""
     from tankerwatch.models.watermask import WaterMasker
 
@@ -286,7 +331,7 @@ def train_water_mask(data: Path, out: Path, cfg: StageTrainConfig, crops_per_til
         order = np.repeat(rng.permutation(train), crops_per_tile)
         rng.shuffle(order)
         for i in range(0, len(order), cfg.batch):
-            pairs = [_crop(*tiles[j], rng) for j in order[i : i + cfg.batch]]
+            pairs = [_crop(tiles[j][0], tiles[j][1], rng) for j in order[i : i + cfg.batch]]
             img = sensor_jitter(np.stack([p[0] for p in pairs]), rng)
             x = torch.from_numpy(img).permute(0, 3, 1, 2).float().div_(255.0)
             yield x, torch.from_numpy(np.stack([p[1] for p in pairs]).astype(np.int64))
@@ -298,9 +343,17 @@ def train_water_mask(data: Path, out: Path, cfg: StageTrainConfig, crops_per_til
     save_stage_weights(out, state, {})
     masker = WaterMasker(out, cfg.device)
     preds = [masker.predict(tiles[j][0]) >= 0.5 for j in val]
-    metrics = water_iou(np.concatenate([p.ravel() for p in preds]) if preds else np.zeros(0),
-                        np.concatenate([tiles[j][1].ravel() for j in val]) if preds else np.zeros(0))
-    metrics |= {"data": str(data), "train_tiles": int(len(train)), "heldout_tiles": int(len(val)), "losses": losses,
-                "gsd_m": WATER_GSD_M, "config": cfg.__dict__}
+    metrics = water_iou(
+        np.concatenate([p.ravel() for p in preds]) if preds else np.zeros(0),
+        np.concatenate([tiles[j][1].ravel() for j in val]) if preds else np.zeros(0),
+    )
+    metrics |= {
+        "data": str(data),
+        "train_tiles": int(len(train)),
+        "heldout_tiles": int(len(val)),
+        "losses": losses,
+        "gsd_m": WATER_GSD_M,
+        "config": cfg.__dict__,
+    }
     atomic_write_text(out.with_suffix(".json"), json.dumps(metrics, indent=1))
     return metrics

@@ -13,13 +13,36 @@ from pathlib import Path
 from tankerwatch.config import _build, read_yaml
 from tankerwatch.io import atomic_write_text
 from tankerwatch.models.detector import (
-    BUNDLED_WEIGHTS, sha256_of, strip_checkpoint, train_yolo, verify_sha256, write_sha256,
+    BUNDLED_WEIGHTS,
+    sha256_of,
+    strip_checkpoint,
+    train_yolo,
+    verify_sha256,
+    write_sha256,
 )
 from tankerwatch.schema import TankerwatchError
 
 ALLOWED_HYPER = {
-    "degrees", "fliplr", "flipud", "mosaic", "close_mosaic", "scale", "translate", "hsv_h", "hsv_s", "hsv_v",
-    "lr0", "lrf", "cos_lr", "warmup_epochs", "momentum", "weight_decay", "mixup", "optimizer", "cache", "fraction",
+    "degrees",
+    "fliplr",
+    "flipud",
+    "mosaic",
+    "close_mosaic",
+    "scale",
+    "translate",
+    "hsv_h",
+    "hsv_s",
+    "hsv_v",
+    "lr0",
+    "lrf",
+    "cos_lr",
+    "warmup_epochs",
+    "momentum",
+    "weight_decay",
+    "mixup",
+    "optimizer",
+    "cache",
+    "fraction",
     "time",  # hours: Ultralytics fits the epochs (and the LR schedule) into this budget
 }
 
@@ -65,8 +88,9 @@ def final_metrics(run_dir: Path) -> dict:
     return {k: float(last[k]) for k in keep if k in last}
 
 
-def write_summary(cfg: TrainConfig, data_yaml: Path, run_dir: Path, best: Path, started: datetime,
-                  note: str = "") -> dict:
+def write_summary(
+    cfg: TrainConfig, data_yaml: Path, run_dir: Path, best: Path, started: datetime, note: str = ""
+) -> dict:
     """Record how a checkpoint was made (command, config, data, metrics, sha256) in train_summary.json."""
     write_sha256(best)
     summary = {
@@ -94,8 +118,14 @@ def finalize_interrupted(cfg: TrainConfig, data_yaml: Path, run_dir: Path) -> Pa
     final = strip_checkpoint(best, run_dir / "weights" / "best_final.pt")
     epochs_done = int(final_metrics(run_dir).get("epoch", 0))
     started = datetime.fromtimestamp((run_dir / "args.yaml").stat().st_mtime, timezone.utc)
-    write_summary(cfg, data_yaml, run_dir, final, started,
-                  note=f"stopped after epoch {epochs_done} of {cfg.epochs}; best.pt by validation fitness")
+    write_summary(
+        cfg,
+        data_yaml,
+        run_dir,
+        final,
+        started,
+        note=f"stopped after epoch {epochs_done} of {cfg.epochs}; best.pt by validation fitness",
+    )
     return final
 
 
@@ -118,9 +148,19 @@ def train(cfg: TrainConfig, data_yaml: Path, run_dir: Path, resume: bool = False
     run_dir = Path(run_dir).resolve()
     started = datetime.now(timezone.utc)
     best = train_yolo(
-        cfg.architecture, data_yaml, run_dir, epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch,
-        device=cfg.device, seed=cfg.seed, resume=resume, workers=cfg.workers, patience=cfg.patience,
-        init_weights=resolve_init(cfg.init_weights), **cfg.hyper,
+        cfg.architecture,
+        data_yaml,
+        run_dir,
+        epochs=cfg.epochs,
+        imgsz=cfg.imgsz,
+        batch=cfg.batch,
+        device=cfg.device,
+        seed=cfg.seed,
+        resume=resume,
+        workers=cfg.workers,
+        patience=cfg.patience,
+        init_weights=resolve_init(cfg.init_weights),
+        **cfg.hyper,
     )
     write_summary(cfg, data_yaml, run_dir, best, started)
     return best

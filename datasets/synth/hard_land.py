@@ -1,9 +1,10 @@
-"""Realistic land behind the quays, and ship-shaped structures in the water that are not ships (SceneSpec.hard_land).
+"""Realistic land behind the quays (SceneSpec.hard_land): the land the detector mistakes for tankers.
 
 On real port scenes the detector calls warehouse roofs, rail lines, village roofs and bare-soil patches "tankers":
 the plain synthetic land (a textured half-plane with a few tanks, sheds and roads) never showed it such things.
-Everything here draws from the renderer's "land" and "hard_water" random streams, so turning hard_land on leaves
-the renderer's other draws as they were.
+Everything here draws from the renderer's "land" random stream, so turning hard_land on leaves the renderer's other
+draws as they were. (Its ship-shaped structures in the water, pontoons and segmented breakwaters, are drawn by
+structures.draw_hard_water from the "hard_water" stream.)
 
 The land is laid out in the coast's own frame: s metres along the quay (unit t) and d metres inland from the coast
 line (unit -n). Behind the quay apron come a rail corridor, an industrial belt cut into parcels by roads and rail
@@ -23,25 +24,62 @@ from shapely.geometry import LineString, Point, Polygon, box
 from shapely.ops import unary_union
 from shapely.prepared import prep
 
-from tankerwatch.datasets.synth import CAR_COLOURS, CONTAINER_COLOURS, PIPE_COLOURS, _circle_m, _rect
+from tankerwatch.datasets.synth.canvas import XY, Colour, circle_m, rect
+from tankerwatch.datasets.synth.land import CAR_COLOURS, CONTAINER_COLOURS, PIPE_COLOURS, container_stack
 
 if TYPE_CHECKING:
-    from tankerwatch.datasets.synth import _Renderer
+    from tankerwatch.datasets.synth.render import Renderer
 
 # parcel uses and their weights: the industrial belt behind the quay, the hinterland behind its main road
-BELT_USES = {"warehouses": 3.0, "tank_farm": 2.0, "container_yard": 1.5, "stockpiles": 1.5, "rail_yard": 0.7,
-             "open_lot": 0.7, "soil": 0.6}
+BELT_USES = {
+    "warehouses": 3.0,
+    "tank_farm": 2.0,
+    "container_yard": 1.5,
+    "stockpiles": 1.5,
+    "rail_yard": 0.7,
+    "open_lot": 0.7,
+    "soil": 0.6,
+}
 HINTERLAND_USES = {"village": 3.0, "forest": 1.6, "soil": 1.0, "fields": 1.2, "natural": 1.0, "warehouses": 0.5}
-WAREHOUSE_ROOFS = [(205, 205, 200), (180, 182, 180), (150, 152, 150), (225, 225, 220), (75, 105, 145), (60, 85, 120),
-                   (140, 60, 48), (115, 50, 42), (110, 130, 110)]
-HOUSE_ROOFS = [(175, 85, 60), (150, 58, 45), (125, 80, 60), (75, 75, 80), (165, 165, 165), (70, 95, 130),
-               (70, 110, 80), (225, 225, 218), (140, 95, 65), (190, 120, 80)]
+WAREHOUSE_ROOFS = [
+    (205, 205, 200),
+    (180, 182, 180),
+    (150, 152, 150),
+    (225, 225, 220),
+    (75, 105, 145),
+    (60, 85, 120),
+    (140, 60, 48),
+    (115, 50, 42),
+    (110, 130, 110),
+]
+HOUSE_ROOFS = [
+    (175, 85, 60),
+    (150, 58, 45),
+    (125, 80, 60),
+    (75, 75, 80),
+    (165, 165, 165),
+    (70, 95, 130),
+    (70, 110, 80),
+    (225, 225, 218),
+    (140, 95, 65),
+    (190, 120, 80),
+]
 # bulk cargo heaps: colour and how often a stockyard holds it
-PILES = {"coal": ((34, 34, 36), 0.35), "iron_ore": ((120, 66, 50), 0.28), "bauxite": ((150, 80, 55), 0.07),
-         "limestone": ((205, 200, 188), 0.1), "sand": ((200, 180, 140), 0.08), "woodchips": ((150, 112, 70), 0.07),
-         "sulphur": ((215, 195, 70), 0.05)}
-WAGONS = {"tank": [(38, 38, 40), (60, 60, 62), (170, 170, 165)], "hopper": [(110, 68, 48), (80, 80, 82), (125, 95, 60)],
-          "box": [(120, 45, 38), (60, 90, 70), (70, 85, 120), (150, 150, 145)], "container": []}
+PILES = {
+    "coal": ((34, 34, 36), 0.35),
+    "iron_ore": ((120, 66, 50), 0.28),
+    "bauxite": ((150, 80, 55), 0.07),
+    "limestone": ((205, 200, 188), 0.1),
+    "sand": ((200, 180, 140), 0.08),
+    "woodchips": ((150, 112, 70), 0.07),
+    "sulphur": ((215, 195, 70), 0.05),
+}
+WAGONS = {
+    "tank": [(38, 38, 40), (60, 60, 62), (170, 170, 165)],
+    "hopper": [(110, 68, 48), (80, 80, 82), (125, 95, 60)],
+    "box": [(120, 45, 38), (60, 90, 70), (70, 85, 120), (150, 150, 145)],
+    "container": [],
+}
 TREE = (42, 66, 38)
 GAUGE = 1.435
 
@@ -69,7 +107,8 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
 class HardLand:
     """Lays out and draws the hard land of one scene for a renderer (its canvas, sun, lean and coast)."""
 
-    def __init__(self, rdr: _Renderer) -> None:
+    def __init__(self, rdr: Renderer) -> None:
+        """The hard land of a renderer's scene, before its layout: only where its coast will lie is drawn."""
         self.r, self.cv, self.spec = rdr, rdr.cv, rdr.spec
         self.rng = rdr.stream("land")
         # where the coast lies (the renderer's p0 = centre - n * half * fraction): below 0.5 the land covers more
@@ -84,6 +123,8 @@ class HardLand:
     # --- frame and layout --------------------------------------------------------------------
     def _frame(self) -> None:
         """The coast frame and the scene's extent in it."""
+        if self.r.coast is None:
+            raise RuntimeError("the hard land is laid out behind the coast: draw the coast first")
         self.p0, self.n, self.t, self.quay_w, self.concrete = self.r.coast
         W, H = self.spec.width_m, self.spec.height_m
         rel = np.array([[0, 0], [W, 0], [W, H], [0, H]], float) - self.p0
@@ -91,15 +132,15 @@ class HardLand:
         self.s_lo, self.s_hi, self.d_far = float(s.min()), float(s.max()), float(d.max())
         self.scene = prep(box(0, 0, W, H))
 
-    def at(self, s, d) -> np.ndarray:
+    def at(self, s: float, d: float) -> np.ndarray:
         """Scene metres of a point s along the quay and d inland."""
         return self.p0 + self.t * s - self.n * d
 
-    def quad(self, s0, s1, d0, d1) -> np.ndarray:
+    def quad(self, s0: float, s1: float, d0: float, d1: float) -> np.ndarray:
         """A rectangle in the coast frame, in scene metres."""
         return np.array([self.at(s0, d0), self.at(s1, d0), self.at(s1, d1), self.at(s0, d1)])
 
-    def _in_view(self, c, pad: float) -> bool:
+    def _in_view(self, c: XY, pad: float) -> bool:
         """Whether something within pad metres of c can show in the scene (skip drawing what cannot)."""
         W, H = self.spec.width_m, self.spec.height_m
         return -pad <= c[0] <= W + pad and -pad <= c[1] <= H + pad
@@ -124,7 +165,16 @@ class HardLand:
             self._row(d, d + depth, HINTERLAND_USES, (160, 520), (5, 9), rail_p=0.0, cross_from=d)
             d = self._road_along(d + depth, rng.uniform(6, 12))
 
-    def _row(self, d0, d1, uses: dict, widths, gaps, rail_p: float, cross_from: float) -> None:
+    def _row(
+        self,
+        d0: float,
+        d1: float,
+        uses: dict[str, float],
+        widths: tuple[float, float],
+        gaps: tuple[float, float],
+        rail_p: float,
+        cross_from: float,
+    ) -> None:
         """Parcels side by side along the quay between depths d0 and d1, with roads (or rail spurs) between them."""
         rng = self.rng
         names, weights = list(uses), np.array(list(uses.values()))
@@ -138,8 +188,14 @@ class HardLand:
             if rng.random() < rail_p:  # a rail spur across the quay, out to the berths
                 self.rails.append((self.at(x, cross_from + 2), self.at(x, d1), "spur"))
             else:
-                self.roads.append((self.at(x, cross_from if rail_p > 0 else d0), self.at(x, d1), gap,
-                                   self._road_colour(rng.random() < 0.3 and rail_p == 0)))
+                self.roads.append(
+                    (
+                        self.at(x, cross_from if rail_p > 0 else d0),
+                        self.at(x, d1),
+                        gap,
+                        self._road_colour(rng.random() < 0.3 and rail_p == 0),
+                    )
+                )
             s += w + gap
 
     def _road_colour(self, dirt: bool) -> np.ndarray:
@@ -152,11 +208,18 @@ class HardLand:
 
     def _road_along(self, d: float, width: float) -> float:
         """A road parallel to the quay at depth d; returns the depth past it."""
-        self.roads.append((self.at(self.s_lo - 50, d + width / 2), self.at(self.s_hi + 50, d + width / 2), width,
-                           self._road_colour(False)))
+        self.roads.append(
+            (
+                self.at(self.s_lo - 50, d + width / 2),
+                self.at(self.s_hi + 50, d + width / 2),
+                width,
+                self._road_colour(False),
+            )
+        )
         return d + width
 
     def _rail_along(self, d: float, where: str) -> None:
+        """A track parallel to the quay at depth d."""
         self.rails.append((self.at(self.s_lo - 50, d), self.at(self.s_hi + 50, d), where))
 
     # --- ground: terrain, pads, roads, rail ----------------------------------------------------
@@ -171,8 +234,13 @@ class HardLand:
         self._layout()
         mask = np.zeros((self.cv.h, self.cv.w), np.uint8)  # the land behind the quay, anti-aliased
         far = self.d_far + 100
-        cv2.fillPoly(mask, [self.cv.px(self.quad(self.s_lo - 100, self.s_hi + 100, self.quay_w, far))], 255,
-                     cv2.LINE_AA, self.cv.SHIFT)
+        cv2.fillPoly(
+            mask,
+            [self.cv.px(self.quad(self.s_lo - 100, self.s_hi + 100, self.quay_w, far))],
+            255,
+            cv2.LINE_AA,
+            self.cv.SHIFT,
+        )
         self._terrain(mask)
         for p in self.parcels:
             if (draw := getattr(self, f"_ground_{p.use}", None)) is not None:
@@ -183,14 +251,14 @@ class HardLand:
             self._track(a, b)
         self._modulate(mask)
 
-    def _grid(self, step: float):
+    def _grid(self, step: float) -> tuple[int, int, np.ndarray, np.ndarray]:
         """A coarse grid over the scene: (rows, cols) and the scene metres of its cell centres."""
         W, H = self.spec.width_m, self.spec.height_m
         gw, gh = int(math.ceil(W / step)) + 1, int(math.ceil(H / step)) + 1
         y, x = np.mgrid[0:gh, 0:gw].astype(np.float32) * np.float32(step)
         return gh, gw, x, y
 
-    def _smooth(self, shape, scale_m: float, step: float) -> np.ndarray:
+    def _smooth(self, shape: tuple[int, int], scale_m: float, step: float) -> np.ndarray:
         """Unit-spread smooth noise on a coarse grid with blobs about scale_m across."""
         gh, gw = shape
         cells = (max(2, int(gh * step / scale_m) + 2), max(2, int(gw * step / scale_m) + 2))
@@ -205,9 +273,11 @@ class HardLand:
         p0, n = self.p0.astype(np.float32), self.n.astype(np.float32)
         depth = -((x - p0[0]) * n[0] + (y - p0[1]) * n[1])
         climate = str(rng.choice(["temperate", "arid", "mixed"], p=[0.45, 0.3, 0.25]))
-        grass = {"temperate": (rng.uniform(80, 105), rng.uniform(98, 122), rng.uniform(58, 75)),
-                 "arid": (rng.uniform(150, 180), rng.uniform(135, 158), rng.uniform(105, 125)),
-                 "mixed": (rng.uniform(115, 140), rng.uniform(115, 135), rng.uniform(85, 100))}[climate]
+        grass = {
+            "temperate": (rng.uniform(80, 105), rng.uniform(98, 122), rng.uniform(58, 75)),
+            "arid": (rng.uniform(150, 180), rng.uniform(135, 158), rng.uniform(105, 125)),
+            "mixed": (rng.uniform(115, 140), rng.uniform(115, 135), rng.uniform(85, 100)),
+        }[climate]
         veg = np.array([rng.uniform(35, 58), rng.uniform(52, 78), rng.uniform(30, 48)], np.float32)
         soil = self._soil_colour().astype(np.float32)
         g = rng.uniform(125, 165)
@@ -256,6 +326,8 @@ class HardLand:
         tex = cv2.GaussianBlur(rng.normal(0, 1, (gh, gw)).astype(np.float32), (0, 0), 0.8)
         tex *= np.float32(1 / (float(tex.std()) + 1e-6))
         mod = 1 + contrast * tex + 0.04 * self._smooth((gh, gw), 30, step)
+        if self._hillshade is None:
+            raise RuntimeError("the terrain (and its hillshade) is drawn before the land is modulated")
         mod *= cv2.resize(self._hillshade, (gw, gh), interpolation=cv2.INTER_LINEAR)
         full = cv2.resize(mod, (cv.w, cv.h), interpolation=cv2.INTER_LINEAR)
         full -= 1
@@ -263,21 +335,25 @@ class HardLand:
         full += 1
         cv.rgb *= full[..., None]
 
-    def _pad(self, p: Parcel, colour, inset: float = 3.0) -> None:
+    def _pad(self, p: Parcel, colour: Colour, inset: float = 3.0) -> None:
         """A parcel's paved or gravel pad."""
         self.cv.fill([self.quad(p.s0 + inset, p.s1 - inset, p.d0 + inset, p.d1 - inset)], colour)
 
     def _ground_warehouses(self, p: Parcel) -> None:
+        """A paved pad under the warehouses."""
         self._pad(p, (self.rng.uniform(135, 175),) * 3)
 
     def _ground_tank_farm(self, p: Parcel) -> None:
+        """A pale pad under the tank farm."""
         g = self.rng.uniform(135, 165)
         self._pad(p, (g, g * 0.97, g * 0.9))
 
     def _ground_container_yard(self, p: Parcel) -> None:
+        """A dark asphalt pad under the container stacks."""
         self._pad(p, (self.rng.uniform(62, 92),) * 3)
 
-    def _ground_stockpiles(self, p: Parcel) -> None:  # ground stained by the cargo
+    def _ground_stockpiles(self, p: Parcel) -> None:
+        """A pad stained by the bulk cargo heaped on it."""
         g = self.rng.uniform(80, 110)
         self._pad(p, (g, g * 0.95, g * 0.88))
 
@@ -290,11 +366,12 @@ class HardLand:
             self.rails.append((self.at(p.s0 + 4, d), self.at(p.s1 - 4, d), "yard"))
 
     def _ground_open_lot(self, p: Parcel) -> None:
+        """A paved or gravel lot, left for the quay clutter to fill."""
         rng = self.rng
         g = rng.uniform(105, 170)
         self._pad(p, (g, g * rng.uniform(0.95, 1.0), g * rng.uniform(0.88, 1.0)))
 
-    def _blob(self, c, rx: float, ry: float, axis) -> np.ndarray:
+    def _blob(self, c: XY, rx: float, ry: float, axis: np.ndarray) -> np.ndarray:
         """An irregular patch: an ellipse with a wobbling edge."""
         rng = self.rng
         a = np.linspace(0, 2 * math.pi, 28, endpoint=False)
@@ -334,10 +411,12 @@ class HardLand:
     def _ground_fields(self, p: Parcel) -> None:
         """Fields in strips of different crops, with hedgerows between some."""
         rng = self.rng
-        crops = [(rng.uniform(80, 110), rng.uniform(110, 140), rng.uniform(58, 80)),
-                 (rng.uniform(175, 200), rng.uniform(165, 185), rng.uniform(108, 130)),
-                 (rng.uniform(125, 150), rng.uniform(100, 120), rng.uniform(78, 95)),
-                 (rng.uniform(100, 125), rng.uniform(120, 138), rng.uniform(80, 95))]
+        crops = [
+            (rng.uniform(80, 110), rng.uniform(110, 140), rng.uniform(58, 80)),
+            (rng.uniform(175, 200), rng.uniform(165, 185), rng.uniform(108, 130)),
+            (rng.uniform(125, 150), rng.uniform(100, 120), rng.uniform(78, 95)),
+            (rng.uniform(100, 125), rng.uniform(120, 138), rng.uniform(80, 95)),
+        ]
         along = rng.random() < 0.5
         lo, hi = (p.s0 + 3, p.s1 - 3) if along else (p.d0 + 3, p.d1 - 3)
         x = lo
@@ -357,7 +436,8 @@ class HardLand:
         along = (p.s1 - p.s0) >= (p.d1 - p.d0)
         (lo, hi), (clo, chi) = ((p.s0, p.s1), (p.d0, p.d1)) if along else ((p.d0, p.d1), (p.s0, p.s1))
 
-        def pt(u, v):
+        def pt(u: float, v: float) -> np.ndarray:
+            """Scene metres of a point u along the village's long side and v across it."""
             return self.at(u, v) if along else self.at(v, u)
 
         mid = (clo + chi) / 2
@@ -374,7 +454,7 @@ class HardLand:
         for a, b in p.lanes:
             self._road(a, b, p.lane_w, colour)
 
-    def _road(self, a, b, width: float, colour) -> None:
+    def _road(self, a: XY, b: XY, width: float, colour: Colour) -> None:
         """A road: asphalt or dirt, with a dashed centre line on wide asphalt when the pixels resolve it."""
         self.cv.fill([self._strip(a, b, width)], colour)
         if width >= 8 and colour[0] < 100 and self.spec.gsd_m <= 0.6:
@@ -387,14 +467,14 @@ class HardLand:
                     self.cv.thin(q, q + u * 3.0, (215, 215, 205), 0.15)
 
     @staticmethod
-    def _strip(a, b, width: float) -> np.ndarray:
+    def _strip(a: XY, b: XY, width: float) -> np.ndarray:
         """A straight band of a width between two points."""
         a, b = np.asarray(a, float), np.asarray(b, float)
         d = b - a
         w = np.array([-d[1], d[0]]) / max(1e-9, float(np.hypot(*d))) * width / 2
         return np.array([a + w, b + w, b - w, a - w])
 
-    def _track(self, a, b) -> None:
+    def _track(self, a: XY, b: XY) -> None:
         """A railway track: a ballast bed with two thin dark rails."""
         g = self.rng.uniform(105, 135)
         self.cv.fill([self._strip(a, b, 3.2)], (g, g * 0.93, g * 0.85))
@@ -419,22 +499,34 @@ class HardLand:
         self.r.clutter += [Polygon(self._strip(a, b, w)) for a, b, w, _ in self.roads]
         self.r.clutter += [Polygon(self._strip(a, b, 4.0)) for a, b, _ in self.rails]
 
-    def _building(self, c, a, b, la: float, lb: float, h: float, colour, gable: bool) -> np.ndarray:
+    def _building(
+        self, c: XY, a: np.ndarray, b: np.ndarray, la: float, lb: float, h: float, colour: Colour, gable: bool
+    ) -> np.ndarray:
         """A building with its shadow; a gable roof (ridge along a) shows its sunlit and shaded slopes. Returns
         the roof centre (leaning off nadir)."""
         colour = np.asarray(colour, float)
-        rect = np.array(_rect(c, a, b, la, lb))
-        self.cv.shade([rect + self.r.shadow_offset(h)], 0.5)
-        self.r._raised(rect, h, colour)
+        footprint = np.array(rect(c, a, b, la, lb))
+        self.cv.shade([footprint + self.r.shadow_offset(h)], 0.5)
+        self.r.raised(footprint, h, colour)
         top = np.asarray(c, float) + (self.r.lean(h) if self.r.leaning else 0.0)
         if gable:
             k = float(np.dot(b, -self.r.shadow_dir))
             side = 1.0 if k >= 0 else -1.0
-            self.cv.fill([np.array(_rect(top + b * side * lb / 4, a, b, la, lb / 2))], colour * (1 + 0.18 * abs(k)))
-            self.cv.fill([np.array(_rect(top - b * side * lb / 4, a, b, la, lb / 2))], colour * (1 - 0.25 * abs(k)))
+            self.cv.fill([np.array(rect(top + b * side * lb / 4, a, b, la, lb / 2))], colour * (1 + 0.18 * abs(k)))
+            self.cv.fill([np.array(rect(top - b * side * lb / 4, a, b, la, lb / 2))], colour * (1 - 0.25 * abs(k)))
         return top
 
-    def _parcel_grid(self, p: Parcel, along: bool, size_long, size_short, gap_long, gap_short, margin, max_short=99):
+    def _parcel_grid(
+        self,
+        p: Parcel,
+        along: bool,
+        size_long: float,
+        size_short: float,
+        gap_long: float,
+        gap_short: float,
+        margin: float,
+        max_short: int = 99,
+    ) -> list[np.ndarray]:
         """Centres of a grid of equal footprints filling a parcel, long sides along the quay (along) or across it."""
         span_s, span_d = p.s1 - p.s0 - 2 * margin, p.d1 - p.d0 - 2 * margin
         span_l, span_w = (span_s, span_d) if along else (span_d, span_s)
@@ -474,29 +566,40 @@ class HardLand:
                         q = np.asarray(c) + a * u + b * (B / 2 + 9.5)
                         self._lorry(q, b, a)
 
-    def _roof_details(self, top, a, b, L, B, colour, gable, skylights, solar) -> None:
+    def _roof_details(
+        self,
+        top: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        L: float,
+        B: float,
+        colour: np.ndarray,
+        gable: bool,
+        skylights: bool,
+        solar: bool,
+    ) -> None:
         """Ridge, skylight strips, solar panels and vents on a warehouse roof."""
         rng, cv = self.rng, self.cv
         if gable:
             cv.thin(top - a * L / 2, top + a * L / 2, colour * 0.72, 0.6)
         if skylights:
             for u in np.arange(-L / 2 + 5, L / 2 - 5, rng.uniform(6, 10)):
-                for v in ((-B / 4, B / 4) if gable else (-B / 4, 0.0, B / 4)):
-                    cv.fill([np.array(_rect(top + a * u + b * v, a, b, 3.0, 1.6))], (200, 210, 216), 0.8)
+                for v in (-B / 4, B / 4) if gable else (-B / 4, 0.0, B / 4):
+                    cv.fill([np.array(rect(top + a * u + b * v, a, b, 3.0, 1.6))], (200, 210, 216), 0.8)
         if solar:  # panels on the slope facing the sun
             side = 1.0 if float(np.dot(b, -self.r.shadow_dir)) >= 0 else -1.0
-            cv.fill([np.array(_rect(top + b * side * B / 4, a, b, L * rng.uniform(0.5, 0.9), B * 0.4))], (28, 36, 62))
+            cv.fill([np.array(rect(top + b * side * B / 4, a, b, L * rng.uniform(0.5, 0.9), B * 0.4))], (28, 36, 62))
         for _ in range(int(rng.integers(0, 6))):
             q = top + a * rng.uniform(-0.45, 0.45) * L + b * rng.uniform(-0.4, 0.4) * B
-            cv.fill([np.array(_rect(q, a, b, 1.5, 1.5))], (70, 72, 75))
+            cv.fill([np.array(rect(q, a, b, 1.5, 1.5))], (70, 72, 75))
 
-    def _lorry(self, c, along, across) -> None:
+    def _lorry(self, c: XY, along: np.ndarray, across: np.ndarray) -> None:
         """A lorry: trailer with a cab, and its shadow."""
         rng = self.rng
-        rect = np.array(_rect(c, along, across, 16.5, 2.5))
-        self.cv.shade([rect + self.r.shadow_offset(3.5)], 0.55)
-        self.cv.fill([rect], tuple(rng.uniform(60, 230, 3)))
-        cab = np.array(_rect(np.asarray(c) - along * 7.0, along, across, 2.5, 2.5))
+        trailer = np.array(rect(c, along, across, 16.5, 2.5))
+        self.cv.shade([trailer + self.r.shadow_offset(3.5)], 0.55)
+        self.cv.fill([trailer], tuple(rng.uniform(60, 230, 3)))
+        cab = np.array(rect(np.asarray(c) - along * 7.0, along, across, 2.5, 2.5))
         self.cv.fill([cab], tuple(rng.uniform(60, 235, 3)))
 
     def _build_tank_farm(self, p: Parcel) -> None:
@@ -528,43 +631,48 @@ class HardLand:
                     continue
                 self.cv.fill([bund], floor * rng.uniform(0.95, 1.05))
                 self._walls(bund, wall)
-                for s, d in zip(ss, dd):
+                for s, d in zip(ss, dd, strict=True):
                     self._tank(self.at(s, d), R * rng.uniform(0.93, 1.0), h, rng.random() < floating_p, shell)
         if rng.random() < 0.7 and ns > 0:  # pipe rack from the farm across the roads to the berths
             s = (p.s0 + p.s1) / 2 + rng.uniform(-0.3, 0.3) * (p.s1 - p.s0)
             for k in range(int(rng.integers(3, 7))):
                 col = PIPE_COLOURS[rng.integers(len(PIPE_COLOURS))]
-                self.cv.thin(self.at(s + k * 1.2, self.quay_w - 2), self.at(s + k * 1.2, p.d0 + margin), col,
-                             rng.uniform(0.5, 1.0))
+                self.cv.thin(
+                    self.at(s + k * 1.2, self.quay_w - 2),
+                    self.at(s + k * 1.2, p.d0 + margin),
+                    col,
+                    rng.uniform(0.5, 1.0),
+                )
 
-    def _walls(self, quad: np.ndarray, colour) -> None:
+    def _walls(self, quad: np.ndarray, colour: Colour) -> None:
         """A low bund wall round a quadrilateral, with its shadow."""
         off = self.r.shadow_offset(1.5)
-        for a, b in zip(quad, np.roll(quad, -1, axis=0)):
+        for a, b in zip(quad, np.roll(quad, -1, axis=0), strict=True):
             self.cv.thin(a + off, b + off, (40, 40, 40), 1.4, 0.45)
             self.cv.thin(a, b, colour, 1.4)
 
-    def _tank(self, c, R: float, h: float, floating: bool, shell) -> None:
+    def _tank(self, c: XY, R: float, h: float, floating: bool, shell: np.ndarray) -> None:
         """A storage tank: the shell's shadow, its wall off nadir, a fixed (domed) or floating roof."""
         cv, rdr = self.cv, self.r
-        base = _circle_m(c, R, 36)
+        base = circle_m(c, R, 36)
         hull = np.concatenate([base, base + rdr.shadow_offset(h)]).astype(np.float32)
         cv.shade([cv2.convexHull(hull).reshape(-1, 2).astype(np.float64)], 0.5)
         top = np.asarray(c, float) + (rdr.lean(h) if rdr.leaning else 0.0)
         if rdr.leaning:
-            cv.prism(base, _circle_m(top, R, 36), np.asarray(shell) * 0.75)
+            cv.prism(base, circle_m(top, R, 36), np.asarray(shell) * 0.75)
         cv.circle(top, R, shell)
         sun = -rdr.shadow_dir
         if floating:  # the deck sits below the rim, which shades a crescent of it on the sun's side
-            deck = _circle_m(top, 0.93 * R, 36)
+            deck = circle_m(top, 0.93 * R, 36)
             cv.fill([deck], (self.rng.uniform(105, 165),) * 3)
             crescent = Polygon(deck).difference(Polygon(deck + rdr.shadow_offset(self.rng.uniform(1.5, 0.5 * h))))
             for q in getattr(crescent, "geoms", [crescent]):
                 if isinstance(q, Polygon) and q.area > 0:
                     cv.shade([np.asarray(q.exterior.coords)[:-1]], 0.5)
         else:  # a shallow dome: the half away from the sun a shade darker
-            half = Polygon(_circle_m(top, R, 36)).intersection(
-                Polygon(_rect(top - sun * R, sun, np.array([-sun[1], sun[0]]), 2 * R, 2 * R + 2)))
+            half = Polygon(circle_m(top, R, 36)).intersection(
+                Polygon(rect(top - sun * R, sun, np.array([-sun[1], sun[0]]), 2 * R, 2 * R + 2))
+            )
             if isinstance(half, Polygon) and half.area > 0:
                 cv.shade([np.asarray(half.exterior.coords)[:-1]], 0.9)
             cv.circle(top, max(0.6, 0.05 * R), (150, 150, 150))
@@ -578,11 +686,11 @@ class HardLand:
         for c in self._parcel_grid(p, True, block_l, block_w, rng.uniform(8, 20), rng.uniform(10, 24), 6.0):
             if not self._in_view(c, block_l):
                 continue
-            self.r.container_stack(rng, c, self.t, self.n, rows, cols, clen)
+            container_stack(self.r, rng, c, self.t, self.n, rows, cols, clen)
             if rng.random() < 0.4:
                 self._gantry(np.asarray(c) + self.t * rng.uniform(-0.4, 0.4) * block_l, block_w + 6)
 
-    def _gantry(self, c, span: float) -> None:
+    def _gantry(self, c: XY, span: float) -> None:
         """A rubber-tyred gantry crane straddling a block: two frames and a girder, with their shadow."""
         rng, cv = self.rng, self.cv
         colour = [(225, 190, 40), (225, 225, 220), (60, 100, 160)][rng.integers(3)]
@@ -592,7 +700,7 @@ class HardLand:
             for side in (-1, 1):
                 leg = q + self.t * side * 4
                 cv.thin(leg - self.n * span / 2, leg + self.n * span / 2, col, 1.2, a)
-            cv.fill([np.array(_rect(q, self.t, self.n, 9.0, 3.0))], col, a)
+            cv.fill([np.array(rect(q, self.t, self.n, 9.0, 3.0))], col, a)
 
     def _build_stockpiles(self, p: Parcel) -> None:
         """Long heaps of bulk cargo (coal dark, ore red-brown, limestone pale) with stacker-reclaimers between."""
@@ -617,14 +725,14 @@ class HardLand:
                 for side in (-1, 1):
                     self.cv.thin(q - a * L / 2 + b * side * 2.5, q + a * L / 2 + b * side * 2.5, (60, 58, 55), 0.35)
                 m = q + a * rng.uniform(-0.4, 0.4) * L
-                self.cv.shade([np.array(_rect(m, a, b, 12, 8)) + self.r.shadow_offset(8)], 0.55)
-                self.cv.fill([np.array(_rect(m, a, b, 12, 8))], (215, 190, 50))
+                self.cv.shade([np.array(rect(m, a, b, 12, 8)) + self.r.shadow_offset(8)], 0.55)
+                self.cv.fill([np.array(rect(m, a, b, 12, 8))], (215, 190, 50))
                 self.cv.thin(m, m - b * (B * 0.5 + gap / 2) + a * 10, (215, 190, 50), 1.4)
         if rng.random() < 0.8:  # a conveyor out to the berths
             s = (p.s0 + p.s1) / 2 + rng.uniform(-0.4, 0.4) * (p.s1 - p.s0)
             self.cv.thin(self.at(s, self.quay_w - 2), self.at(s, p.d0 + margin), (185, 185, 180), 2.0)
 
-    def _heap(self, c, a, b, L: float, B: float, h: float, colour) -> None:
+    def _heap(self, c: XY, a: np.ndarray, b: np.ndarray, L: float, B: float, h: float, colour: np.ndarray) -> None:
         """An elongated heap: its shadow, a blotchy surface, the slope facing the sun lit and the other dark."""
         rng, cv = self.rng, self.cv
         c = np.asarray(c, float)
@@ -635,7 +743,7 @@ class HardLand:
         k = float(np.dot(b, -self.r.shadow_dir))
         for side, factor in ((1.0, 1 + 0.2 * abs(k)), (-1.0, 1 - 0.3 * abs(k))):
             s = side if k >= 0 else -side
-            half = geom.intersection(Polygon(_rect(c + b * s * B / 4, a, b, L + 2, B / 2)))
+            half = geom.intersection(Polygon(rect(c + b * s * B / 4, a, b, L + 2, B / 2)))
             if isinstance(half, Polygon) and half.area > 0:
                 cv.shade([np.asarray(half.exterior.coords)[:-1]], factor)
         cv.thin(c - a * (L / 2 - B / 2), c + a * (L / 2 - B / 2), colour * 1.1, 0.8, 0.6)  # the ridge
@@ -664,12 +772,18 @@ class HardLand:
         placed: dict[tuple, list] = {}  # houses by 30 m cell, to keep them apart cheaply
 
         def clear(poly: Polygon) -> bool:
+            """Whether a house or tree fits: in the parcel, off the lanes, clear of those already there."""
             x0, y0, x1, y1 = poly.bounds
-            near = [g for i in range(int(x0 // 30), int(x1 // 30) + 1) for j in range(int(y0 // 30), int(y1 // 30) + 1)
-                    for g in placed.get((i, j), [])]
+            near = [
+                g
+                for i in range(int(x0 // 30), int(x1 // 30) + 1)
+                for j in range(int(y0 // 30), int(y1 // 30) + 1)
+                for g in placed.get((i, j), [])
+            ]
             return inside.contains(poly) and not lanes.intersects(poly) and not any(poly.intersects(g) for g in near)
 
         def keep(poly: Polygon) -> None:
+            """Record a house or tree in the 30 m cells it touches."""
             x0, y0, x1, y1 = poly.bounds
             for i in range(int(x0 // 30), int(x1 // 30) + 1):
                 for j in range(int(y0 // 30), int(y1 // 30) + 1):
@@ -699,7 +813,7 @@ class HardLand:
                     size_along = la if abs(float(np.dot(ax, u))) > 0.7 else lb
                     size_across = lb if size_along == la else la
                     c = a + u * (x + size_along / 2) + w * side * (p.lane_w / 2 + rng.uniform(2, 7) + size_across / 2)
-                    poly = Polygon(_rect(c, ax, bx, la, lb))
+                    poly = Polygon(rect(c, ax, bx, la, lb))
                     if clear(poly.buffer(1.0)):
                         keep(poly)
                         colour = np.array(palette[rng.integers(len(palette))], float) * rng.uniform(0.85, 1.1)
@@ -713,7 +827,7 @@ class HardLand:
                 keep(Point(c).buffer(r, quad_segs=3))
                 self._tree(c, r)
 
-    def _tree(self, c, r: float) -> None:
+    def _tree(self, c: XY, r: float) -> None:
         """A tree crown with its shadow and a sunlit side."""
         rng = self.rng
         self.cv.circle(np.asarray(c) + self.r.shadow_offset(1.6 * r), r, (25, 30, 22))
@@ -721,7 +835,7 @@ class HardLand:
         self.cv.circle(c, r, colour)
         self.cv.circle(np.asarray(c) - self.r.shadow_dir * 0.35 * r, 0.55 * r, colour * 1.25)
 
-    def _train(self, a, b) -> None:
+    def _train(self, a: XY, b: XY) -> None:
         """A train on part of a track: locomotive and a line of wagons (tank, hopper, box or container flats)."""
         rng, cv = self.rng, self.cv
         a, b = np.asarray(a, float), np.asarray(b, float)
@@ -740,22 +854,22 @@ class HardLand:
             x += size + 1.0
             if x > length:
                 break
-            rect = np.array(_rect(c, u, w, size, 3.0))
+            wagon = np.array(rect(c, u, w, size, 3.0))
             if not self._in_view(c, size):
                 continue
-            cv.shade([rect + self.r.shadow_offset(4.0)], 0.55)
+            cv.shade([wagon + self.r.shadow_offset(4.0)], 0.55)
             if i == 0:  # the locomotive
-                cv.fill([rect], [(150, 40, 35), (40, 70, 130), (210, 170, 40), (60, 60, 62)][rng.integers(4)])
-                cv.fill([np.array(_rect(c + u * 7.5, u, w, 3.0, 2.6))], (200, 200, 195))
+                cv.fill([wagon], [(150, 40, 35), (40, 70, 130), (210, 170, 40), (60, 60, 62)][rng.integers(4)])
+                cv.fill([np.array(rect(c + u * 7.5, u, w, 3.0, 2.6))], (200, 200, 195))
                 continue
             colour = np.array(colours[rng.integers(len(colours))], float) if kind == "container" else base
             colour = colour * rng.uniform(0.9, 1.08)
-            cv.fill([rect], colour)
+            cv.fill([wagon], colour)
             if kind == "tank":
                 cv.thin(c - u * size * 0.45, c + u * size * 0.45, colour * 1.35 + 20, 0.6)  # the sunlit top
             elif kind == "hopper":
                 load = (40, 40, 42) if rng.random() < 0.6 else (120, 70, 52)
-                cv.fill([np.array(_rect(c, u, w, size - 2.0, 2.2))], load)
+                cv.fill([np.array(rect(c, u, w, size - 2.0, 2.2))], load)
             elif kind == "box":
                 cv.thin(c - u * size * 0.48, c + u * size * 0.48, colour * 0.8, 0.3)
 
@@ -774,82 +888,6 @@ class HardLand:
                 if rng.random() < 0.2:
                     self._lorry(c, u, w)
                     continue
-                rect = np.array(_rect(c, u, w, 4.6, 1.9))
-                self.cv.shade([rect + self.r.shadow_offset(1.5)], 0.6)
-                self.cv.fill([rect], np.array(CAR_COLOURS[rng.integers(len(CAR_COLOURS))]) * rng.uniform(0.85, 1.1))
-
-
-# --- water: ship-shaped structures that are not ships --------------------------------------------
-def draw_hard_water(rdr: _Renderer) -> None:
-    """Pontoons along the quay (singly, in strings, or out from it) and segmented offshore breakwaters."""
-    if rdr.coast is None:
-        return
-    r = rdr.stream("hard_water")
-    for _ in range(int(r.integers(1, 5))):
-        _pontoons(rdr, r)
-    if r.random() < 0.65:
-        _segmented_breakwater(rdr, r)
-
-
-def _pontoons(rdr: _Renderer, r: np.random.Generator) -> None:
-    """A string of floating pontoons with a gangway to the quay: barge-sized rectangles that are not ships."""
-    p0, n, t, _, concrete = rdr.coast
-    W, H = rdr.spec.width_m, rdr.spec.height_m
-    span = max(W, H)
-    k, L, B = int(r.integers(1, 5)), r.uniform(20, 110), r.uniform(5, 16)
-    for _ in range(12):
-        out = r.random() < 0.3  # out from the quay like a floating pier, else moored along it
-        base = p0 + t * r.uniform(-0.45, 0.45) * span
-        stand = r.uniform(2, 8)
-        a, b = (n, t) if out else (t, n)
-        if out:
-            centres = [base + n * (stand + L / 2 + i * (L + 2.0)) for i in range(k)]
-        else:
-            centres = [base + t * i * (L + 2.0) + n * (stand + B / 2) for i in range(k)]
-        decks = [np.array(_rect(c, a, b, L, B)) for c in centres]
-        g0 = base + (t * (k - 1) * (L + 2.0) / 2 if not out else 0.0)
-        gangway = np.array(_rect(g0 + n * (stand / 2 - 1), n, t, stand + 3, r.uniform(1.5, 3.0)))
-        links = [np.array(_rect((centres[i] + centres[i + 1]) / 2, a, b, 3.0, min(B, 3.0))) for i in range(k - 1)]
-        geom = unary_union([Polygon(q) for q in decks + links + [gangway]])
-        afloat = unary_union([Polygon(q) for q in decks])
-        if geom.intersects(box(0, 0, W, H)) and not rdr._clashes(geom, 6.0) and \
-                (rdr.land.is_empty or afloat.intersection(rdr.land).area < 1.0):
-            break
-    else:
-        return
-    colour = [(r.uniform(140, 190),) * 3, (r.uniform(55, 80),) * 3, (120, 62, 46), (85, 100, 115)][r.integers(4)]
-    for q in decks:
-        rdr.cv.shade([q + rdr.shadow_offset(r.uniform(1.0, 2.5))], 0.6)
-    rdr.cv.fill([gangway], np.array(concrete) * 0.9)
-    for q in decks + links:
-        rdr.cv.fill([q], np.array(colour) * r.uniform(0.92, 1.06))
-    for q, c in zip(decks, centres):
-        for side in (-1, 1):  # rubber fenders along the long sides, bollards on the deck edge
-            edge = c + b * side * (B / 2 - 0.3)
-            rdr.cv.thin(edge - a * L / 2, edge + a * L / 2, (30, 30, 32), 0.5)
-            for u in np.arange(-L / 2 + 3, L / 2 - 2, 10.0):
-                rdr.cv.circle(c + a * u + b * side * (B / 2 - 1.0), 0.4, (40, 40, 40))
-        if r.random() < 0.4:  # a hut on the pontoon
-            hut = np.array(_rect(c + a * r.uniform(-0.3, 0.3) * L, a, b, min(8.0, L / 3), min(5.0, B * 0.6)))
-            rdr._raised(hut, 3.0, [(225, 225, 220), (70, 100, 140), (200, 80, 50)][r.integers(3)])
-    rdr._add_negative(geom, 2.0)
-
-
-def _segmented_breakwater(rdr: _Renderer, r: np.random.Generator) -> None:
-    """A detached breakwater in segments with gaps between them, parallel to the coast: each ship-sized."""
-    p0, n, t, _, _ = rdr.coast
-    W, H = rdr.spec.width_m, rdr.spec.height_m
-    for _ in range(12):
-        off, k = r.uniform(150, 600), int(r.integers(3, 8))
-        seg, width, gap = r.uniform(50, 180), r.uniform(8, 18), r.uniform(15, 60)
-        s0 = r.uniform(-0.5, 0.5) * max(W, H) - (k * seg + (k - 1) * gap) / 2
-        starts = [p0 + n * off + t * (s0 + i * (seg + gap)) for i in range(k)]
-        parts = [LineString([a, a + t * seg]).buffer(width / 2, cap_style="round") for a in starts]
-        geom = unary_union(parts).intersection(box(-50, -50, W + 50, H + 50))
-        if geom.area > 300 and geom.intersects(box(0, 0, W, H)) and not rdr._clashes(geom) and \
-                (rdr.land.is_empty or geom.intersection(rdr.land).area < 1.0):
-            break
-    else:
-        return
-    rdr.rubble(r, geom)
-    rdr._add_negative(geom, 4.0)
+                car = np.array(rect(c, u, w, 4.6, 1.9))
+                self.cv.shade([car + self.r.shadow_offset(1.5)], 0.6)
+                self.cv.fill([car], np.array(CAR_COLOURS[rng.integers(len(CAR_COLOURS))]) * rng.uniform(0.85, 1.1))

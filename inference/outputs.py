@@ -1,0 +1,91 @@
+"""What a scene leaves in the output folder: its detections as GeoJSON, and the chip of each alert.
+
+OUT/detections/<scene_id>.geojson holds every hull the scene kept, tanker or not, as an RFC 7946
+Feature (WGS84 footprint) with the properties README.md lists under Output: the measurement, the grid
+it was measured on (gsd_m), its ship type where the type stage ran and, for an identified tanker, its
+ranked registry candidates whether or not one reaches an alert. A scene done again rewrites its file
+whole (atomically).
+
+OUT/chips/<alert_id>.png is a native-resolution crop around an alerted hull with its box drawn in
+(chips/obs-<id>.png for a tanker in port that was not alerted), written as the alert store records
+the scene (visits.py), so that an analyst can judge the hull by eye.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from rasterio.windows import Window
+
+from tankerwatch.datasets.scene import Scene, read_rgb, scene_reader
+from tankerwatch.io import atomic_write_bytes, atomic_write_text
+from tankerwatch.schema import Detection, Identification
+
+
+def detection_feature(d: Detection, ident: Identification | None = None) -> dict:
+    """A detection as an RFC 7946 Feature with the README.md properties, plus gsd_m (the grid it was measured in)
+    and, for an identified tanker, its ranked registry candidates whether or not they reach an alert."""
+    properties: dict[str, Any] = {
+        "class": d.class_name,
+        "confidence": d.confidence,
+        "length_m": d.length_m,
+        "beam_m": d.beam_m,
+        "heading_deg": d.heading_deg,
+        "heading_ambiguous": d.heading_ambiguous,
+        "center_lon": round(d.center_lon, 7),
+        "center_lat": round(d.center_lat, 7),
+        "scene_id": d.scene_id,
+        "acquired": d.acquired.strftime("%Y-%m-%dT%H:%M:%SZ") if d.acquired else None,
+        "port_id": d.port_id,
+        "gsd_m": round(d.gsd_m, 3),
+        **({"type": d.type_name, "type_probabilities": d.type_probabilities} if d.type_name else {}),
+    }
+    if ident is not None and ident.candidates:
+        properties["candidates"] = [
+            {"imo": c.imo, "name": c.name, "probability": round(c.probability, 4)} for c in ident.candidates
+        ]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in d.footprint_lonlat]]},
+        "properties": properties,
+    }
+
+
+def write_detections(
+    out_dir: Path, scene_id: str, detections: list[Detection], idents: list[Identification] | None = None
+) -> Path:
+    """Write OUT/detections/<scene_id>.geojson atomically (with each tanker's candidates where identified)."""
+    path = out_dir / "detections" / f"{scene_id}.geojson"
+    given: list[Identification | None] = [*idents] if idents else [None] * len(detections)
+    pairs = zip(detections, given, strict=True)
+    fc = {"type": "FeatureCollection", "features": [detection_feature(d, i) for d, i in pairs]}
+    atomic_write_text(path, json.dumps(fc, indent=1))
+    return path
+
+
+def chip_writer(scene: Scene, out_dir: Path, margin_m: float) -> Callable[[Identification, str], str]:
+    """A function saving a native-resolution PNG crop around a hull, returning its relative path."""
+
+    def write(ident: Identification, alert_id: str) -> str:
+        b = ident.detection.box
+        half = max(b.length_px, b.beam_px) / 2 + margin_m / scene.gsd_m
+        c0, r0 = max(0, int(b.cx_px - half)), max(0, int(b.cy_px - half))
+        c1, r1 = min(scene.width, int(b.cx_px + half) + 1), min(scene.height, int(b.cy_px + half) + 1)
+        f = max(1.0, max(c1 - c0, r1 - r0) / 512)  # cap the crop at 512 px
+        rows, cols = max(1, int((r1 - r0) / f)), max(1, int((c1 - c0) / f))
+        with scene_reader(scene) as src:
+            rgb, _ = read_rgb(src, scene, Window(c0, r0, c1 - c0, r1 - r0), (rows, cols))
+        pts = np.array([((x - c0) / f, (y - r0) / f) for x, y in b.corners()], np.int32)
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        cv2.polylines(bgr, [pts], True, (0, 255, 255), 1, cv2.LINE_AA)
+        ok, png = cv2.imencode(".png", bgr)
+        rel = f"chips/{alert_id}.png"
+        atomic_write_bytes(out_dir / rel, png.tobytes())
+        return rel
+
+    return write

@@ -1,0 +1,143 @@
+"""What the commands share: the error-handling group, progress bars, bundled paths, the run options, the main job."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from tankerwatch.schema import TankerwatchError
+
+if TYPE_CHECKING:
+    from tankerwatch.inference.pipeline import SceneResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Group(click.Group):
+    """A command group that turns TankerwatchError into a one-line message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TankerwatchError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+
+
+def _progress(total: int, label: str) -> Any:
+    """A tqdm progress bar on stderr."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="scene", file=sys.stderr, dynamic_ncols=True)
+
+
+def _bundled(name: str) -> Path:
+    """Path of a file in configs/."""
+    from tankerwatch.config import bundled_path
+
+    return bundled_path(name)
+
+
+def _parse_acquired(value: str | None) -> datetime | None:
+    """--acquired as a UTC datetime."""
+    if value is None:
+        return None
+    from tankerwatch.datasets.scene import parse_time
+
+    return parse_time(value, "--acquired")
+
+
+def _run_main_job(
+    scenes: Sequence[Path],
+    registry: Path,
+    ports: Path,
+    out_dir: Path,
+    full_scene: bool,
+    model: Path | None,
+    device: str | None,
+    acquired: str | None,
+    config: Path | None,
+    overrides: tuple[str, ...],
+    force: bool,
+    land: Path | None = None,
+    water: Path | None = None,
+) -> list[SceneResult]:
+    """Run the main job over scenes, printing one line per scene; returns the results."""
+    from tqdm import tqdm
+
+    from tankerwatch.config import load_inference_config, parse_overrides
+    from tankerwatch.inference.pipeline import find_scenes, load_context, run_batch
+
+    cfg = load_inference_config(config, parse_overrides(overrides))
+    paths = find_scenes(list(scenes))
+    if not paths:
+        raise TankerwatchError(f"no scenes found in {', '.join(map(str, scenes))} (looked for .tif/.tiff/.vrt/.jp2)")
+    ctx = load_context(
+        cfg, registry, ports, out_dir, model, device, full_scene, _parse_acquired(acquired), force, land, water
+    )
+    bar = tqdm(total=len(paths), desc="scenes", unit="scene", file=sys.stderr, dynamic_ncols=True)
+
+    def report(res: SceneResult) -> None:
+        bar.update(1)
+        if res.status == "failed":
+            tqdm.write(f"FAILED {res.reason}", file=sys.stderr)
+        elif res.status == "skipped":
+            tqdm.write(f"skipped {res.path}: {res.reason}", file=sys.stderr)
+        else:
+            tqdm.write(
+                f"done   {res.path}: {res.detections} ships ({res.tankers} tankers), "
+                f"{res.new_alerts} new alert(s), {res.tiles} tiles",
+                file=sys.stderr,
+            )
+
+    results = run_batch(paths, ctx, report)
+    bar.close()
+    return results
+
+
+_RUN_OPTIONS = [
+    click.option(
+        "--registry",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Registry CSV (default: the bundled configs/registry.csv).",
+    ),
+    click.option(
+        "--ports",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Ports GeoJSON (default: the bundled configs/ports.geojson).",
+    ),
+    click.option(
+        "--model",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Weights .pt with a .sha256 beside it (default: the bundled model).",
+    ),
+    click.option("--device", default=None, help="cpu, cuda, 0 or 0,1 (default: from the config)."),
+    click.option(
+        "--config",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Inference YAML (default: configs/inference.yaml).",
+    ),
+    click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="SECTION.KEY=VALUE",
+        help="Override one config value, e.g. --set detect.conf_threshold=0.4 (repeatable).",
+    ),
+]
+
+
+def _with_run_options(f: F) -> F:
+    """Attach the options shared by run and demo."""
+    for opt in reversed(_RUN_OPTIONS):
+        f = opt(f)
+    return f
