@@ -73,3 +73,12 @@ def test_ships_only_drops_what_is_not_a_ship():
 def test_size_features_order_lengths():
     small, big = size_features(40, 8), size_features(250, 40)
     assert big[0] > small[0] and big[1] > small[1]
+
+
+def test_water_objects_get_the_stricter_not_a_ship_limit():
+    from tankerwatch.config import StageConfig
+    from tankerwatch.inference.classify import not_ship_limits
+
+    st = StageConfig(not_ship_threshold=0.5, object_not_ship_threshold=0.3)
+    assert not_ship_limits(st, 2, 1) == [0.5, 0.5, 0.3]
+    assert not_ship_limits(st, 0, 0) == []
