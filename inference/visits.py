@@ -184,6 +184,9 @@ class AlertStore:
         self._db = sqlite3.connect(self.db_path, isolation_level=None, timeout=30.0)
         self._db.row_factory = sqlite3.Row
         try:
+            # write-ahead log: readers (the feed server, another process's review) see the last committed state
+            # while a batch writes, and never wait for it
+            self._db.execute("PRAGMA journal_mode=WAL")
             self._init_schema()
         except sqlite3.DatabaseError as e:
             self._db.close()
