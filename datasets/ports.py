@@ -1,4 +1,9 @@
-"""Port areas: GeoJSON polygons in WGS84 lon/lat, validated feature by feature."""
+"""Port areas: GeoJSON polygons in WGS84 lon/lat, validated feature by feature.
+
+An area is one polygon: a whole harbour, or a berth, terminal or anchorage of a port (its `kind`).
+The optional `port` property names the id of the area that stands for the whole port, so the areas of
+one port group together (`port_of`); areas of one port must not overlap, so a point lies in one area.
+"""
 
 from __future__ import annotations
 
@@ -17,21 +22,38 @@ from tankerwatch.schema import TankerwatchError
 
 GEOMETRY_TYPES: tuple[str, ...] = ("Polygon", "MultiPolygon")
 PROPERTIES: tuple[str, ...] = ("id", "name", "country")
+KINDS: tuple[str, ...] = ("berth", "anchorage", "oil_terminal", "coal_berth", "port")
 _COUNTRY_RE = re.compile(r"[A-Z]{2}")  # ISO 3166-1 alpha-2
 
 
 @dataclass(frozen=True)
 class Port:
-    """A watched port area: id (e.g. 'RU-VOS'), name, ISO country code, lon/lat (Multi)Polygon."""
+    """A watched port area: id (e.g. 'RU-VOS'), name, ISO country code, lon/lat (Multi)Polygon.
+
+    kind: one of KINDS, or None where the file gives none; port: the id of the area standing for the
+    whole port this area belongs to (None: the area is a port of its own); notes: free text."""
 
     id: str
     name: str
     country: str
     geometry: Polygon | MultiPolygon
+    kind: str | None = None
+    port: str | None = None
+    notes: str = ""
 
 
-def _properties(props: Any) -> dict[str, str]:
-    """The id, name and country of a feature, or a ValueError naming what is missing or wrong."""
+def _optional_str(props: dict, key: str) -> str | None:
+    """An optional string property, stripped; None when absent or null, a ValueError when not a non-empty string."""
+    value = props.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"property {key} {value!r} is not a non-empty string")
+    return value.strip()
+
+
+def _properties(props: Any) -> dict[str, str | None]:
+    """The id, name, country, kind, port and notes of a feature, or a ValueError naming what is missing or wrong."""
     if not isinstance(props, dict):
         raise ValueError("no properties object")
     missing = [k for k in PROPERTIES if not isinstance(props.get(k), str) or not props[k].strip()]
@@ -39,7 +61,14 @@ def _properties(props: Any) -> dict[str, str]:
         raise ValueError(f"missing or empty propert{'y' if len(missing) == 1 else 'ies'} {', '.join(missing)}")
     if not _COUNTRY_RE.fullmatch(props["country"]):
         raise ValueError(f"country {props['country']!r} is not an ISO 3166 alpha-2 code (two capital letters)")
-    return {k: props[k].strip() for k in PROPERTIES}
+    out: dict[str, str | None] = {k: props[k].strip() for k in PROPERTIES}
+    out["kind"] = _optional_str(props, "kind")
+    if out["kind"] is not None and out["kind"] not in KINDS:
+        raise ValueError(f"kind {out['kind']!r} is not one of {', '.join(KINDS)}")
+    out["port"] = _optional_str(props, "port")
+    notes = props.get("notes")
+    out["notes"] = notes.strip() if isinstance(notes, str) else ""
+    return out
 
 
 def _geometry(geom: Any) -> Polygon | MultiPolygon:
@@ -73,7 +102,51 @@ def _port(feature: Any) -> Port:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise ValueError("not a GeoJSON Feature")
     props = _properties(feature.get("properties"))
-    return Port(props["id"], props["name"], props["country"], _geometry(feature.get("geometry")))
+    pid, name, country = str(props["id"]), str(props["name"]), str(props["country"])
+    geometry = _geometry(feature.get("geometry"))
+    return Port(pid, name, country, geometry, props["kind"], props["port"], props["notes"] or "")
+
+
+def port_of(area: Port) -> str:
+    """The id of the port an area belongs to: its `port` property, else its own id."""
+    return area.port or area.id
+
+
+def group_ports(areas: list[Port]) -> dict[str, list[Port]]:
+    """Areas by the id of the port they belong to (port_of), ports and areas in file order."""
+    groups: dict[str, list[Port]] = {}
+    for area in areas:
+        groups.setdefault(port_of(area), []).append(area)
+    return groups
+
+
+def area_km2(area: Port) -> float:
+    """The geodesic area of a port area in km² (WGS84 ellipsoid)."""
+    from tankerwatch.geo import WGS84_GEOD
+
+    return abs(WGS84_GEOD.geometry_area_perimeter(area.geometry)[0]) / 1e6
+
+
+def _check_ports(ports: list[Port]) -> tuple[int, str] | None:
+    """The first problem with the `port` links and overlaps between areas of one port, as (index, message)."""
+    by_id = {p.id: (i, p) for i, p in enumerate(ports)}
+    for i, area in enumerate(ports):
+        if area.port is None or area.port == area.id:
+            continue
+        if area.port not in by_id:
+            return i, f"port {area.port!r} is not the id of any area in the file (nor the area's own id)"
+        j, parent = by_id[area.port]
+        if port_of(parent) != parent.id:
+            return i, f"port {area.port!r} (feature {j}) itself belongs to port {parent.port!r}; name that port"
+        if parent.country != area.country:
+            return i, f"country {area.country} differs from that of its port {parent.id} ({parent.country})"
+    for group in group_ports(ports).values():
+        for k, a in enumerate(group):
+            for b in group[k + 1 :]:
+                if shapely.intersection(a.geometry, b.geometry).area > 0:
+                    j = by_id[b.id][0]
+                    return j, f"overlaps area {a.id!r} (feature {by_id[a.id][0]}) of the same port {port_of(a)!r}"
+    return None
 
 
 def load_ports(path: Path | str) -> list[Port]:
@@ -99,11 +172,15 @@ def load_ports(path: Path | str) -> list[Port]:
         first_index[port.id] = i
         shapely.prepare(port.geometry)  # point-in-polygon runs for every detection
         ports.append(port)
+    problem = _check_ports(ports)
+    if problem is not None:
+        i, message = problem
+        raise TankerwatchError(f"{path}: {_feature_label(i, data['features'][i])}: {message}")
     return ports
 
 
 def port_at(ports: list[Port], lon: float, lat: float) -> Port | None:
-    """The first port whose area holds the point lon/lat (boundary included), else None."""
+    """The first port area that holds the point lon/lat (boundary included), else None (port_of gives its port)."""
     for port in ports:
         if shapely.intersects_xy(port.geometry, lon, lat):
             return port

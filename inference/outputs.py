@@ -42,6 +42,7 @@ def detection_feature(d: Detection, ident: Identification | None = None) -> dict
         "scene_id": d.scene_id,
         "acquired": d.acquired.strftime("%Y-%m-%dT%H:%M:%SZ") if d.acquired else None,
         "port_id": d.port_id,
+        "port_area": d.port_area,
         "gsd_m": round(d.gsd_m, 3),
         **({"type": d.type_name, "type_probabilities": d.type_probabilities} if d.type_name else {}),
     }

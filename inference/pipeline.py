@@ -30,7 +30,7 @@ from pathlib import Path
 # benchmark (benchmarks/throughput.py) looks the others up here (wrapping them here times nothing now: the stage
 # modules call them from their own namespaces)
 from tankerwatch.config import InferenceConfig
-from tankerwatch.datasets.ports import Port, load_ports, port_at
+from tankerwatch.datasets.ports import Port, load_ports, port_at, port_of
 from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.scene import open_scene
 from tankerwatch.datasets.scene import read_rgb as read_rgb
@@ -193,8 +193,9 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     hulls = read_hulls(scene, boxes + objects, ctx.cfg.detect, chips=typer is not None)
     detections = measure_hulls(scene, hulls, ctx.cfg.detect.working_gsd_m)
     for d in detections:
-        port = port_at(ctx.ports, d.center_lon, d.center_lat)
-        d.port_id = port.id if port else None
+        # visits are per port: a tanker moving from the anchorage to a berth is still the same visit
+        area = port_at(ctx.ports, d.center_lon, d.center_lat)
+        d.port_id, d.port_area = (port_of(area), area.id) if area else (None, None)
     # classify: the ship type from each hull's native chip; what is not a ship is dropped
     if typer is not None:
         detections = typed_ships(detections, [h.chip for h in hulls], typer, thresholds)

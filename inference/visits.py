@@ -8,6 +8,13 @@ alerts.geojson, which is the current state.
 A vessel is in one place at a time: a sighting is not alerted as vessel X when an alert of another scene
 already put X further away than it could have sailed since (MatchConfig.max_speed_kn, about 20 kn, plus
 UNREACHABLE_SLACK_M for position error). The earlier alert stands, as alerts are append-only.
+
+Every tanker seen in a port is an observation, named or not, with its candidates and look (analysts
+review the unnamed ones). With VisitConfig.alert_unidentified an unnamed one is also alerted, as type
+`unidentified_tanker` with its own one-sighting visit (it has no identity to join visits by).
+
+The database runs in write-ahead-log mode and every scene is one transaction: a reader in another
+process sees a scene's alerts all at once, or not yet.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ SCHEMA_VERSION = 2
 ID_HEX_CHARS = 16
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # fixed width, so stored times sort as text
 KNOT_MPS = 1852.0 / 3600.0
+UNIDENTIFIED_TYPE = "unidentified_tanker"  # an alert of a tanker in port not named (VisitConfig.alert_unidentified)
 UNREACHABLE_SLACK_M = 2_000.0  # position error and swinging at anchor: nearer than this is always reachable
 
 # Schema by version: a store at version k gets the statements of every later version, in one transaction.
@@ -83,6 +91,27 @@ SIGNATURE_COLUMNS = (
     "reason",
     "origin",
 )
+
+
+def store_path(out_dir: Path | str) -> Path:
+    """The store of a run's output folder; a one-line TankerwatchError where the folder holds none."""
+    path = Path(out_dir) / DB_NAME
+    if not path.is_file():
+        raise TankerwatchError(f"{out_dir}: no {DB_NAME} here (give the --out folder of a `tankerwatch run`)")
+    return path
+
+
+def connect_read_only(db_path: Path, timeout_s: float = 5.0) -> sqlite3.Connection:
+    """A read-only connection to a store, for readers beside the batch (feed, exports, report): rows as sqlite3.Row.
+
+    A percent-encoded file: URI, so '?' or '#' in the path cannot add parameters; query_only as well, so no
+    statement can write even where the file's permissions would let it."""
+    db = sqlite3.connect(
+        Path(db_path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=timeout_s
+    )
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA query_only = ON")
+    return db
 
 
 def utc_iso(t: datetime) -> str:
@@ -288,9 +317,14 @@ class AlertStore:
     ) -> bool:
         """Whether an earlier alert of this vessel in another scene lies further than max_speed_kn could sail."""
         max_mps = max_speed_kn * KNOT_MPS
-        for (text,) in db.execute("SELECT json FROM alerts WHERE scene_id != ?", (scene_id,)):
+        # only this vessel's alerts (its visits), not every alert of the store: a write stays linear in its size
+        rows = db.execute(
+            "SELECT a.json FROM alerts a JOIN visits v ON v.visit_id = a.visit_id WHERE v.imo = ? AND a.scene_id != ?",
+            (imo, scene_id),
+        )
+        for (text,) in rows:
             a = json.loads(text)
-            if not a["candidates"] or a["candidates"][0]["imo"] != imo:
+            if a["type"] != "port_visit":
                 continue
             hours = abs((_parse_utc(a["acquired"]) - seen).total_seconds())
             if geodesic_m(lon, lat, a["center_lon"], a["center_lat"]) > max_mps * hours + UNREACHABLE_SLACK_M:
@@ -324,7 +358,13 @@ class AlertStore:
                     continue
                 observation = self._observe(db, ident, scene_id, when)
                 if not is_match(ident, cfg_match):
-                    if observation is not None:  # an unidentified tanker: its chip lets an analyst name it
+                    if observation is None:  # recorded by an earlier run
+                        continue
+                    if cfg_visits.alert_unidentified:
+                        new.append(
+                            self._alert_unidentified(db, ident, observation, scene_id, when, write_chip, port_names)
+                        )
+                    else:  # kept as an observation: its chip lets an analyst name it
                         db.execute(
                             "UPDATE observations SET chip = ? WHERE observation_id = ?",
                             (write_chip(ident, f"obs-{observation}"), observation),
@@ -351,6 +391,41 @@ class AlertStore:
             self._set_scene(db, scene_id, scene_path, "done", None)
         self.write_feeds()
         return new
+
+    @staticmethod
+    def _alert_unidentified(
+        db: sqlite3.Connection,
+        ident: Identification,
+        observation: str,
+        scene_id: str,
+        when: str,
+        write_chip: Callable[[Identification, str], str],
+        port_names: dict[str, str],
+    ) -> dict:
+        """Alert a tanker in port that no registry vessel is probable enough for: its own one-sighting visit."""
+        d = ident.detection
+        assert d.port_id is not None  # record_scene passes tankers in port only
+        alert_id = stable_id("unidentified", observation)
+        visit = {
+            "visit_id": stable_id("visit", "unidentified", observation),
+            "first_seen": when,
+            "last_seen": when,
+            "sightings": 1,
+        }
+        db.execute("INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)", (visit["visit_id"], "", d.port_id, when, when, 1))
+        chip = write_chip(ident, alert_id)
+        alert = {
+            **alert_record(ident, alert_id, scene_id, when, port_names.get(d.port_id, d.port_id), visit, chip),
+            "type": UNIDENTIFIED_TYPE,
+        }
+        db.execute(
+            "INSERT INTO alerts (alert_id, scene_id, visit_id, json) VALUES (?, ?, ?, ?)",
+            (alert_id, scene_id, visit["visit_id"], json.dumps(alert, ensure_ascii=False)),
+        )
+        db.execute(
+            "UPDATE observations SET alert_id = ?, chip = ? WHERE observation_id = ?", (alert_id, chip, observation)
+        )
+        return alert
 
     @staticmethod
     def _observe(db: sqlite3.Connection, ident: Identification, scene_id: str, when: str) -> str | None:
@@ -442,6 +517,29 @@ class AlertStore:
                 tuple(row[c] for c in SIGNATURE_COLUMNS),
             )
         return row
+
+    def vessel_history(self, imo: str) -> list[dict]:
+        """A vessel's visits across ports in time order, each with its alerts (id, scene, time, probability)."""
+        visits = self._db.execute("SELECT * FROM visits WHERE imo = ? ORDER BY first_seen, visit_id", (imo,)).fetchall()
+        out = []
+        for v in visits:
+            rows = self._db.execute("SELECT json FROM alerts WHERE visit_id = ? ORDER BY seq", (v["visit_id"],))
+            alerts = [json.loads(r["json"]) for r in rows]
+            out.append(
+                {
+                    **dict(v),
+                    "alerts": [
+                        {
+                            "alert_id": a["alert_id"],
+                            "scene_id": a["scene_id"],
+                            "acquired": a["acquired"],
+                            "probability": a["candidates"][0]["probability"],
+                        }
+                        for a in alerts
+                    ],
+                }
+            )
+        return out
 
     def decisions(self) -> dict[str, dict]:
         """The latest decision on each reviewed alert, by alert id."""

@@ -66,6 +66,7 @@ class VisitConfig:
 
     gap_hours: float = 72.0  # sightings further apart start a new visit
     chip_margin_m: float = 40.0
+    alert_unidentified: bool = False  # also alert tankers in port that no registry vessel is probable enough for
 
 
 @dataclass

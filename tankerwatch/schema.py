@@ -55,7 +55,8 @@ class Detection:
     acquired: datetime | None
     gsd_m: float  # GSD of the grid the hull was measured in (sets the expected measurement error)
     box: OrientedBox
-    port_id: str | None = None
+    port_id: str | None = None  # the port (visits are per port)
+    port_area: str | None = None  # the port area it lies in (berth, anchorage, oil terminal, ...)
     type_name: str | None = None  # ship type from the native-pixel classifier (None where it did not run)
     type_probabilities: dict[str, float] | None = None
 

@@ -82,11 +82,12 @@ def test_registry_tanker_in_port_gives_one_alert_and_rerun_adds_none(scene_facto
         "scene_id",
         "acquired",
         "port_id",
+        "port_area",
         "gsd_m",
         "candidates",
     }
     assert tanker["properties"]["candidates"][0]["imo"] == v.imo
-    assert tanker["properties"]["port_id"] == "RU-VOS"
+    assert tanker["properties"]["port_id"] == tanker["properties"]["port_area"] == "RU-VOS"
     assert tanker["properties"]["length_m"] == pytest.approx(v.length_m, abs=0.5)
     ring = tanker["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1] and len(ring) == 5

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tankerwatch.config import MatchConfig, VisitConfig
-from tankerwatch.inference.visits import AlertStore
+from tankerwatch.inference.visits import DB_NAME, AlertStore
 from tankerwatch.schema import Candidate, Detection, Identification, OrientedBox, TankerwatchError
 
 T0 = datetime(2024, 5, 1, 2, 31, tzinfo=timezone.utc)
@@ -260,3 +260,85 @@ def test_a_vessel_cannot_be_named_where_it_could_not_have_sailed(tmp_path):
         # nearby, as a vessel swinging at anchor is, it is always reachable
         near = record(store, "s4", T0 + timedelta(hours=30, minutes=5), [sighting("s4", lon=far + 0.005)])
         assert len(near) == 1
+
+
+def test_three_sightings_at_one_port_within_the_window_are_one_visit_and_rerunning_adds_nothing(tmp_path):
+    with AlertStore(tmp_path) as store:
+        scenes = [(f"p{k}", T0 + timedelta(hours=20 * k)) for k in range(3)]
+        alerts = [record(store, sid, when, [sighting(sid)]) for sid, when in scenes]
+        assert [len(a) for a in alerts] == [1, 1, 1]
+        assert len({a[0]["visit_id"] for a in alerts}) == 1
+        assert store.alerts(current=True)[0]["sightings"] == 3
+        assert [record(store, sid, when, [sighting(sid)]) for sid, when in scenes] == [[], [], []]
+        (visit,) = store.vessel_history("1000021")
+    assert (visit["port_id"], visit["sightings"], len(visit["alerts"])) == ("RU-VOS", 3, 3)
+    assert visit["first_seen"] == "2024-05-01T02:31:00Z" and visit["last_seen"] == "2024-05-02T18:31:00Z"
+
+
+def test_a_reader_never_sees_part_of_a_scene_while_it_is_written(tmp_path):
+    """WAL and one transaction per scene: another connection sees the scene's alerts all at once, or none."""
+    import sqlite3
+
+    seen_mid_write = []
+
+    def chip_and_peek(ident, alert_id):
+        reader = sqlite3.connect(f"file:{tmp_path / DB_NAME}?mode=ro", uri=True)
+        seen_mid_write.append(reader.execute("SELECT COUNT(*) FROM alerts").fetchone()[0])
+        reader.close()
+        return f"chips/{alert_id}.png"
+
+    with AlertStore(tmp_path) as store:
+        record(store, "s0", T0, [sighting("s0")])
+        two = [sighting("s1", lon=133.065), sighting("s1", "1000033", lon=133.070)]
+        assert len(record(store, "s1", T0 + timedelta(hours=1), two, chips=chip_and_peek)) == 2
+    assert seen_mid_write == [1, 1]  # while s1 was written, only s0's alert was visible
+    journal = sqlite3.connect(tmp_path / DB_NAME).execute("PRAGMA journal_mode").fetchone()[0]
+    assert journal == "wal"
+
+
+def test_unidentified_tankers_in_port_alert_only_when_configured(tmp_path):
+    unnamed = sighting("u1", probability=0.3)  # below the alert probability
+    with AlertStore(tmp_path / "off") as store:
+        assert record(store, "u1", T0, [unnamed]) == []
+        (obs,) = store.observations(unidentified_only=True)
+    assert obs["candidates"][0]["probability"] == 0.3
+    with AlertStore(tmp_path / "on") as store:
+        (alert,) = store.record_scene(
+            "u1",
+            "/scenes/u1.tif",
+            T0,
+            [unnamed],
+            MatchConfig(),
+            VisitConfig(alert_unidentified=True),
+            ChipRecorder(),
+            PORT_NAMES,
+        )
+        assert alert["type"] == "unidentified_tanker" and alert["sightings"] == 1
+        assert list(alert) == ALERT_FIELDS and store.observations(unidentified_only=True) == []
+        assert store.vessel_history("1000021") == []  # an unnamed tanker is no vessel's visit
+
+
+def test_history_prints_a_vessels_visits_across_ports(tmp_path):
+    from click.testing import CliRunner
+
+    from tankerwatch.cli import main
+
+    with AlertStore(tmp_path) as store:
+        record(store, "v1", T0, [sighting("v1")])
+        far = sighting("n1", port_id="RU-NAK", lon=132.9)
+        store.record_scene(
+            "n1",
+            "/scenes/n1.tif",
+            T0 + timedelta(days=5),
+            [far],
+            MatchConfig(),
+            VisitConfig(),
+            ChipRecorder(),
+            {**PORT_NAMES, "RU-NAK": "Nakhodka"},
+        )
+    out = CliRunner().invoke(main, ["history", str(tmp_path), "1000021"])
+    assert out.exit_code == 0 and "2 visit(s)" in out.output
+    assert out.output.index("RU-VOS") < out.output.index("RU-NAK")  # in time order
+    assert CliRunner().invoke(main, ["history", str(tmp_path), "1000033"]).exit_code == 1
+    bad = CliRunner().invoke(main, ["history", str(tmp_path), "12"])
+    assert bad.exit_code == 2 and "expected 7 digits" in bad.output

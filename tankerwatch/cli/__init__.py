@@ -1,4 +1,4 @@
-"""The `tankerwatch` command line: run, demo, synth, dataset, train, eval, publish, export, registry, review.
+"""The `tankerwatch` command line: the main job, datasets, training, evaluation, registry, ports, review, feeds, serve.
 
 The `main` group lives here; each command (or group of commands) lives in a module of its own and is
 registered below. What they share (the error-handling group, progress bars, the run options, the main
@@ -9,7 +9,21 @@ from __future__ import annotations
 
 import click
 
-from tankerwatch.cli import dataset, evaluate, publish, registry, review, run, synth, train
+from tankerwatch.cli import (
+    dataset,
+    evaluate,
+    feed,
+    history,
+    ports,
+    publish,
+    registry,
+    report,
+    review,
+    run,
+    serve,
+    synth,
+    train,
+)
 from tankerwatch.cli.options import _Group
 
 
@@ -38,6 +52,11 @@ for _command in (
     publish.export_cmd,
     registry.registry_group,
     review.review_group,
+    history.history,
+    ports.ports,
+    feed.feed,
+    report.report,
+    serve.serve,
 ):
     main.add_command(_command)
 del _command
