@@ -47,10 +47,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tankerwatch.inference.report import load_run, render_report
 from tankerwatch.inference.visits import ID_HEX_CHARS, SCHEMA_VERSION, connect_read_only, store_path
 from tankerwatch.schema import TankerwatchError
 
@@ -395,6 +396,12 @@ def app(
             raise FeedError(400, f"chip {name!r}: expected <alert id>.png or obs-<observation id>.png")
         return FileResponse(await read(reader.chip_path, name), media_type="image/png")
 
+    async def report(request: Request) -> Response:
+        _params(request, ())
+        # the same page `tankerwatch report` writes, rendered from the store as it is now (read-only)
+        page = await run_in_threadpool(render_report, load_run(reader.out_dir))
+        return HTMLResponse(page)
+
     async def events(after: int) -> AsyncIterator[str]:
         """The stream's body: new alerts as events, by cursor, until the client goes (or the store fails)."""
         streams["open"] += 1
@@ -458,6 +465,7 @@ def app(
         Route("/visits", visits, methods=get),
         Route("/vessels/{imo}", vessel, methods=get),
         Route("/chips/{name:path}", chip, methods=get),
+        Route("/report", report, methods=get),
     ]
     middleware = [Middleware(_BearerAuth, token=token)] if token is not None else []
     application = Starlette(
@@ -652,6 +660,12 @@ def openapi_spec() -> dict:
                         "200": {"description": "PNG", "content": {"image/png": {}}},
                         **_errors(400, 401, 404),
                     },
+                }
+            },
+            "/report": {
+                "get": {
+                    "summary": "The run's self-contained HTML report (as `tankerwatch report` writes it), as of now",
+                    "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}, **_errors(401)},
                 }
             },
         },

@@ -400,3 +400,12 @@ def test_the_stream_delivers_an_alert_written_after_the_client_connected(out: Pa
         assert httpx.get(f"{base}/alerts/stream").status_code == 401
         assert httpx.head(f"{base}/alerts/stream", headers=auth).status_code == 200
     assert application.state.streams["open"] == 0
+
+
+def test_the_report_is_served_as_the_report_command_writes_it(client: TestClient, out: Path):
+    from tankerwatch.inference.report import load_run, render_report
+
+    page = client.get("/report")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Alerts (5)" in page.text
+    assert page.text.split("written")[0] == render_report(load_run(out)).split("written")[0]
