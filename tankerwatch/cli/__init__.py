@@ -11,6 +11,7 @@ import click
 
 from tankerwatch.cli import (
     dataset,
+    deliveries,
     evaluate,
     feed,
     history,
@@ -56,6 +57,7 @@ for _command in (
     ports.ports,
     feed.feed,
     report.report,
+    deliveries.deliveries,
     serve.serve,
 ):
     main.add_command(_command)
