@@ -41,6 +41,7 @@ from tankerwatch.inference.demo import VOSTOCHNY
 from tankerwatch.inference.measurement_error import error_model_for
 from tankerwatch.inference.pipeline import RunContext, run_batch
 from tankerwatch.inference.visits import AlertStore
+from tankerwatch.io import read_json
 from tankerwatch.models.detector import BUNDLED_WEIGHTS, load_detector
 from tankerwatch.training.evaluate import reliability, reliability_table
 
@@ -137,11 +138,6 @@ def nearest(features: list[dict], lon: float, lat: float) -> tuple[dict | None, 
     return best, best_d
 
 
-def read_json(path: Path):
-    """A JSON file's content."""
-    return json.loads(path.read_text())
-
-
 def scene_alerts(out: Path, scene_id: str) -> list[dict]:
     """The alerts a run emitted for one scene."""
     return [a for a in map(json.loads, (out / "alerts.jsonl").read_text().splitlines()) if a["scene_id"] == scene_id]
@@ -174,8 +170,8 @@ class Score:
 def score_scenes(scenes: list[Path], out: Path, score: Score) -> None:
     """Add each scene's registry tankers named right and strangers named at all to score."""
     for path in scenes:
-        truth = read_json(path.with_name(path.stem + ".truth.geojson"))["features"]
-        dets = read_json(out / "detections" / f"{path.stem}.geojson")["features"]
+        truth = read_json(path.with_name(path.stem + ".truth.geojson"), "ground truth")["features"]
+        dets = read_json(out / "detections" / f"{path.stem}.geojson", "detections GeoJSON")["features"]
         alerts = scene_alerts(out, path.stem)
         for f in truth:
             t = f["properties"]
@@ -203,7 +199,7 @@ def confirm_first_sightings(scenes: list[Path], out: Path) -> int:
     confirmed: set[str] = set()
     with AlertStore(out) as store:
         for path in scenes:
-            truth = read_json(path.with_name(path.stem + ".truth.geojson"))["features"]
+            truth = read_json(path.with_name(path.stem + ".truth.geojson"), "ground truth")["features"]
             for o in (o for o in store.observations() if o["scene_id"] == path.stem):
                 ship, d = nearest(truth, o["center_lon"], o["center_lat"])
                 imo = ship.get("imo") if ship and d <= POSITION_TOLERANCE_M else None
@@ -217,7 +213,7 @@ def alert_outcomes(scenes_dir: Path, out: Path) -> tuple[list[float], list[bool]
     """Every alert's top probability, and whether the vessel it names lies where it points."""
     probabilities, right = [], []
     for a in map(json.loads, (out / "alerts.jsonl").read_text().splitlines()):
-        truth = read_json(scenes_dir / f"{a['scene_id']}.truth.geojson")["features"]
+        truth = read_json(scenes_dir / f"{a['scene_id']}.truth.geojson", "ground truth")["features"]
         top = a["candidates"][0]
         ship, d = nearest(
             [f for f in truth if f["properties"].get("imo") == top["imo"]], a["center_lon"], a["center_lat"]

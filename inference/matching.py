@@ -26,7 +26,7 @@ from scipy.optimize import linear_sum_assignment
 
 from tankerwatch.config import MatchConfig
 from tankerwatch.datasets.tonnage import estimate_size
-from tankerwatch.inference.measurement_error import ErrorModel, ErrorSpread, hand_set_spread
+from tankerwatch.inference.measurement_error import ErrorModel, ErrorSpread
 from tankerwatch.schema import Candidate, Detection, Identification, Vessel
 
 # Size prior of the tanker fleet at large (rough: coastal tankers to VLCCs, most near 100-180 m).
@@ -50,11 +50,6 @@ class SizeBelief:
     beam_m: float
     beam_sd_m: float
     estimated: bool
-
-
-def measurement_sigma_m(size_m: float, gsd_m: float, cfg: MatchConfig) -> float:
-    """The hand-set standard error of a measured length or beam in metres (used where no fit exists)."""
-    return hand_set_spread(size_m, gsd_m, cfg).core_sd_m
 
 
 def _logsumexp(values: np.ndarray) -> float:

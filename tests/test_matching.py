@@ -14,11 +14,10 @@ from tankerwatch.inference.matching import (
     HullErrors,
     identify,
     is_match,
-    measurement_sigma_m,
     tanker_length_prior,
     unknown_tanker_loglik,
 )
-from tankerwatch.inference.measurement_error import ErrorSpread
+from tankerwatch.inference.measurement_error import ErrorSpread, hand_set_spread
 from tankerwatch.schema import Detection, Identification, OrientedBox, Vessel
 
 CFG = MatchConfig()
@@ -108,9 +107,11 @@ def test_coarser_gsd_spreads_probability():
 
 
 def test_measurement_sigma_grows_with_gsd_and_size():
-    assert measurement_sigma_m(120, 0.5, CFG) == pytest.approx(1.5 * 0.5 + 0.03 * 120)
-    assert measurement_sigma_m(18, 3.0, CFG) == pytest.approx(1.5 * 3.0 + 0.03 * 18)
-    assert measurement_sigma_m(18, 0.0, MatchConfig(sigma_size_factor=0.0)) == 0.5  # floor keeps the integral resolved
+    assert hand_set_spread(120, 0.5, CFG).core_sd_m == pytest.approx(1.5 * 0.5 + 0.03 * 120)
+    assert hand_set_spread(18, 3.0, CFG).core_sd_m == pytest.approx(1.5 * 3.0 + 0.03 * 18)
+    assert (
+        hand_set_spread(18, 0.0, MatchConfig(sigma_size_factor=0.0)).core_sd_m == 0.5
+    )  # floor keeps the integral resolved
 
 
 def test_only_tankers_are_identified_against_tanker_entries():

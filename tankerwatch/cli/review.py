@@ -8,15 +8,12 @@ from typing import Any
 
 import click
 
-from tankerwatch.schema import TankerwatchError
-
 
 def _review_store(out_dir: Path):
     """The alert store of a run's output folder (an error if the folder holds none)."""
-    from tankerwatch.inference.visits import DB_NAME, AlertStore
+    from tankerwatch.inference.visits import AlertStore, store_path
 
-    if not (Path(out_dir) / DB_NAME).exists():
-        raise TankerwatchError(f"{out_dir}: no {DB_NAME} here (give the --out folder of a `tankerwatch run`)")
+    store_path(out_dir)  # a folder with no store is a one-line error, not a new empty store
     return AlertStore(out_dir)
 
 
