@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,27 @@ STRETCH_PERCENTILES = (1.0, 99.7)
 STRETCH_SAMPLE_PX = 1024  # long side of the decimated read the stretch is computed from
 
 
+@dataclass(frozen=True)
+class ViewGeometry:
+    """Sun and sensor angles at acquisition (STAC view extension), in degrees; None where the source does not say.
+
+    Azimuths are clockwise from north; elevation is above the horizon; off-nadir is the sensor's angle from
+    straight down. Heights read from shadows (freeboard, inference/freeboard.py) need the sun's elevation."""
+
+    sun_elevation_deg: float | None = None
+    sun_azimuth_deg: float | None = None
+    off_nadir_deg: float | None = None
+    view_azimuth_deg: float | None = None  # from the target towards the sensor
+
+
+VIEW_PROPERTIES = {  # STAC view extension name -> ViewGeometry field
+    "view:sun_elevation": "sun_elevation_deg",
+    "view:sun_azimuth": "sun_azimuth_deg",
+    "view:off_nadir": "off_nadir_deg",
+    "view:azimuth": "view_azimuth_deg",
+}
+
+
 @dataclass
 class Scene:
     """A georeferenced scene: grid, CRS, GSD, time and the per-band 8-bit stretch."""
@@ -42,6 +64,7 @@ class Scene:
     acquired: datetime | None
     stretch_lo: np.ndarray
     stretch_hi: np.ndarray
+    view: ViewGeometry = field(default_factory=ViewGeometry)
 
     def lonlat(self, cols, rows) -> tuple[np.ndarray, np.ndarray]:
         """WGS84 lon/lat of native pixel positions."""
@@ -65,16 +88,30 @@ def stac_sidecar(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def _read_sidecar(path: Path) -> tuple[str | None, datetime | None]:
-    """STAC id and datetime from the sidecar, if there is one."""
+def _read_sidecar(path: Path) -> tuple[str | None, datetime | None, ViewGeometry]:
+    """STAC id, datetime and view geometry from the sidecar, if there is one."""
     side = stac_sidecar(path)
     if not side.exists():
-        return None, None
+        return None, None, ViewGeometry()
     item = read_json(side, "STAC Item sidecar")
     if not isinstance(item, dict):
         raise TankerwatchError(f"{side}: a STAC Item sidecar must be a JSON object")
-    when = (item.get("properties") or {}).get("datetime")
-    return item.get("id"), parse_time(when, str(side)) if when else None
+    props = item.get("properties") or {}
+    when = props.get("datetime")
+    return item.get("id"), parse_time(when, str(side)) if when else None, view_geometry(props, str(side))
+
+
+def view_geometry(properties: dict, source: str) -> ViewGeometry:
+    """The sun and sensor angles of a STAC Item's properties (view:sun_elevation, ...), checked to be numbers."""
+    values: dict[str, float] = {}
+    for key, name in VIEW_PROPERTIES.items():
+        v = properties.get(key)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise TankerwatchError(f"{source}: {key} must be a number of degrees, not {v!r}")
+        values[name] = float(v)
+    return ViewGeometry(**values)
 
 
 def _pick_bands(src: rasterio.io.DatasetReader) -> tuple[int, int, int]:
@@ -135,7 +172,7 @@ def open_scene(path: str | Path, acquired: datetime | None = None) -> Scene:
     path = Path(path)
     if not path.exists():
         raise TankerwatchError(f"{path}: file not found")
-    stac_id, side_time = _read_sidecar(path)
+    stac_id, side_time, view = _read_sidecar(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -163,6 +200,7 @@ def open_scene(path: str | Path, acquired: datetime | None = None) -> Scene:
                     acquired=when,
                     stretch_lo=lo,
                     stretch_hi=hi,
+                    view=view,
                 )
     except RasterioIOError as e:
         raise TankerwatchError(f"{path}: cannot read raster ({str(e).splitlines()[0]})") from None

@@ -27,6 +27,18 @@ from tankerwatch.io import atomic_write_bytes, atomic_write_text
 from tankerwatch.schema import Detection, Identification
 
 
+def optional_properties(d: Detection) -> dict[str, Any]:
+    """The cues read only where they could be (bow confidence, freeboard, laden state), omitted where not."""
+    values = {
+        "heading_confidence": d.heading_confidence,
+        "freeboard_m": d.freeboard_m,
+        "freeboard_sd_m": d.freeboard_sd_m,
+        "load_state": d.load_state,
+        "load_probabilities": d.load_probabilities,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def detection_feature(d: Detection, ident: Identification | None = None) -> dict:
     """A detection as an RFC 7946 Feature with the README.md properties, plus gsd_m (the grid it was measured in)
     and, for an identified tanker, its ranked registry candidates whether or not they reach an alert."""
@@ -45,6 +57,7 @@ def detection_feature(d: Detection, ident: Identification | None = None) -> dict
         "port_area": d.port_area,
         "gsd_m": round(d.gsd_m, 3),
         **({"type": d.type_name, "type_probabilities": d.type_probabilities} if d.type_name else {}),
+        **optional_properties(d),
     }
     if ident is not None and ident.candidates:
         properties["candidates"] = [

@@ -86,6 +86,32 @@ class StageConfig:
 
 
 @dataclass
+class StsConfig:
+    """Ship-to-ship transfer candidates: two hulls side by side, at least one a tanker (inference/sts.py)."""
+
+    enabled: bool = True
+    max_angle_deg: float = 5.0  # axes parallel within this (modulo 180 degrees)
+    max_gap_m: float = 8.0  # facing sides at most this far apart (fendered)
+    max_overlap_across_m: float = 3.0  # boxes may overlap across the axis by up to this much (loose boxes)
+    min_overlap: float = 0.4  # the shorter hull at least this share abreast of the other
+
+
+@dataclass
+class FreeboardConfig:
+    """The draught cue: the deck's height above the water from the hull-side shadow (inference/freeboard.py)."""
+
+    enabled: bool = True
+    min_sun_elevation_deg: float = 15.0  # below this the shadow runs too long to read
+
+
+@dataclass
+class CoalConfig:
+    """Coal watch: bulk carriers at watched coal berths, and the dark stockpiles on their quays (inference/coal.py)."""
+
+    enabled: bool = True
+
+
+@dataclass
 class InferenceConfig:
     """Everything `tankerwatch run` needs besides its inputs."""
 
@@ -93,6 +119,9 @@ class InferenceConfig:
     stages: StageConfig = field(default_factory=StageConfig)
     matching: MatchConfig = field(default_factory=MatchConfig)
     visits: VisitConfig = field(default_factory=VisitConfig)
+    sts: StsConfig = field(default_factory=StsConfig)
+    freeboard: FreeboardConfig = field(default_factory=FreeboardConfig)
+    coal: CoalConfig = field(default_factory=CoalConfig)
 
 
 def _key(where: str, name: str) -> str:

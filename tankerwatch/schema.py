@@ -59,6 +59,13 @@ class Detection:
     port_area: str | None = None  # the port area it lies in (berth, anchorage, oil terminal, ...)
     type_name: str | None = None  # ship type from the native-pixel classifier (None where it did not run)
     type_probabilities: dict[str, float] | None = None
+    # probability that heading_deg points at the bow (0.5: no idea which end; None where no cue was read)
+    heading_confidence: float | None = None
+    # draught cue (inference/freeboard.py): deck height above the water from the hull-side shadow, and what it says
+    freeboard_m: float | None = None
+    freeboard_sd_m: float | None = None
+    load_state: str | None = None  # laden, part or light; None where the cue could not be read
+    load_probabilities: dict[str, float] | None = None  # laden / part / light -> probability
 
 
 @dataclass(frozen=True)
