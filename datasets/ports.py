@@ -185,3 +185,9 @@ def port_at(ports: list[Port], lon: float, lat: float) -> Port | None:
         if shapely.intersects_xy(port.geometry, lon, lat):
             return port
     return None
+
+
+def port_id_at(ports: list[Port], lon: float, lat: float) -> str | None:
+    """The id of the port whose areas hold the point lon/lat, else None (at sea)."""
+    area = port_at(ports, lon, lat)
+    return port_of(area) if area else None

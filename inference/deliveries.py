@@ -21,10 +21,14 @@ with, unless told otherwise,
 A 5,000-dwt tanker, half full: 5,000 x 0.9 = 4,500 t; x 0.5 / 0.84 = 2,678.6 m³; x 6.28981 = 16,848 bbl.
 
 A visit (the visits table: one vessel in one port area, sightings no more than the gap apart) counts
-once, however many scenes saw it. Whether a tanker was laden when it came or went is not known today
-(a draught or freeboard cue does not exist yet), so each scenario's fill applies to every visit; the
-rows carry `laden_arrival` / `laden_departure` = "unknown" so that when such a cue exists a visit that
-arrived light at a DPRK port (or left a loading port light) counts zero (`counted_fill`).
+once, however many scenes saw it. Whether a tanker was laden when it came or went is read from its
+freeboard (inference/freeboard.py: laden, part or light, where the sun and the view let the hull-side
+shadow be measured) and carried in each alert as `load_state`. A visit's `laden_arrival` is the state at
+its first sighting and `laden_departure` the state at its last (unknown with a single sighting: one look
+cannot say whether the ship was coming or going). A visit that arrived light at a DPRK port, or left a
+loading port light, counts zero (`counted_fill`); every other visit, known or unknown, counts each
+scenario's fill. "First seen light" in a DPRK port may also be a tanker that had already pumped its cargo
+ashore before the first pass, so the zero is a lower bound for that visit, not a proof.
 
 Where a visit happens decides what it means. At a KP (DPRK) port it is a *delivery*: the cumulative
 line against the cap is drawn from these, in time order, restarting on each 1 January because the cap
@@ -161,6 +165,17 @@ def counted_fill(role: str, laden_arrival: str, laden_departure: str, fill: floa
     if role == ROLE_LOADING and laden_departure == "light":
         return 0.0
     return fill
+
+
+def laden_states(alerts: list[dict]) -> tuple[str, str]:
+    """(arrival, departure) laden state of a visit from its alerts' load_state: the first and, with more than one
+    sighting, the last; unknown where not read."""
+    seen = sorted(alerts, key=lambda a: a.get("acquired") or "")
+    if not seen:
+        return UNKNOWN, UNKNOWN
+    arrival = seen[0].get("load_state") or UNKNOWN
+    departure = (seen[-1].get("load_state") or UNKNOWN) if len(seen) > 1 else UNKNOWN
+    return arrival, departure
 
 
 def dwt_from_length(length_m: float) -> float:
@@ -311,6 +326,7 @@ def deliveries(
         port_id = port_of(area) if area else v["port_id"]
         port_name = areas[port_id].name if port_id in areas else (area.name if area else v["port_id"])
         top = [a["candidates"][0] for a in alerts if a.get("candidates")]
+        arrival, departure = laden_states(alerts)
         vessel = vessels.get(v["imo"])
         dwt, basis = capacity(vessel)
         row = DeliveryRow(
@@ -329,6 +345,8 @@ def deliveries(
             role=_role(country),
             dwt=dwt,
             capacity_basis=basis,
+            laden_arrival=arrival,
+            laden_departure=departure,
         )
         if dwt is not None:
             for fill, label in zip(fills, labels, strict=True):
@@ -396,13 +414,22 @@ def _when(text: str) -> datetime:
 
 
 def write_plot(report: DeliveryReport, path: Path | str) -> Path:
+    """Write plot_png's figure to path (PNG, atomically); the path."""
+    from tankerwatch.io import atomic_write_bytes
+
+    path = Path(path)
+    atomic_write_bytes(path, plot_png(report))
+    return path
+
+
+def plot_png(report: DeliveryReport) -> bytes:
     """Cumulative barrels delivered to KP ports per scenario over the period, restarting each year, with the cap."""
+    import io
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import date2num
     from matplotlib.figure import Figure
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig = Figure(figsize=(9, 5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -437,8 +464,9 @@ def write_plot(report: DeliveryReport, path: Path | str) -> Path:
     ax.grid(True, alpha=0.3)
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path, format="png")
-    return path
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 def summary_lines(report: DeliveryReport) -> list[str]:
@@ -450,7 +478,8 @@ def summary_lines(report: DeliveryReport) -> list[str]:
     lines = [
         f"period {report.period.start} .. {report.period.end}: {len(report.rows)} visits of identified tankers",
         f"barrels = DWT x {report.cargo_share:g} (cargo share) x fill / {report.density:g} t/m³ "
-        f"x {BARRELS_PER_M3:.4f} bbl/m³; laden state unknown, each scenario's fill applies",
+        f"x {BARRELS_PER_M3:.4f} bbl/m³; a visit that arrived light at a KP port (or left a loading port light) "
+        "counts zero, every other visit each scenario's fill",
         head,
     ]
     for r in report.rows:

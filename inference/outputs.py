@@ -82,21 +82,34 @@ def write_detections(
     return path
 
 
-def chip_writer(scene: Scene, out_dir: Path, margin_m: float) -> Callable[[Identification, str], str]:
-    """A function saving a native-resolution PNG crop around a hull, returning its relative path."""
+# (a hull, or the hulls of a pair; alert id) -> the chip's path relative to OUT
+ChipWriter = Callable[[Identification | list[Identification], str], str]
 
-    def write(ident: Identification, alert_id: str) -> str:
-        b = ident.detection.box
-        half = max(b.length_px, b.beam_px) / 2 + margin_m / scene.gsd_m
-        c0, r0 = max(0, int(b.cx_px - half)), max(0, int(b.cy_px - half))
-        c1, r1 = min(scene.width, int(b.cx_px + half) + 1), min(scene.height, int(b.cy_px + half) + 1)
+
+def chip_writer(scene: Scene, out_dir: Path, margin_m: float) -> ChipWriter:
+    """A function saving a native-resolution PNG crop around a hull (or the hulls of a pair, each outlined),
+    returning its relative path."""
+
+    def write(idents: Identification | list[Identification], alert_id: str) -> str:
+        boxes = [i.detection.box for i in (idents if isinstance(idents, list) else [idents])]
+        margin_px = margin_m / scene.gsd_m
+        half = max(max(b.length_px, b.beam_px) for b in boxes) / 2 + margin_px
+        cx, cy, hx, hy = boxes[0].cx_px, boxes[0].cy_px, half, half
+        if len(boxes) > 1:  # a pair: the square around one hull grown to hold them all
+            corners = np.array([c for b in boxes for c in b.corners()])
+            (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            hx, hy = max(half, (x1 - x0) / 2 + margin_px), max(half, (y1 - y0) / 2 + margin_px)
+        c0, r0 = max(0, int(cx - hx)), max(0, int(cy - hy))
+        c1, r1 = min(scene.width, int(cx + hx) + 1), min(scene.height, int(cy + hy) + 1)
         f = max(1.0, max(c1 - c0, r1 - r0) / 512)  # cap the crop at 512 px
         rows, cols = max(1, int((r1 - r0) / f)), max(1, int((c1 - c0) / f))
         with scene_reader(scene) as src:
             rgb, _ = read_rgb(src, scene, Window(c0, r0, c1 - c0, r1 - r0), (rows, cols))
-        pts = np.array([((x - c0) / f, (y - r0) / f) for x, y in b.corners()], np.int32)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-        cv2.polylines(bgr, [pts], True, (0, 255, 255), 1, cv2.LINE_AA)
+        for b in boxes:
+            pts = np.array([((x - c0) / f, (y - r0) / f) for x, y in b.corners()], np.int32)
+            cv2.polylines(bgr, [pts], True, (0, 255, 255), 1, cv2.LINE_AA)
         ok, png = cv2.imencode(".png", bgr)
         rel = f"chips/{alert_id}.png"
         atomic_write_bytes(out_dir / rel, png.tobytes())

@@ -13,15 +13,16 @@ before is skipped unless forced. One scene (process_scene) goes through the stag
     measure   measure.py          each hull re-read on native pixels, then in metres
     classify  classify.py         the ship type from a native chip; what is not a ship is dropped
     identify  identify.py         each hull against the registry (matching.py), jointly per scene
+    events    sts.py              hulls side by side, at least one a tanker: ship-to-ship transfer candidates
     visit     visits.py           tankers in port joined into port visits
-    alert     visits.py           a new visit's alert, with its chip (outputs.py)
+    alert     visits.py           a new visit's alert, with its chip (outputs.py), and each event's
 
 and leaves OUT/detections/<scene_id>.geojson (outputs.py) whatever it found.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from pathlib import Path
 # benchmark (benchmarks/throughput.py) looks the others up here (wrapping them here times nothing now: the stage
 # modules call them from their own namespaces)
 from tankerwatch.config import InferenceConfig
-from tankerwatch.datasets.ports import Port, load_ports, port_at, port_of
+from tankerwatch.datasets.ports import Port, load_ports, port_at, port_id_at, port_of
 from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.scene import open_scene
 from tankerwatch.datasets.scene import read_rgb as read_rgb
@@ -41,6 +42,9 @@ from tankerwatch.inference.detect import TileDetector, detect_scene
 from tankerwatch.inference.detect import _tile_batches as _tile_batches
 from tankerwatch.inference.floating import floating_hulls
 from tankerwatch.inference.identify import identify_hulls
+from tankerwatch.inference.inputs import SCENE_SUFFIXES as SCENE_SUFFIXES
+from tankerwatch.inference.inputs import SceneInput, scene_sources
+from tankerwatch.inference.inputs import find_scenes as find_scenes
 from tankerwatch.inference.matching import assign_scene
 from tankerwatch.inference.matching import identify as identify
 from tankerwatch.inference.measure import measure_hulls, read_hulls
@@ -52,11 +56,10 @@ from tankerwatch.inference.outputs import chip_writer, write_detections
 from tankerwatch.inference.review import review_memory
 from tankerwatch.inference.stages import HullStages, load_stages
 from tankerwatch.inference.stages import image_hull_filter as image_hull_filter
+from tankerwatch.inference.sts import sts_events
 from tankerwatch.inference.tiling import plan_tiles, port_aoi_px
-from tankerwatch.inference.visits import AlertStore
+from tankerwatch.inference.visits import AlertStore, SceneEvents
 from tankerwatch.schema import TankerwatchError, Vessel
-
-SCENE_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2", ".img")
 
 
 @dataclass
@@ -70,6 +73,7 @@ class SceneResult:
     tankers: int = 0
     new_alerts: int = 0
     tiles: int = 0
+    sts_pairs: int = 0
     reason: str = ""
 
 
@@ -89,18 +93,6 @@ class RunContext:
     stages: HullStages | None = None
     errors: ErrorModel = field(default_factory=ErrorModel)  # fitted measurement errors (default: hand-set sigmas)
     appearance: AppearanceModel | None = None  # None: looks are not read, decisions act by place only
-
-
-def find_scenes(inputs: list[Path]) -> list[Path]:
-    """Scene files named directly or found (non-recursively) in folders, in a stable order."""
-    found: list[Path] = []
-    for p in inputs:
-        p = Path(p)
-        if p.is_dir():
-            found += sorted(q for q in p.iterdir() if q.suffix.lower() in SCENE_SUFFIXES and not q.name.startswith("."))
-        else:
-            found.append(p)
-    return found
 
 
 def load_context(
@@ -147,15 +139,15 @@ def load_context(
 
 
 def run_batch(
-    scenes: list[Path], ctx: RunContext, progress: Callable[[SceneResult], None] | None = None
+    scenes: Sequence[Path | SceneInput], ctx: RunContext, progress: Callable[[SceneResult], None] | None = None
 ) -> list[SceneResult]:
     """Process scenes one by one; a failing scene is recorded and the batch goes on."""
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     results = []
     with AlertStore(ctx.out_dir) as store:
-        for path in scenes:
+        for path, source in scene_sources(scenes):
             try:
-                res = process_scene(Path(path), ctx, store)
+                res = process_scene(path, ctx, store, source)
             except TankerwatchError as e:
                 res = SceneResult(Path(path), Path(path).stem, "failed", reason=str(e))
                 store.mark_failed(Path(path).stem, str(path), str(e))
@@ -169,10 +161,10 @@ def run_batch(
     return results
 
 
-def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult:
+def process_scene(path: Path, ctx: RunContext, store: AlertStore, source: SceneInput | None = None) -> SceneResult:
     """Detect, measure, identify and alert on one scene; raises TankerwatchError on bad input."""
     # read: the scene's grid, georeferencing and stretch (each stage reads the pixels it needs)
-    scene = open_scene(path, ctx.acquired)
+    scene = open_scene(path, ctx.acquired, source.item, source.rpc) if source else open_scene(path, ctx.acquired)
     if not ctx.force and store.scene_status(scene.scene_id) == "done":
         return SceneResult(path, scene.scene_id, "skipped", reason="already processed (use --force to redo)")
     if scene.acquired is None:
@@ -203,7 +195,9 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
     # identify: each hull against the registry, then the scene's hulls jointly (a vessel is in one place)
     idents = assign_scene(identify_hulls(scene, detections, ctx, review_memory(store.signature_rows())))
     write_detections(ctx.out_dir, scene.scene_id, detections, idents)
-    # visit and alert: tankers in port joined into visits, a new visit alerted with its chip
+    # events: hulls side by side, at least one a tanker (in the port tiles, or anywhere with --full-scene)
+    events = SceneEvents(sts=sts_events(idents, ctx.cfg.sts, lambda lon, lat: port_id_at(ctx.ports, lon, lat)))
+    # visit and alert: tankers in port joined into visits, a new visit alerted with its chip; the events alerted
     new = store.record_scene(
         scene.scene_id,
         str(path),
@@ -213,6 +207,7 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
         ctx.cfg.visits,
         chip_writer(scene, ctx.out_dir, ctx.cfg.visits.chip_margin_m),
         ctx.port_names,
+        events,
     )
     return SceneResult(
         path,
@@ -222,4 +217,5 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore) -> SceneResult
         tankers=sum(d.class_name == "tanker" for d in detections),
         new_alerts=len(new),
         tiles=len(tiles),
+        sts_pairs=len(events.sts),
     )

@@ -16,7 +16,13 @@ writes OUT/report.html with:
   decision (from the store's reviews) and the alert's chip;
 - per port, a timeline (inline SVG): one row per vessel, a bar per visit from first to last seen and
   a dot per sighting (hovering shows the times: SVG <title>, no script);
-- the tankers seen in ports without an alert, as a compact table with their best candidates and chips.
+- the tankers seen in ports without an alert, as a compact table with their best candidates and chips;
+- deliveries against the cap (inference/deliveries.py): per calendar year the store's identified visits span,
+  the barrels delivered to DPRK ports under each fill scenario against UNSCR 2397's 500,000 barrels, the
+  loadings at Russian and Chinese ports beside them, and the cumulative plot.
+
+Ship-to-ship transfer candidates (`sts_transfer`) are rows of the alert table like port visits, marked STS,
+with both hulls' sizes and types.
 
 Self-contained: every image is embedded as a `data:image/png;base64` URI, the CSS is inline, the
 timelines are inline SVG, and the page has no JavaScript at all; a Content-Security-Policy meta tag
@@ -83,6 +89,8 @@ table.unidentified .chip{width:96px;height:96px}td.t{white-space:nowrap}
 .dec-confirmed{color:#116329;font-weight:600}.dec-rejected{color:#b91c1c;font-weight:600}
 .dec-pending{color:#57606a}.sanc{color:#b91c1c;font-size:11px}
 .timeline{margin:6px 0 18px;max-width:100%;height:auto}
+.tag{font-size:10px;font-weight:600;color:#fff;background:#6f42c1;border-radius:3px;padding:0 4px}
+.plot{max-width:900px;width:100%;height:auto;margin-top:8px;border:1px solid #d0d7de}
 """
 
 
@@ -364,13 +372,14 @@ def _alert_table(run: RunData) -> str:
             f"{_e(now.get('last_seen'))}</span>"
         )
         rows.append(
-            f'<tr class="alert" id="alert-{_e(a.get("alert_id"))}"><td>A{i}</td>'
+            f'<tr class="alert" id="alert-{_e(a.get("alert_id"))}"><td>A{i}{_type_mark(a)}</td>'
             f'<td class="t">{_e(a.get("acquired"))}<br><span class="small">{_e(a.get("alert_id"))}<br>'
             f"{_e(a.get('scene_id'))}</span></td>"
             f'<td>{_e(a.get("port_name"))}<br><span class="small">{_e(a.get("port_id"))}</span></td>'
             f"<td><b>{_e(c.get('name'))}</b> ({_e(c.get('imo'))})"
             + (f'<br><span class="sanc">{sanctions}</span>' if sanctions else "")
             + (f'<br><span class="small">also: {others}</span>' if others else "")
+            + _pair_html(a)
             + "</td>"
             f'<td class="n">{_num(c.get("probability"))}</td>'
             f'<td class="n">{_num(a.get("length_m"), "{:.1f}")}&times;{_num(a.get("beam_m"), "{:.1f}")}'
@@ -384,6 +393,60 @@ def _alert_table(run: RunData) -> str:
             f"<td>{_chip_img(run.out_dir, a.get('chip'), 'chip of alert ' + str(a.get('alert_id')))}</td></tr>"
         )
     return f'<table class="alerts"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _type_mark(alert: dict) -> str:
+    """A short tag under the row number for alerts other than port visits."""
+    kind = alert.get("type") or "port_visit"
+    tag = {"sts_transfer": "STS", "unidentified_tanker": "unnamed"}.get(kind, "" if kind == "port_visit" else kind)
+    return f'<br><span class="tag">{_e(tag)}</span>' if tag else ""
+
+
+def _pair_html(alert: dict) -> str:
+    """Both hulls of a ship-to-ship transfer candidate: type, size, and the gap between them."""
+    vessels = alert.get("vessels") or []
+    if not vessels:
+        return ""
+    hulls = " + ".join(
+        f"{_e(v.get('type') or v.get('class'))} "
+        f"{_num(v.get('length_m'), '{:.0f}')}&times;{_num(v.get('beam_m'), '{:.0f}')}"
+        for v in vessels
+    )
+    return f'<br><span class="small">alongside: {hulls} m, gap {_num(alert.get("gap_m"), "{:.1f}")} m</span>'
+
+
+def _deliveries_section(run: RunData, registry_path: Path, ports_path: Path) -> str:
+    """Deliveries against the cap for each calendar year the identified visits span, with the cumulative plot."""
+    from tankerwatch.inference.deliveries import CAP_BARRELS, deliveries, parse_period, plot_png
+
+    years = sorted({int(v["first_seen"][:4]) for v in run.visits if v.get("imo")})
+    if not years:
+        return "<p>No visits of identified tankers.</p>"
+    period = parse_period(f"{years[0]}-01-01/{years[-1]}-12-31")
+    report = deliveries(run.out_dir, registry_path, ports_path, period)
+    head = "<tr><th>year</th>" + "".join(f"<th>{100 * f:.0f} % full</th>" for f in report.scenarios) + "</tr>"
+    rows = []
+    for year in years:
+        got = report.delivered.get(year, {})
+        cells = "".join(
+            f'<td class="n">{got.get(lb, 0.0):,.0f} bbl<br><span class="small">'
+            f"{100 * got.get(lb, 0.0) / CAP_BARRELS:.1f} % of the cap</span></td>"
+            for lb in report.labels
+        )
+        loaded = report.loaded.get(year)
+        rows.append(f"<tr><td>{year} delivered to KP</td>{cells}</tr>")
+        if loaded:
+            cells = "".join(f'<td class="n">{loaded.get(lb, 0.0):,.0f} bbl</td>' for lb in report.labels)
+            rows.append(f'<tr class="small"><td>{year} loaded at RU / CN (not added)</td>{cells}</tr>')
+    n = sum(r.role == "delivery" for r in report.rows)
+    note = (
+        f"<p class='small'>{n} visit(s) of identified tankers at DPRK ports. Barrels = DWT &times; "
+        f"{report.cargo_share:g} (cargo share) &times; fill / {report.density:g} t/m³ (diesel) &times; 6.2898 bbl/m³; "
+        "a tanker seen light on arrival at a DPRK port counts zero. `tankerwatch deliveries OUT --period P` writes "
+        "the visit table as CSV.</p>"
+    )
+    plot = f'<img class="plot" alt="cumulative deliveries against the cap" src="{_data_uri(plot_png(report))}">'
+    return f'<table class="alerts"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>{note}{plot}'
 
 
 def _unidentified(run: RunData) -> list[dict]:
@@ -510,8 +573,12 @@ def _timelines(run: RunData) -> str:
 # --- the page ---------------------------------------------------------------------------------
 
 
-def render_report(run: RunData) -> str:
-    """The report page of a run, as HTML text."""
+def render_report(run: RunData, registry_path: Path | None = None, ports_path: Path | None = None) -> str:
+    """The report page of a run, as HTML text (deliveries sized from the registry and ports given, else bundled)."""
+    from tankerwatch.config import bundled_path
+
+    registry_path = registry_path or bundled_path("registry.csv")
+    ports_path = ports_path or bundled_path("ports.geojson")
     done = sum(s.get("status") == "done" for s in run.scenes)
     failed = [s for s in run.scenes if s.get("status") == "failed"]
     unidentified = _unidentified(run)
@@ -549,18 +616,25 @@ def render_report(run: RunData) -> str:
         f'<p class="meta">run folder <code>{_e(run.out_dir.resolve())}</code> &middot; written {generated}</p>'
         f'<div class="stats">{stats}</div>' + (f"<ul>{failures}</ul>" if failures else "") + "</header>"
         f'<nav class="small"><a href="#scenes">scenes</a> &middot; <a href="#alerts">alerts</a> &middot; '
-        f'<a href="#timelines">timelines</a> &middot; <a href="#unidentified">unidentified tankers</a></nav>'
+        f'<a href="#timelines">timelines</a> &middot; <a href="#unidentified">unidentified tankers</a> &middot; '
+        f'<a href="#deliveries">deliveries</a></nav>'
         f'<h2 id="scenes">Scenes ({len(run.scenes)})</h2><div class="scenes">{scenes}</div>'
         f'<h2 id="alerts">Alerts ({len(run.alerts)})</h2>{_alert_table(run)}'
         f'<h2 id="timelines">Port visits</h2>{_timelines(run)}'
         f'<h2 id="unidentified">Unidentified tankers in port ({len(unidentified)})</h2>{_unidentified_table(run)}'
+        f'<h2 id="deliveries">Deliveries against the cap</h2>{_deliveries_section(run, registry_path, ports_path)}'
         "</body></html>\n"
     )
 
 
-def write_report(out_dir: Path | str, path: Path | str | None = None) -> Path:
+def write_report(
+    out_dir: Path | str,
+    path: Path | str | None = None,
+    registry_path: Path | None = None,
+    ports_path: Path | None = None,
+) -> Path:
     """Write the HTML report of the run in out_dir to path (default OUT/report.html) atomically; its path."""
     out_dir = Path(out_dir)
     target = Path(path) if path is not None else out_dir / REPORT_NAME
-    atomic_write_text(target, render_report(load_run(out_dir)))
+    atomic_write_text(target, render_report(load_run(out_dir), registry_path, ports_path))
     return target

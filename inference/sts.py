@@ -18,8 +18,8 @@ The geometry, for two hulls A and B:
   after turning B's axis to lie within 90 degrees of A's) and its normal n. Project the four corners of each
   footprint onto n: each hull covers an interval across the pair. The gap is the distance between the two
   intervals (negative when they overlap). A fendered pair is a few metres apart (`max_gap_m`); a slightly
-  negative gap is still a pair, since detector boxes are a little loose (`MIN_GAP_M`), but hulls that overlap
-  more than that are one hull seen twice, not two.
+  negative gap is still a pair, since detector boxes are a little loose (`max_overlap_across_m`), but hulls that
+  overlap more than that are one hull seen twice, not two.
 - **Longitudinal overlap share.** Project the corners onto u: each hull covers an interval along the pair.
   The overlap share is the length of the intersection over the shorter hull's interval, so a small ship
   alongside a large tanker, all of it abreast, has a share of 1 (`min_overlap`).
@@ -38,24 +38,24 @@ Each hull is in at most one pair: candidate pairs are taken closest (smallest |g
 paired is skipped. The pair is never merged into one hull: the two detections are kept as they are
 (inference/merge.py keeps rafted hulls apart too).
 
-Thresholds are module constants and keyword arguments for now (no `StsConfig` in tankerwatch/config.py yet).
+The thresholds are `StsConfig` (tankerwatch/config.py, the `sts:` section of configs/inference.yaml). The
+pipeline looks for pairs among every scene's hulls, in the port tiles or, with `--full-scene`, anywhere, and the
+store alerts each pair as `sts_transfer` (inference/visits.py).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from pyproj import CRS, Transformer
 
+from tankerwatch.config import StsConfig
 from tankerwatch.geo import geodesic_m
-from tankerwatch.schema import Detection
+from tankerwatch.schema import Detection, Identification
 
-MAX_ANGLE_DEG = 5.0  # axes parallel within this (modulo 180 degrees)
-MAX_GAP_M = 8.0  # facing sides at most this far apart (fendered)
-MIN_GAP_M = -3.0  # boxes may overlap across the axis by this much (loose boxes); more is one hull seen twice
-MIN_OVERLAP = 0.4  # the shorter hull at least this much abreast of the other
 TANKER_CLASS = "tanker"
 
 
@@ -121,17 +121,12 @@ def pair_geometry(a: Detection, b: Detection) -> tuple[float, float, float]:
     return gap, angle, share
 
 
-def sts_pairs(
-    detections: list[Detection],
-    max_angle_deg: float = MAX_ANGLE_DEG,
-    max_gap_m: float = MAX_GAP_M,
-    min_overlap: float = MIN_OVERLAP,
-    min_gap_m: float = MIN_GAP_M,
-) -> list[StsPair]:
+def sts_pairs(detections: list[Detection], cfg: StsConfig | None = None) -> list[StsPair]:
     """Pairs of hulls side by side (parallel, close, abreast), at least one a tanker; each hull in one pair at most.
 
     Candidate pairs are kept closest first (smallest |gap|, then smallest angle), so a hull with ships on both
     sides pairs with the nearer one. Detections of different scenes are never paired."""
+    cfg = cfg or StsConfig()
     found: list[StsPair] = []
     n = len(detections)
     for i in range(n):
@@ -140,14 +135,14 @@ def sts_pairs(
             b = detections[j]
             if a.scene_id != b.scene_id or TANKER_CLASS not in (a.class_name, b.class_name):
                 continue
-            if axis_angle_deg(a.heading_deg, b.heading_deg) > max_angle_deg:
+            if axis_angle_deg(a.heading_deg, b.heading_deg) > cfg.max_angle_deg:
                 continue
             # cheap reach test before projecting: centres no further apart than the hulls can reach
-            reach = (max(a.length_m, a.beam_m) + max(b.length_m, b.beam_m)) / 2 + max_gap_m
+            reach = (max(a.length_m, a.beam_m) + max(b.length_m, b.beam_m)) / 2 + cfg.max_gap_m
             if geodesic_m(a.center_lon, a.center_lat, b.center_lon, b.center_lat) > reach:
                 continue
             gap, angle, share = pair_geometry(a, b)
-            if min_gap_m <= gap <= max_gap_m and share >= min_overlap:
+            if -cfg.max_overlap_across_m <= gap <= cfg.max_gap_m and share >= cfg.min_overlap:
                 found.append(StsPair(a, b, round(gap, 2), round(angle, 2), round(share, 3)))
     found.sort(key=lambda p: (abs(p.gap_m), p.angle_deg))
     used: set[int] = set()
@@ -158,3 +153,27 @@ def sts_pairs(
         used.update((id(p.a), id(p.b)))
         pairs.append(p)
     return pairs
+
+
+@dataclass
+class StsEvent:
+    """A ship-to-ship transfer candidate of a scene, with both hulls' identifications and the port it lies in."""
+
+    pair: StsPair
+    a: Identification
+    b: Identification
+    port_id: str | None  # None: at sea
+
+
+def sts_events(
+    idents: list[Identification], cfg: StsConfig, port_at_lonlat: Callable[[float, float], str | None]
+) -> list[StsEvent]:
+    """The scene's STS pairs with both hulls' identifications, each placed in the port its midpoint lies in."""
+    if not cfg.enabled:
+        return []
+    by_hull = {id(i.detection): i for i in idents}
+    events = []
+    for p in sts_pairs([i.detection for i in idents], cfg):
+        lon, lat = (p.a.center_lon + p.b.center_lon) / 2, (p.a.center_lat + p.b.center_lat) / 2
+        events.append(StsEvent(p, by_hull[id(p.a)], by_hull[id(p.b)], port_at_lonlat(lon, lat)))
+    return events

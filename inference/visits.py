@@ -13,6 +13,13 @@ Every tanker seen in a port is an observation, named or not, with its candidates
 review the unnamed ones). With VisitConfig.alert_unidentified an unnamed one is also alerted, as type
 `unidentified_tanker` with its own one-sighting visit (it has no identity to join visits by).
 
+Events beyond a port call share the alert envelope. A ship-to-ship transfer candidate (inference/sts.py: two
+hulls side by side, at least one a tanker, in port or at sea) is alerted as `sts_transfer`, with both hulls'
+measurements, types and candidates under `vessels`; its own envelope fields (size, heading, candidates) are those
+of the pair's tanker (the larger, where both are), and the position is the pair's midpoint. Like an unidentified
+tanker, an event has no identity to join visits by: it gets its own one-sighting visit (imo "", port "" at sea),
+so a consumer grouping by `visit_id` sees each event once.
+
 The database runs in write-ahead-log mode and every scene is one transaction: a reader in another
 process sees a scene's alerts all at once, or not yet.
 """
@@ -22,14 +29,17 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from tankerwatch.config import MatchConfig, VisitConfig
 from tankerwatch.geo import geodesic_m
 from tankerwatch.inference.matching import is_match
+from tankerwatch.inference.outputs import ChipWriter, optional_properties
+from tankerwatch.inference.sts import StsEvent, StsPair
 from tankerwatch.io import atomic_write_text
 from tankerwatch.schema import Candidate, Identification, TankerwatchError
 
@@ -41,6 +51,7 @@ ID_HEX_CHARS = 16
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # fixed width, so stored times sort as text
 KNOT_MPS = 1852.0 / 3600.0
 UNIDENTIFIED_TYPE = "unidentified_tanker"  # an alert of a tanker in port not named (VisitConfig.alert_unidentified)
+STS_TYPE = "sts_transfer"  # two hulls side by side, at least one a tanker (inference/sts.py)
 UNREACHABLE_SLACK_M = 2_000.0  # position error and swinging at anchor: nearer than this is always reachable
 
 # Schema by version: a store at version k gets the statements of every later version, in one transaction.
@@ -178,7 +189,7 @@ def _candidate_json(ident: Identification) -> list[dict]:
 def alert_record(
     ident: Identification, alert_id: str, scene_id: str, acquired: str, port_name: str, visit: dict, chip: str
 ) -> dict:
-    """One port-visit alert with exactly the DESIGN.md fields, in contract order."""
+    """One port-visit alert with the DESIGN.md fields in contract order, and the laden state where it was read."""
     d = ident.detection
     return {
         "alert_id": alert_id,
@@ -199,6 +210,74 @@ def alert_record(
         "last_seen": visit["last_seen"],
         "sightings": visit["sightings"],
         "chip": chip,
+        # the draught cue where it was read (deliveries count a tanker that arrived light at a DPRK port as zero)
+        **({"load_state": d.load_state, "freeboard_m": d.freeboard_m} if d.load_state else {}),
+    }
+
+
+@dataclass
+class SceneEvents:
+    """What a scene shows beyond port calls, alerted in the same transaction as its port visits."""
+
+    sts: list[StsEvent] = field(default_factory=list)
+
+
+def vessel_record(ident: Identification) -> dict:
+    """One hull of an event alert: its measurements, detector class, ship type, cues read and candidates."""
+    d = ident.detection
+    return {
+        "class": d.class_name,
+        "type": d.type_name,
+        "type_probabilities": d.type_probabilities,
+        "confidence": round(d.confidence, 4),
+        "center_lon": round(d.center_lon, 7),
+        "center_lat": round(d.center_lat, 7),
+        "length_m": round(d.length_m, 2),
+        "beam_m": round(d.beam_m, 2),
+        "heading_deg": round(d.heading_deg, 1),
+        "heading_ambiguous": d.heading_ambiguous,
+        **optional_properties(d),
+        "candidates": _candidate_json(ident),
+    }
+
+
+def sts_alert_id(scene_id: str, a: Identification, b: Identification) -> str:
+    """Alert id of one STS pair: the scene and both hull positions (~10 m), in either order."""
+    ends = sorted(f"{i.detection.center_lon:.4f},{i.detection.center_lat:.4f}" for i in (a, b))
+    return stable_id(STS_TYPE, scene_id, *ends)
+
+
+def sts_alert_record(
+    pair: StsPair, a: Identification, b: Identification, alert_id: str, scene_id: str, acquired: str, port: dict
+) -> dict:
+    """An sts_transfer alert: the envelope from the pair's tanker (the larger, where both are), both hulls under
+    `vessels`, and the pair's geometry. port holds port_id, port_name, visit and chip."""
+    lead = max((a, b), key=lambda i: (i.detection.class_name == "tanker", i.detection.length_m))
+    d = lead.detection
+    visit = port["visit"]
+    return {
+        "alert_id": alert_id,
+        "type": STS_TYPE,
+        "port_id": port["port_id"],
+        "port_name": port["port_name"],
+        "scene_id": scene_id,
+        "acquired": acquired,
+        "center_lon": round((a.detection.center_lon + b.detection.center_lon) / 2, 7),
+        "center_lat": round((a.detection.center_lat + b.detection.center_lat) / 2, 7),
+        "length_m": round(d.length_m, 2),
+        "beam_m": round(d.beam_m, 2),
+        "heading_deg": round(d.heading_deg, 1),
+        "confidence": round(min(a.detection.confidence, b.detection.confidence), 4),
+        "candidates": _candidate_json(lead),
+        "visit_id": visit["visit_id"],
+        "first_seen": visit["first_seen"],
+        "last_seen": visit["last_seen"],
+        "sightings": visit["sightings"],
+        "chip": port["chip"],
+        "vessels": [vessel_record(i) for i in (a, b)],
+        "gap_m": pair.gap_m,
+        "angle_deg": pair.angle_deg,
+        "overlap_share": pair.overlap_share,
     }
 
 
@@ -341,10 +420,12 @@ class AlertStore:
         idents: list[Identification],
         cfg_match: MatchConfig,
         cfg_visits: VisitConfig,
-        write_chip: Callable[[Identification, str], str],
+        write_chip: ChipWriter,
         port_names: dict[str, str],
+        events: SceneEvents | None = None,
     ) -> list[dict]:
-        """Store a scene's matched in-port tankers as alerts and mark it done, in one transaction; new alerts."""
+        """Store a scene's matched in-port tankers and its events (STS pairs) as alerts and mark it done, in one
+        transaction; the new alerts."""
         if acquired is None:
             raise TankerwatchError(f"{scene_path}: no acquisition time; cannot place sightings in port visits")
         when = utc_iso(acquired)
@@ -388,44 +469,76 @@ class AlertStore:
                     (alert_id, chip, observation_id_for(scene_id, d.center_lon, d.center_lat)),
                 )
                 new.append(alert)
+            for event in events.sts if events else []:
+                sts = self._alert_sts(db, event, scene_id, when, write_chip, port_names)
+                if sts is not None:
+                    new.append(sts)
             self._set_scene(db, scene_id, scene_path, "done", None)
         self.write_feeds()
         return new
 
     @staticmethod
+    def _one_sighting_visit(db: sqlite3.Connection, key: tuple[str, ...], port_id: str, when: str) -> dict:
+        """The own visit of an alert with no identity to join visits by (an unidentified tanker, an event)."""
+        visit = {"visit_id": stable_id("visit", *key), "first_seen": when, "last_seen": when, "sightings": 1}
+        db.execute("INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)", (visit["visit_id"], "", port_id, when, when, 1))
+        return visit
+
+    @staticmethod
+    def _insert_alert(db: sqlite3.Connection, alert: dict) -> dict:
+        """Store an alert's line as emitted; the alert."""
+        db.execute(
+            "INSERT INTO alerts (alert_id, scene_id, visit_id, json) VALUES (?, ?, ?, ?)",
+            (alert["alert_id"], alert["scene_id"], alert["visit_id"], json.dumps(alert, ensure_ascii=False)),
+        )
+        return alert
+
     def _alert_unidentified(
+        self,
         db: sqlite3.Connection,
         ident: Identification,
         observation: str,
         scene_id: str,
         when: str,
-        write_chip: Callable[[Identification, str], str],
+        write_chip: ChipWriter,
         port_names: dict[str, str],
     ) -> dict:
         """Alert a tanker in port that no registry vessel is probable enough for: its own one-sighting visit."""
         d = ident.detection
         assert d.port_id is not None  # record_scene passes tankers in port only
         alert_id = stable_id("unidentified", observation)
-        visit = {
-            "visit_id": stable_id("visit", "unidentified", observation),
-            "first_seen": when,
-            "last_seen": when,
-            "sightings": 1,
-        }
-        db.execute("INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)", (visit["visit_id"], "", d.port_id, when, when, 1))
+        visit = self._one_sighting_visit(db, ("unidentified", observation), d.port_id, when)
         chip = write_chip(ident, alert_id)
         alert = {
             **alert_record(ident, alert_id, scene_id, when, port_names.get(d.port_id, d.port_id), visit, chip),
             "type": UNIDENTIFIED_TYPE,
         }
-        db.execute(
-            "INSERT INTO alerts (alert_id, scene_id, visit_id, json) VALUES (?, ?, ?, ?)",
-            (alert_id, scene_id, visit["visit_id"], json.dumps(alert, ensure_ascii=False)),
-        )
+        self._insert_alert(db, alert)
         db.execute(
             "UPDATE observations SET alert_id = ?, chip = ? WHERE observation_id = ?", (alert_id, chip, observation)
         )
         return alert
+
+    def _alert_sts(
+        self,
+        db: sqlite3.Connection,
+        event: StsEvent,
+        scene_id: str,
+        when: str,
+        write_chip: ChipWriter,
+        port_names: dict[str, str],
+    ) -> dict | None:
+        """Alert a ship-to-ship transfer candidate (its own one-sighting visit); None if an earlier run did."""
+        alert_id = sts_alert_id(scene_id, event.a, event.b)
+        if db.execute("SELECT 1 FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone():
+            return None
+        port = {
+            "port_id": event.port_id,
+            "port_name": port_names.get(event.port_id, event.port_id) if event.port_id else None,
+            "visit": self._one_sighting_visit(db, (STS_TYPE, alert_id), event.port_id or "", when),
+            "chip": write_chip([event.a, event.b], alert_id),
+        }
+        return self._insert_alert(db, sts_alert_record(event.pair, event.a, event.b, alert_id, scene_id, when, port))
 
     @staticmethod
     def _observe(db: sqlite3.Connection, ident: Identification, scene_id: str, when: str) -> str | None:

@@ -199,3 +199,26 @@ def test_cli_bad_period_is_one_line(run_out, registry):
     result = CliRunner().invoke(main, ["deliveries", str(run_out), "--period", "2024-13", "--registry", str(registry)])
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: period '2024-13'")
+
+
+def test_laden_states_decide_what_a_visit_counts(tmp_path, registry):
+    """First seen laden then light at Nampo: delivered (each scenario's fill); first seen light: counts zero;
+    a single sighting says nothing of the departure."""
+    out = tmp_path / "out"
+    t = datetime(2024, 5, 1, tzinfo=UTC)
+    with AlertStore(out) as store:
+        for scene_id, when, state, lon in [
+            ("a1", t, "laden", 125.3),
+            ("a2", t + timedelta(hours=30), "light", 125.3),  # the same visit, pumped ashore
+            ("b1", t + timedelta(days=30), "light", 125.3),  # a new visit, first seen light
+        ]:
+            ident = sighting(scene_id, port_id="KP-NAM", lon=lon)
+            ident.detection.load_state, ident.detection.freeboard_m = state, 3.0 if state == "laden" else 9.0
+            (alert,) = record(store, scene_id, when, [ident])
+            assert alert["load_state"] == state and alert["freeboard_m"] == ident.detection.freeboard_m
+    first, second = deliveries(out, registry, PORTS, "2024").rows
+    assert (first.laden_arrival, first.laden_departure, first.sightings) == ("laden", "light", 2)
+    assert first.barrels["fill_0.5"] == pytest.approx(HALF, abs=0.01)
+    assert (second.laden_arrival, second.laden_departure) == ("light", "unknown")
+    assert second.barrels == {"fill_0.333": 0.0, "fill_0.5": 0.0, "fill_0.9": 0.0}
+    assert second.cumulative["fill_0.5"] == pytest.approx(HALF, abs=0.01)  # the light visit adds nothing

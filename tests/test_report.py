@@ -54,7 +54,8 @@ def test_report_is_self_contained_escaped_and_has_the_alert_rows(run_out):
     assert not [r for r in refs if r.lower().startswith(("http:", "https:", "//", "file:"))]
     assert "<script" not in page.lower()  # no script at all: the one in the data is escaped text
     imgs = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]+)\"", page)
-    assert len(imgs) == 2 and all(src.startswith("data:image/png;base64,") for src in imgs)  # quicklook + chip
+    # quicklook, chip, and the deliveries plot
+    assert len(imgs) == 3 and all(src.startswith("data:image/png;base64,") for src in imgs)
     assert [r for r in refs if not r.startswith("#")] == imgs  # links are in-page only
     rows = re.findall(r'<tr class="alert" id="alert-([0-9a-f]+)"', page)
     assert rows == [alert["alert_id"]]
@@ -118,7 +119,8 @@ def test_report_renders_in_headless_chromium(run_out, tmp_path):
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert re.search(rf'<tr class="alert" id="alert-{alert["alert_id"]}"', dom.stdout)
-    assert len(re.findall(r"<img\b[^>]*src=\"data:image/png;base64,", dom.stdout)) == 2
+    # quicklook, chip, deliveries plot
+    assert len(re.findall(r"<img\b[^>]*src=\"data:image/png;base64,", dom.stdout)) == 3
     assert "<table" in dom.stdout and "</svg>" in dom.stdout
 
     shot = tmp_path / "report.png"
@@ -134,3 +136,32 @@ def test_report_renders_in_headless_chromium(run_out, tmp_path):
     assert img is not None and img.shape[:2] == (2000, 1280)
     # not one colour: the quicklook and the chip put many colours on the page
     assert img.std() > 10 and len(np.unique(img.reshape(-1, 3)[::7], axis=0)) > 100
+
+
+def test_report_shows_deliveries_against_the_cap_and_marks_sts_alerts(run_out):
+    """The deliveries section sums the run's visits as `tankerwatch deliveries` does; an STS row is tagged."""
+    from tankerwatch.config import bundled_path
+    from tankerwatch.inference.deliveries import deliveries, parse_period
+    from tankerwatch.inference.report import _alert_table, load_run
+
+    out, _, _ = run_out
+    page = write_report(out).read_text()
+    assert '<h2 id="deliveries">Deliveries against the cap</h2>' in page
+    run = load_run(out)
+    year = int(run.visits[0]["first_seen"][:4])
+    expected = deliveries(out, bundled_path("registry.csv"), bundled_path("ports.geojson"), parse_period(str(year)))
+    delivered = expected.delivered.get(year, {}).get(expected.labels[0], 0.0)
+    assert f"{delivered:,.0f} bbl" in page  # the same figure the deliveries command prints
+    run.alerts = [
+        {
+            **run.alerts[0],
+            "type": "sts_transfer",
+            "vessels": [
+                {"class": "tanker", "length_m": 120, "beam_m": 18},
+                {"class": "vessel", "type": "general_cargo", "length_m": 100, "beam_m": 16},
+            ],
+            "gap_m": 4.2,
+        }
+    ]
+    table = _alert_table(run)
+    assert ">STS<" in table and "alongside: tanker 120&times;18 + general_cargo 100&times;16 m, gap 4.2 m" in table

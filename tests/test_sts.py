@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -129,3 +130,63 @@ def test_rendered_rafted_pair_found_and_crossing_in_line_and_distant_ships_not(s
     for (x, y), (ex, ey) in zip(centres, expected, strict=True):
         assert x == pytest.approx(ex, abs=2) and y == pytest.approx(ey, abs=2)
     assert p.gap_m == pytest.approx(4, abs=1.5) and p.angle_deg < 1 and p.overlap_share > 0.95
+
+
+def test_the_main_job_alerts_a_rafted_pair_at_sea_once_with_both_vessels(scene_factory, tmp_path, monkeypatch):
+    """--full-scene at sea: the rafted pair is one sts_transfer alert holding both hulls; the crossing pair none."""
+    from tankerwatch.config import bundled_path, load_inference_config
+    from tankerwatch.datasets.ports import load_ports
+    from tankerwatch.datasets.registry import load_registry
+    from tankerwatch.inference import pipeline
+    from tankerwatch.inference.pipeline import RunContext, run_batch
+
+    monkeypatch.setattr(pipeline, "detect_scene", lambda scene, tiles, detector, cfg: truth_boxes(scene))
+    off = 9 + 8 + 5  # half beams plus a 5 m fender gap
+    ships = [
+        ShipSpec("product_tanker", 120.0, 18.0, 150.0, 200.0, 0.0),
+        ShipSpec("general_cargo", 100.0, 16.0, 150.0 + off, 205.0, 180.0),
+        ShipSpec("product_tanker", 120.0, 18.0, 420.0, 200.0, 0.0),  # crossing at 40 degrees
+        ShipSpec("general_cargo", 100.0, 16.0, 471.0, 200.0, 40.0),
+    ]
+    tif = scene_factory(
+        "sea",
+        land=False,
+        width_m=600.0,
+        height_m=400.0,
+        center_lon=124.6,  # Korea Bay, no port
+        center_lat=38.9,
+        ships=ships,
+        n_tankers=0,
+        n_others=0,
+        n_yachts=0,
+    )
+    ports = load_ports(bundled_path("ports.geojson"))
+    registry = load_registry(bundled_path("registry.csv"))
+    ctx = RunContext(load_inference_config(), None, registry, ports, tmp_path / "out", full_scene=True)
+    (res,) = run_batch([tif], ctx)
+    assert res.status == "done" and res.sts_pairs == 1
+    lines = (ctx.out_dir / "alerts.jsonl").read_text().splitlines()
+    (alert,) = [json.loads(line) for line in lines]
+    assert alert["type"] == "sts_transfer" and alert["port_id"] is None and alert["sightings"] == 1
+    assert {v["class"] for v in alert["vessels"]} == {"tanker", "vessel"}
+    tanker = next(v for v in alert["vessels"] if v["class"] == "tanker")
+    assert alert["length_m"] == tanker["length_m"] == pytest.approx(120, abs=5)  # the envelope is the tanker's
+    assert alert["gap_m"] == pytest.approx(5, abs=1.5) and alert["angle_deg"] < 1
+    assert all(set(v) >= {"length_m", "beam_m", "heading_deg", "candidates", "type"} for v in alert["vessels"])
+    assert (ctx.out_dir / alert["chip"]).exists()
+    ctx.force = True
+    (again,) = run_batch([tif], ctx)
+    assert again.new_alerts == 0 and len((ctx.out_dir / "alerts.jsonl").read_text().splitlines()) == 1
+
+
+def test_sts_switched_off_alerts_nothing(scene_factory):
+    """sts.enabled false: sts_events finds no pair even where sts_pairs would."""
+    from tankerwatch.config import StsConfig
+    from tankerwatch.inference.sts import sts_events
+    from tankerwatch.schema import Identification
+
+    pair = [Identification(hull(0, 0, 120, 18, 0)), Identification(hull(9 + 4 + 8, 0, 100, 16, 0, "vessel"))]
+    assert len(sts_events(pair, StsConfig(), lambda lon, lat: "KP-NAM")) == 1
+    (event,) = sts_events(pair, StsConfig(), lambda lon, lat: "KP-NAM")
+    assert event.port_id == "KP-NAM" and {id(event.a), id(event.b)} == {id(pair[0]), id(pair[1])}
+    assert sts_events(pair, StsConfig(enabled=False), lambda lon, lat: None) == []

@@ -19,10 +19,23 @@ from tankerwatch.schema import TankerwatchError
     default=None,
     help="Where to write the page (default: OUT/report.html).",
 )
-def report(out_dir: Path, target: Path | None) -> None:
+@click.option(
+    "--registry",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Registry CSV the deliveries are sized from (DWT); default: the bundled configs/registry.csv.",
+)
+@click.option(
+    "--ports",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Ports GeoJSON (which country each port is in); default: the bundled configs/ports.geojson.",
+)
+def report(out_dir: Path, target: Path | None, registry: Path | None, ports: Path | None) -> None:
     """Write one self-contained HTML page about a run: scene quicklooks with hull outlines coloured
     by ship type, the alert table with chips and candidate evidence and analysts' decisions,
-    per-port visit timelines, and the tankers seen in port without an alert.
+    per-port visit timelines, the tankers seen in port without an alert, and the deliveries to DPRK
+    ports against the UNSCR 2397 cap (as `tankerwatch deliveries` counts them).
 
     The page needs no network and no JavaScript (images are embedded), so it can be mailed or
     archived as it is. The run's store is only read.
@@ -35,7 +48,7 @@ def report(out_dir: Path, target: Path | None) -> None:
     from tankerwatch.inference.report import write_report
 
     try:
-        path = write_report(out_dir, target)
+        path = write_report(out_dir, target, registry, ports)
     except TankerwatchError as e:
         # the main group turns this into the same line; said here too, so the command stands on its own
         click.echo(f"error: {e}", err=True)
