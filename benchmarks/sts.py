@@ -42,13 +42,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tankerwatch.config import StsConfig  # noqa: E402
 from tankerwatch.datasets.scene import open_scene  # noqa: E402
 from tankerwatch.datasets.synth import SceneSpec, ShipSpec, generate_scene, write_scene  # noqa: E402
 from tankerwatch.datasets.synth.spec import random_ship  # noqa: E402
 from tankerwatch.inference.measure import measure  # noqa: E402
 from tankerwatch.inference.pipeline import load_context, run_batch  # noqa: E402
-from tankerwatch.inference.sts import sts_pairs  # noqa: E402
-from tankerwatch.schema import OrientedBox  # noqa: E402
+from tankerwatch.inference.sts import pair_geometry, sts_pairs  # noqa: E402
+from tankerwatch.schema import Detection, OrientedBox  # noqa: E402
 from tests.test_pipeline import truth_boxes  # noqa: E402
 
 CELL_M = 700.0
@@ -60,12 +61,14 @@ def load_truth_features(tif: Path) -> list[tuple[float, float]]:
     return [(f["properties"]["center_lon"], f["properties"]["center_lat"]) for f in fc["features"]]
 
 
-def main_job_context(out_dir: Path):
+def main_job_context(out_dir: Path, sts: StsConfig):
     """The main job's context with the bundled registry, ports, weights and stages, looking at whole scenes."""
     from tankerwatch.config import bundled_path, load_inference_config
 
+    cfg = load_inference_config()
+    cfg.sts = sts
     return load_context(
-        load_inference_config(),
+        cfg,
         bundled_path("registry.csv"),
         bundled_path("ports.geojson"),
         out_dir,
@@ -150,13 +153,41 @@ def detector_pairs(tif: Path, out_dir: Path, ctx) -> list[tuple[tuple[float, flo
 
 
 def cell_hulls(tif: Path, out_dir: Path, cell: int, cell_of) -> list[str]:
-    """The main job's detections in one cell of a scene: type, size, heading (to see why a pair was missed)."""
+    """The main job's detections in one cell of a scene: type, size, heading, and for two hulls their pair
+    geometry (gap, angle, overlap share), to see why a pair was missed."""
     fc = json.loads((out_dir / "detections" / f"{tif.stem}.geojson").read_text())
-    return [
+    feats = [
+        f for f in fc["features"] if cell_of((f["properties"]["center_lon"], f["properties"]["center_lat"]))[1] == cell
+    ]
+    seen = [
         f"{p.get('type') or p['class']} {p['length_m']:.0f}x{p['beam_m']:.0f} m hdg {p['heading_deg']:.0f}"
-        for p in (f["properties"] for f in fc["features"])
-        if cell_of((p["center_lon"], p["center_lat"]))[1] == cell
-    ] or ["nothing detected"]
+        for p in (f["properties"] for f in feats)
+    ]
+    if len(feats) == 2:
+        gap, angle, share = pair_geometry(*(_detection(f) for f in feats))
+        seen.append(f"gap {gap:.1f} m, angle {angle:.1f} deg, overlap {share:.2f}")
+    return seen or ["nothing detected"]
+
+
+def _detection(feature: dict) -> Detection:
+    """A detections-file Feature back as a Detection (what sts.pair_geometry reads)."""
+    p = feature["properties"]
+    ring = [tuple(c) for c in feature["geometry"]["coordinates"][0]]
+    return Detection(
+        p["scene_id"],
+        p["class"],
+        p["confidence"],
+        p["length_m"],
+        p["beam_m"],
+        p["heading_deg"],
+        p["heading_ambiguous"],
+        p["center_lon"],
+        p["center_lat"],
+        ring,
+        None,
+        p["gsd_m"],
+        OrientedBox(0, 0, 1, 1, 0, p["confidence"], p["class"]),
+    )
 
 
 def main() -> None:
@@ -169,6 +200,7 @@ def main() -> None:
     ap.add_argument("--gsd", type=float, default=1.0)
     ap.add_argument("--jitter", type=float, default=0.0)
     ap.add_argument("--detector", action="store_true", help="run the whole main job (bundled weights) on the scenes")
+    ap.add_argument("--max-angle", type=float, default=StsConfig().max_angle_deg, help="sts.max_angle_deg")
     args = ap.parse_args()
     args.seed = args.seed if args.seed is not None else (9_100_000 if args.detector else 80000)
     if not args.detector and args.seed + args.scenes > 9_000_000:
@@ -176,6 +208,7 @@ def main() -> None:
             "evaluation seeds (>= 9,000,000) are not for the geometry benchmark the thresholds were set on"
         )
     ctx = None
+    sts = StsConfig(max_angle_deg=args.max_angle)
     placed, found, missed_pairs = Counter(), Counter(), 0
     true_pairs = true_found = false_found = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,13 +253,13 @@ def main() -> None:
 
             if args.detector:
                 if ctx is None:
-                    ctx = main_job_context(Path(tmp) / "out")
+                    ctx = main_job_context(Path(tmp) / "out", sts)
                 found_pairs = detector_pairs(tif, Path(tmp) / "out", ctx)
             else:
                 scene = open_scene(tif)
                 dets = [measure(jittered(b, scene.gsd_m, args.jitter, rng), scene) for b in truth_boxes(scene)]
                 found_pairs = [
-                    ((p.a.center_lon, p.a.center_lat), (p.b.center_lon, p.b.center_lat)) for p in sts_pairs(dets)
+                    ((p.a.center_lon, p.a.center_lat), (p.b.center_lon, p.b.center_lat)) for p in sts_pairs(dets, sts)
                 ]
 
             rafted_cell = kinds.index("rafted")
@@ -254,9 +287,9 @@ def main() -> None:
     print(
         f"scenes {args.scenes} (seeds {args.seed}..{args.seed + args.scenes - 1}), gsd {args.gsd} m, "
         + (
-            "the main job (--full-scene, bundled weights and stages)"
+            f"the main job (--full-scene, bundled weights and stages), max angle {args.max_angle:g} deg"
             if args.detector
-            else f"jitter {args.jitter} (truth boxes through measure, no detector model)"
+            else f"jitter {args.jitter}, max angle {args.max_angle:g} deg (truth boxes through measure, no detector)"
         )
     )
     print(f"pairs placed per layout: {dict(placed)}")

@@ -4,7 +4,8 @@ The detector sees the scene through the tiles tiling.py plans, each read at the 
 padded to the model's square input. Reading and stretching a tile costs about as much as the
 forward pass, so reader threads (each with its own rasterio handle: handles are not thread-safe)
 read batches ahead while the model runs, and hand them over in tile order. A tile that is all
-nodata is skipped without a forward.
+nodata is skipped without a forward, and so is one the cascade (cascade.py) finds cannot hold a ship:
+land away from water, or open water with nothing on it.
 
 The boxes a tile yields come back to native pixels (measure.tile_boxes), flagged where an inner
 tile edge cuts them, and merge.py keeps one box per hull across the tiles' overlaps.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +23,7 @@ from rasterio.io import DatasetReader
 
 from tankerwatch.config import InferenceConfig
 from tankerwatch.datasets.scene import Scene, read_rgb, scene_reader
+from tankerwatch.inference.cascade import RUN, TileTriage
 from tankerwatch.inference.measure import tile_boxes
 from tankerwatch.inference.merge import merge_boxes
 from tankerwatch.inference.tiling import Tile
@@ -82,12 +84,27 @@ def _tile_batches(
                 q.get_nowait()
 
 
-def detect_scene(scene: Scene, tiles: list[Tile], detector: TileDetector, cfg: InferenceConfig) -> list[OrientedBox]:
-    """Run the detector over tiles and merge the boxes into one list in native pixels."""
+def detect_scene(
+    scene: Scene,
+    tiles: list[Tile],
+    detector: TileDetector,
+    cfg: InferenceConfig,
+    triage: TileTriage | None = None,
+    on_tiles: Callable[[int], None] | None = None,
+) -> list[OrientedBox]:
+    """Run the detector over tiles (those the cascade's triage sends to the model) and merge the boxes into one
+    list in native pixels; on_tiles(n) is told as each batch of n tiles is done (a progress bar)."""
     boxes: list[OrientedBox] = []
     cut: list[bool] = []
+    gsd = cfg.detect.working_gsd_m
     for chunk, images in _tile_batches(scene, tiles, detector.batch, cfg.detect.tile_px, cfg.detect.readers):
-        keep = [(t, im) for t, im in zip(chunk, images, strict=True) if im is not None]
+        keep = [
+            (t, im)
+            for t, im in zip(chunk, images, strict=True)
+            if im is not None and (triage is None or triage(t.window, im[: t.out_rows, : t.out_cols], gsd) == RUN)
+        ]
+        if on_tiles is not None:
+            on_tiles(len(chunk))
         if not keep:
             continue
         predictions = detector.predict([im for _, im in keep])

@@ -17,7 +17,8 @@ roof, a rail line or a patch of soil is land under and around. The network is tr
 water (a hull in the sea is the sea, for this question), which is why the hull's own cells count.
 The mask is written as a GeoTIFF beside the detections (OUT/masks/<scene_id>.water.tif) for QGIS.
 
-In the main job (floating_hulls) the mask covers the tiles the detector read; the same mask, where
+In the main job (tiles_water) the mask covers the tiles the detector reads and is made before it runs, so
+that the cascade (cascade.py) can spare the detector tiles of land far from water; the same mask, where
 stages.water_objects is on, also proposes the compact objects on the water that no detector box
 covers (candidates.py) as hulls for the ship-type stage to vouch for.
 """
@@ -210,17 +211,25 @@ def write_water_mask(out_dir: Path, scene: Scene, mask: WaterMask) -> Path:
     return path
 
 
-def floating_hulls(
-    scene: Scene, tiles: list[Tile], boxes: list[OrientedBox], ctx: RunContext
-) -> tuple[list[OrientedBox], list[OrientedBox]]:
-    """(detector boxes that lie on water, new candidates from objects on the water) by the scene's water mask over
-    the tiles read (written beside the detections)."""
-    # candidates.py reads the WaterMask defined here
-    from tankerwatch.inference.candidates import OBJECT_GSD_M, new_candidates, water_objects
+@dataclass
+class TilesWater:
+    """The water mask over the tiles a scene is read in, and (where objects are proposed) the RGB read for it."""
+
+    mask: WaterMask
+    rgb: np.ndarray | None  # the window at candidates.OBJECT_GSD_M, or None
+    col0: int
+    row0: int
+    width_px: int  # of the window, native pixels
+
+
+def tiles_water(scene: Scene, tiles: list[Tile], ctx: RunContext) -> TilesWater | None:
+    """The scene's water mask over the tiles (written beside the detections), before the detector runs, so that
+    the cascade can spare it the tiles that cannot hold a hull; None where the water stage is off."""
+    from tankerwatch.inference.candidates import OBJECT_GSD_M
 
     st = ctx.cfg.stages
     if not (st.water_mask and ctx.stages and tiles):
-        return boxes, []
+        return None
     c0 = min(int(t.window.col_off) for t in tiles)
     r0 = min(int(t.window.row_off) for t in tiles)
     c1 = max(int(t.window.col_off + t.window.width) for t in tiles)
@@ -236,9 +245,28 @@ def floating_hulls(
     mask = scene_water_mask(scene, window, ctx.stages.masker, land, water, rgb)
     if st.write_mask:
         write_water_mask(ctx.out_dir, scene, mask)
+    return TilesWater(mask, rgb, c0, r0, c1 - c0)
+
+
+def floating_hulls(
+    scene: Scene, boxes: list[OrientedBox], ctx: RunContext, water: TilesWater | None
+) -> tuple[list[OrientedBox], list[OrientedBox]]:
+    """(detector boxes that lie on water, new candidates from objects on the water) by the scene's water mask over
+    the tiles read; every box, and no candidate, where there is no mask."""
+    # candidates.py reads the WaterMask defined here
+    from tankerwatch.inference.candidates import new_candidates, water_objects
+
+    if water is None:
+        return boxes, []
+    st = ctx.cfg.stages
     objects = (
         []
-        if rgb is None
-        else new_candidates(water_objects(rgb, window.width / rgb.shape[1], c0, r0, mask, scene.gsd_m), boxes)
+        if water.rgb is None
+        else new_candidates(
+            water_objects(
+                water.rgb, water.width_px / water.rgb.shape[1], water.col0, water.row0, water.mask, scene.gsd_m
+            ),
+            boxes,
+        )
     )
-    return afloat(mask, boxes, scene.gsd_m, st.water_share_threshold, st.ring_m), objects
+    return afloat(water.mask, boxes, scene.gsd_m, st.water_share_threshold, st.ring_m), objects

@@ -4,8 +4,9 @@ georeferencing (length, beam, heading, footprint).
 The detector finds hulls on the working grid (detect.working_gsd_m, coarser than a fine scene's own
 pixels) and cuts long hulls short. Each merged box is therefore read on native pixels (read_hull): refine_box
 re-measures its ends and sides where the hull stands out from the water around it (else the
-detector's box stands), bow_sign looks for the bright accommodation block that marks the stern, and
-the ship-type chip is cut while the pixels are at hand. read_hulls reads a scene's boxes in bands of
+detector's box stands), the bow is told from the stern on a strip reaching into the water beyond both ends
+(read_bow: the cues and their confidence are inference/heading.py's), and the ship-type chip is cut while
+the pixels are at hand. read_hulls reads a scene's boxes in bands of
 rows, west to east, on a thread per core, so that neighbouring hulls share GDAL's blocks.
 
 measure() turns a box into metres. The grid it was measured on (native where refined, else working)
@@ -18,14 +19,29 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rasterio.io import DatasetReader
 
-from tankerwatch.config import DetectConfig
+from tankerwatch.config import DetectConfig, FreeboardConfig
 from tankerwatch.datasets.scene import Scene, scene_reader
 from tankerwatch.geo import azimuth_deg, geodesic_m, ring_ccw
+from tankerwatch.inference.heading import (
+    PAD_ACROSS_BEAMS,
+    STRIP_PX_ALONG,
+    WAKE_PAD_LENGTHS,
+    BowEstimate,
+    CueFeatures,
+    HullInStrip,
+    bow_cues,
+    bow_from_cues,
+    hull_in_strip,
+)
 from tankerwatch.schema import SHIP_CLASSES, Detection, OrientedBox
+
+if TYPE_CHECKING:
+    from tankerwatch.inference.freeboard import FreeboardRead
 
 
 def box_from_xywhr(cx: float, cy: float, w: float, h: float, r: float, conf: float, class_name: str) -> OrientedBox:
@@ -37,12 +53,20 @@ def box_from_xywhr(cx: float, cy: float, w: float, h: float, r: float, conf: flo
     return OrientedBox(float(cx), float(cy), float(length), float(beam), float(axis % math.pi), float(conf), class_name)
 
 
-def measure(box: OrientedBox, scene: Scene, grid_gsd_m: float | None = None, bow: int = 0) -> Detection:
+def measure(
+    box: OrientedBox,
+    scene: Scene,
+    grid_gsd_m: float | None = None,
+    bow: int = 0,
+    bow_confidence: float | None = None,
+) -> Detection:
     """Length, beam, axis heading, centre and WGS84 footprint of a hull box (geodesic metres).
 
     grid_gsd_m is the GSD of the grid the box was found in (the working GSD when the scene was
     read coarser than native); it sets the measurement error the matcher assumes. bow is +1 when
-    the bow lies towards the box's +axis end, -1 towards the other, 0 when unknown.
+    the bow lies towards the box's +axis end, -1 towards the other, 0 when not called; bow_confidence is
+    the probability that the bow lies at the end bow names (or, not called, at the +axis end or the other,
+    whichever is likelier): the detection's heading_confidence, None where no cue was read.
     """
     ux, uy = math.cos(box.axis_rad), math.sin(box.axis_rad)
     hl, hb = box.length_px / 2, box.beam_px / 2
@@ -71,10 +95,12 @@ def measure(box: OrientedBox, scene: Scene, grid_gsd_m: float | None = None, bow
         acquired=scene.acquired,
         gsd_m=max(scene.gsd_m, grid_gsd_m or 0.0),
         box=box,
+        heading_confidence=bow_confidence,
     )
 
 
 EDGE_TOLERANCE_WORKING_PX = 3.0  # a box this close to a border (in working pixels) reaches it
+EDGE_TOLERANCE_NATIVE_PX = 2.0  # a hull box this close to the scene's border (native pixels) may go on beyond it
 
 
 def _borders_reached(
@@ -118,27 +144,6 @@ def tile_boxes(
         boxes.append(b)
         cut.append(touches_tile_edge(b.corners(), x0, y0, x1, y1, scene_w, scene_h, EDGE_TOLERANCE_WORKING_PX * sx))
     return boxes, cut
-
-
-def bow_sign(rgb_hull: np.ndarray, min_contrast: float = 35.0) -> int:
-    """Which end of a hull image (rows across, columns along +axis) is the bow: +1, -1, or 0 when unclear.
-
-    Cue: tankers and most merchant ships carry their accommodation block, bright and tall, at
-    the stern; the forward end is cargo deck. Only a clear brightness step between the two ends
-    resolves the heading, so a doubtful hull stays flagged ambiguous.
-    """
-    gray = rgb_hull.astype(np.float32).mean(axis=2)
-    rows, cols = gray.shape
-    if cols < 10 or rows < 3:
-        return 0
-    band = gray[int(rows * 0.2) : max(int(rows * 0.8), int(rows * 0.2) + 1)]
-    end = max(2, int(cols * 0.15))
-    start_end, far_end = float(band[:, :end].mean()), float(band[:, -end:].mean())
-    middle = float(band[:, end:-end].mean())
-    brighter, darker = max(start_end, far_end), min(start_end, far_end)
-    if brighter - darker < min_contrast or brighter - middle < min_contrast:
-        return 0
-    return 1 if start_end > far_end else -1  # the bright stern is at the start: bow towards +axis
 
 
 def padded_window(
@@ -376,32 +381,75 @@ def refine_box(src: DatasetReader, scene: Scene, box: OrientedBox, min_contrast:
     )
 
 
+def bow_strip(src: DatasetReader, scene: Scene, box: OrientedBox) -> tuple[np.ndarray, HullInStrip]:
+    """The hull straightened with the water beyond both ends and beside it, and where the box lies in it."""
+    pad_along = WAKE_PAD_LENGTHS * box.length_px
+    strip = straightened_hull(src, scene, box, STRIP_PX_ALONG, pad_along, PAD_ACROSS_BEAMS * box.beam_px)
+    return strip, hull_in_strip(strip.shape, box.length_px, pad_along, box.beam_px)
+
+
+def read_bow_cues(src: DatasetReader, scene: Scene, box: OrientedBox) -> CueFeatures:
+    """The bow cues of a hull (inference/heading.py), read on its own padded strip.
+
+    A hull reaching the image's edge may have its stern or its bow beyond it: only its superstructure is read."""
+    whole = not touches_scene_edge(box.corners(), scene.width, scene.height, EDGE_TOLERANCE_NATIVE_PX)
+    return bow_cues(*bow_strip(src, scene, box), whole)
+
+
+def read_bow(src: DatasetReader, scene: Scene, box: OrientedBox, min_confidence: float) -> BowEstimate:
+    """Which end of a hull is the bow, and how sure, from its cues."""
+    return bow_from_cues(read_bow_cues(src, scene, box), min_confidence)
+
+
 @dataclass
 class HullRead:
-    """What the native pixels say of one hull: its (refined) box, whether refined, bow sign, type chip."""
+    """What the native pixels say of one hull: its (refined) box, whether refined, bow sign and its confidence,
+    type chip."""
 
     box: OrientedBox
     refined: bool
     bow: int
     chip: np.ndarray | None = None
+    bow_confidence: float | None = None  # max(p, 1 - p) of P(bow at +axis); None: no cue read
+    freeboard: FreeboardRead | None = None  # the hull-side shadow's reading (tankers only, where it reads)
 
 
-def read_hull(src: DatasetReader, scene: Scene, box: OrientedBox, cfg: DetectConfig, chip: bool = False) -> HullRead:
-    """A hull's box re-measured on native pixels where it reads clearly, its bow sign and (if asked) its type chip."""
+def read_hull(
+    src: DatasetReader,
+    scene: Scene,
+    box: OrientedBox,
+    cfg: DetectConfig,
+    chip: bool = False,
+    freeboard: FreeboardConfig | None = None,
+) -> HullRead:
+    """A hull's box re-measured on native pixels where it reads clearly, its bow sign, (if asked) its type chip
+    and, for a tanker with freeboard settings given, its freeboard."""
     from tankerwatch.inference.classify import read_chip  # (models/shiptype.py, which classify imports, imports this)
+    from tankerwatch.inference.freeboard import read_freeboard  # (freeboard.py imports this module)
 
     refined = refine_box(src, scene, box, cfg.refine_min_contrast) if cfg.refine else None
     box = refined or box
-    # the bow cue reads its own averaged strip: the refinement's native crop weakened it in tests
-    bow = bow_sign(straightened_hull(src, scene, box), cfg.bow_min_contrast)
-    return HullRead(box, refined is not None, bow, read_chip(src, scene, box) if chip else None)
+    bow = read_bow(src, scene, box, cfg.bow_min_confidence)
+    fb = (
+        read_freeboard(src, scene, box, freeboard)
+        if freeboard is not None and freeboard.enabled and box.class_name == "tanker"
+        else None
+    )
+    return HullRead(
+        box, refined is not None, bow.sign, read_chip(src, scene, box) if chip else None, bow.confidence, fb
+    )
 
 
 HULL_BAND_PX = 1024  # hulls are read in bands of rows this high, west to east: neighbours share GDAL blocks
 
 
 def read_hulls(
-    scene: Scene, boxes: list[OrientedBox], cfg: DetectConfig, workers: int | None = None, chips: bool = False
+    scene: Scene,
+    boxes: list[OrientedBox],
+    cfg: DetectConfig,
+    workers: int | None = None,
+    chips: bool = False,
+    freeboard: FreeboardConfig | None = None,
 ) -> list[HullRead]:
     """read_hull for every box, in the boxes' order, on a thread per CPU core (each its own rasterio handle)."""
     order = sorted(range(len(boxes)), key=lambda i: (int(boxes[i].cy_px // HULL_BAND_PX), boxes[i].cx_px))
@@ -410,7 +458,7 @@ def read_hulls(
 
     def read_part(part: list[int]) -> list[tuple[int, HullRead]]:
         with scene_reader(scene) as src:
-            return [(i, read_hull(src, scene, boxes[i], cfg, chips)) for i in part]
+            return [(i, read_hull(src, scene, boxes[i], cfg, chips, freeboard)) for i in part]
 
     out: dict[int, HullRead] = {}
     with ThreadPoolExecutor(workers, thread_name_prefix="tankerwatch-hulls") as pool:
@@ -421,5 +469,14 @@ def read_hulls(
 
 def measure_hulls(scene: Scene, hulls: list[HullRead], working_gsd_m: float) -> list[Detection]:
     """The hulls read, measured: a refined hull on the native grid it was re-measured on, the others on the
-    working grid the detector saw them in."""
-    return [measure(h.box, scene, scene.gsd_m if h.refined else working_gsd_m, h.bow) for h in hulls]
+    working grid the detector saw them in; with the laden state its freeboard says, where one was read."""
+    from tankerwatch.inference.freeboard import load_state
+
+    out = []
+    for h in hulls:
+        d = measure(h.box, scene, scene.gsd_m if h.refined else working_gsd_m, h.bow, h.bow_confidence)
+        if h.freeboard is not None:
+            d.freeboard_m, d.freeboard_sd_m = round(h.freeboard.freeboard_m, 2), round(h.freeboard.sd_m, 2)
+            d.load_state, d.load_probabilities = load_state(h.freeboard.freeboard_m, h.freeboard.sd_m, d.length_m)
+        out.append(d)
+    return out

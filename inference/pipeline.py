@@ -5,15 +5,19 @@ models, the fitted measurement errors and the appearance model) and then runs it
 (run_batch): a scene that fails is recorded with its reason and the batch goes on, and a scene done
 before is skipped unless forced. One scene (process_scene) goes through the stages, each in its module:
 
+    inputs    inputs.py           files, folders, globs, STAC Items / Catalogs -> scenes
     read      datasets/scene.py   the scene's grid, georeferencing, acquisition time and stretch
     tile      tiling.py           tiles at the working GSD over the ports the scene covers (or all of it)
+    water     floating.py         the water mask over the tiles, before the detector ...
+    cascade   cascade.py          ... so that tiles of land far from water, or of empty water, skip the model
     detect    detect.py           the detector over the tiles, boxes back in native pixels ...
     merge     merge.py            ... one box per hull across the tiles' overlaps
     float     floating.py         the hulls on water (and candidates.py: objects on the water)
     measure   measure.py          each hull re-read on native pixels, then in metres
     classify  classify.py         the ship type from a native chip; what is not a ship is dropped
     identify  identify.py         each hull against the registry (matching.py), jointly per scene
-    events    sts.py              hulls side by side, at least one a tanker: ship-to-ship transfer candidates
+    events    sts.py, coal.py     hulls side by side, at least one a tanker: ship-to-ship transfer candidates;
+                                  bulk carriers at coal berths, and the stockpiles on the quays behind them
     visit     visits.py           tankers in port joined into port visits
     alert     visits.py           a new visit's alert, with its chip (outputs.py), and each event's
 
@@ -22,10 +26,13 @@ and leaves OUT/detections/<scene_id>.geojson (outputs.py) whatever it found.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 # the `name as name` imports are not used here: the CLI takes image_hull_filter from this module, and the throughput
 # benchmark (benchmarks/throughput.py) looks the others up here (wrapping them here times nothing now: the stage
@@ -33,14 +40,16 @@ from pathlib import Path
 from tankerwatch.config import InferenceConfig
 from tankerwatch.datasets.ports import Port, load_ports, port_at, port_id_at, port_of
 from tankerwatch.datasets.registry import load_registry
-from tankerwatch.datasets.scene import open_scene
+from tankerwatch.datasets.scene import Scene, open_scene
 from tankerwatch.datasets.scene import read_rgb as read_rgb
 from tankerwatch.inference.appearance import AppearanceModel, load_appearance_model
+from tankerwatch.inference.cascade import TileTriage
 from tankerwatch.inference.classify import not_ship_limits, typed_ships
 from tankerwatch.inference.classify import read_chip as read_chip
+from tankerwatch.inference.coal import coal_observations, stockpile_readings
 from tankerwatch.inference.detect import TileDetector, detect_scene
 from tankerwatch.inference.detect import _tile_batches as _tile_batches
-from tankerwatch.inference.floating import floating_hulls
+from tankerwatch.inference.floating import TilesWater, floating_hulls, tiles_water
 from tankerwatch.inference.identify import identify_hulls
 from tankerwatch.inference.inputs import SCENE_SUFFIXES as SCENE_SUFFIXES
 from tankerwatch.inference.inputs import SceneInput, scene_sources
@@ -58,8 +67,9 @@ from tankerwatch.inference.stages import HullStages, load_stages
 from tankerwatch.inference.stages import image_hull_filter as image_hull_filter
 from tankerwatch.inference.sts import sts_events
 from tankerwatch.inference.tiling import plan_tiles, port_aoi_px
-from tankerwatch.inference.visits import AlertStore, SceneEvents
-from tankerwatch.schema import TankerwatchError, Vessel
+from tankerwatch.inference.visits import AlertStore, SceneEvents, SceneManifest
+from tankerwatch.io import file_fingerprint
+from tankerwatch.schema import Identification, TankerwatchError, Vessel
 
 
 @dataclass
@@ -73,7 +83,11 @@ class SceneResult:
     tankers: int = 0
     new_alerts: int = 0
     tiles: int = 0
+    tiles_skipped: int = 0  # by the cascade (inference/cascade.py): land away from water, empty open water
     sts_pairs: int = 0
+    coal_loading: int = 0
+    seconds: float = 0.0  # wall time of the scene
+    megapixels: float = 0.0  # of the scene (its native grid)
     reason: str = ""
 
 
@@ -93,6 +107,17 @@ class RunContext:
     stages: HullStages | None = None
     errors: ErrorModel = field(default_factory=ErrorModel)  # fitted measurement errors (default: hand-set sigmas)
     appearance: AppearanceModel | None = None  # None: looks are not read, decisions act by place only
+    progress: SceneProgress | None = None  # told of each scene's tiles as they are done (the CLI's bars)
+
+
+class SceneProgress(Protocol):
+    """What the main job tells a progress display within a scene."""
+
+    def start_scene(self, scene_id: str, megapixels: float, tiles: int) -> None:
+        """A scene's tiles are planned: megapixels of its native grid, tiles the detector will be offered."""
+
+    def tiles_done(self, n: int) -> None:
+        """n more of the scene's tiles are done (through the model or spared by the cascade)."""
 
 
 def load_context(
@@ -161,12 +186,35 @@ def run_batch(
     return results
 
 
+class StageClock:
+    """Wall-clock seconds per stage of one scene, for the manifest and the run's summary."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        """Time the block as (part of) stage."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
+
+
 def process_scene(path: Path, ctx: RunContext, store: AlertStore, source: SceneInput | None = None) -> SceneResult:
     """Detect, measure, identify and alert on one scene; raises TankerwatchError on bad input."""
+    clock = StageClock()
     # read: the scene's grid, georeferencing and stretch (each stage reads the pixels it needs)
-    scene = open_scene(path, ctx.acquired, source.item, source.rpc) if source else open_scene(path, ctx.acquired)
-    if not ctx.force and store.scene_status(scene.scene_id) == "done":
-        return SceneResult(path, scene.scene_id, "skipped", reason="already processed (use --force to redo)")
+    with clock("read"):
+        scene = open_scene(path, ctx.acquired, source.item, source.rpc) if source else open_scene(path, ctx.acquired)
+        fingerprint = file_fingerprint(path)
+    entry = store.scene_entry(scene.scene_id)
+    redo = ""
+    if not ctx.force and entry is not None and entry["status"] == "done":
+        if entry["fingerprint"] in (None, fingerprint):  # a store from before fingerprints: taken as unchanged
+            return SceneResult(path, scene.scene_id, "skipped", reason="already processed (use --force to redo)")
+        redo = "the file changed since it was done: redone"  # alert ids are stable, so nothing is alerted twice
     if scene.acquired is None:
         raise TankerwatchError(
             f"{path}: no acquisition time (give --acquired, a STAC sidecar {path.with_suffix('.json').name} "
@@ -175,40 +223,63 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore, source: SceneI
     # tile: the ports in the scene, plus a margin (none: nothing to look at), or the full scene
     aoi = None if ctx.full_scene else port_aoi_px(scene, ctx.ports, ctx.cfg.detect.port_margin_m)
     tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
+    # water: the mask over the tiles, before the detector, so the cascade spares it tiles that cannot hold a hull
+    with clock("water"):
+        water = tiles_water(scene, tiles, ctx)
+    triage = TileTriage(water.mask, scene.gsd_m, ctx.cfg.cascade) if water is not None else None
+    if ctx.progress is not None:
+        ctx.progress.start_scene(scene.scene_id, scene.width * scene.height / 1e6, len(tiles))
     # detect and merge: one box per hull, in native pixels
-    boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg) if tiles else []
+    with clock("detect"):
+        on_tiles = ctx.progress.tiles_done if ctx.progress is not None else None
+        boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg, triage, on_tiles) if tiles else []
     # float: the boxes on water, and the objects on the water no box covers (where switched on)
-    boxes, objects = floating_hulls(scene, tiles, boxes, ctx)
+    boxes, objects = floating_hulls(scene, boxes, ctx, water)
     thresholds = not_ship_limits(ctx.cfg.stages, len(boxes), len(objects))
     typer = ctx.stages.typer if ctx.stages and ctx.cfg.stages.ship_type else None
     # measure: each hull refined on native pixels, in metres, and the port it lies in
-    hulls = read_hulls(scene, boxes + objects, ctx.cfg.detect, chips=typer is not None)
-    detections = measure_hulls(scene, hulls, ctx.cfg.detect.working_gsd_m)
+    with clock("measure"):
+        hulls = read_hulls(scene, boxes + objects, ctx.cfg.detect, chips=typer is not None, freeboard=ctx.cfg.freeboard)
+        detections = measure_hulls(scene, hulls, ctx.cfg.detect.working_gsd_m)
     for d in detections:
         # visits are per port: a tanker moving from the anchorage to a berth is still the same visit
         area = port_at(ctx.ports, d.center_lon, d.center_lat)
         d.port_id, d.port_area = (port_of(area), area.id) if area else (None, None)
     # classify: the ship type from each hull's native chip; what is not a ship is dropped
-    if typer is not None:
-        detections = typed_ships(detections, [h.chip for h in hulls], typer, thresholds)
+    with clock("classify"):
+        if typer is not None:
+            detections = typed_ships(detections, [h.chip for h in hulls], typer, thresholds)
+    for d in detections:
+        if d.class_name != "tanker":  # the laden model is a tanker's: a hull typed otherwise keeps no load state
+            d.freeboard_m = d.freeboard_sd_m = d.load_state = d.load_probabilities = None
     detections.sort(key=lambda d: (-d.confidence, d.center_lon, d.center_lat))
     # identify: each hull against the registry, then the scene's hulls jointly (a vessel is in one place)
-    idents = assign_scene(identify_hulls(scene, detections, ctx, review_memory(store.signature_rows())))
+    with clock("identify"):
+        idents = assign_scene(identify_hulls(scene, detections, ctx, review_memory(store.signature_rows())))
     write_detections(ctx.out_dir, scene.scene_id, detections, idents)
-    # events: hulls side by side, at least one a tanker (in the port tiles, or anywhere with --full-scene)
-    events = SceneEvents(sts=sts_events(idents, ctx.cfg.sts, lambda lon, lat: port_id_at(ctx.ports, lon, lat)))
+    # events: hulls side by side, at least one a tanker (in the port tiles, or anywhere with --full-scene); bulk
+    # carriers at watched coal berths, and the stockpiles on those berths' quays
+    with clock("events"):
+        events = scene_events(scene, idents, ctx, water)
     # visit and alert: tankers in port joined into visits, a new visit alerted with its chip; the events alerted
-    new = store.record_scene(
-        scene.scene_id,
-        str(path),
-        scene.acquired,
-        idents,
-        ctx.cfg.matching,
-        ctx.cfg.visits,
-        chip_writer(scene, ctx.out_dir, ctx.cfg.visits.chip_margin_m),
-        ctx.port_names,
-        events,
-    )
+    outputs = {"detections": f"detections/{scene.scene_id}.geojson"}
+    if water is not None and ctx.cfg.stages.write_mask:
+        outputs["mask"] = f"masks/{scene.scene_id}.water.tif"
+    manifest = SceneManifest(fingerprint, outputs, clock.seconds)
+    with clock("alert"):
+        new = store.record_scene(
+            scene.scene_id,
+            str(path),
+            scene.acquired,
+            idents,
+            ctx.cfg.matching,
+            ctx.cfg.visits,
+            chip_writer(scene, ctx.out_dir, ctx.cfg.visits.chip_margin_m),
+            ctx.port_names,
+            events,
+            manifest,
+            ctx.cfg.coal.min_covered_share,
+        )
     return SceneResult(
         path,
         scene.scene_id,
@@ -217,5 +288,22 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore, source: SceneI
         tankers=sum(d.class_name == "tanker" for d in detections),
         new_alerts=len(new),
         tiles=len(tiles),
+        tiles_skipped=triage.stats.skipped if triage else 0,
         sts_pairs=len(events.sts),
+        coal_loading=len(events.coal),
+        reason=redo,
+        seconds=sum(clock.seconds.values()),
+        megapixels=scene.width * scene.height / 1e6,
+    )
+
+
+def scene_events(scene: Scene, idents: list[Identification], ctx: RunContext, water: TilesWater | None) -> SceneEvents:
+    """What the scene shows beyond port calls: STS pairs, coal_loading observations, stockpile readings."""
+    by_hull = {id(i.detection): i for i in idents}
+    coal_cfg = ctx.cfg.coal
+    coal = coal_observations([i.detection for i in idents], ctx.ports, coal_cfg) if coal_cfg.enabled else []
+    return SceneEvents(
+        sts=sts_events(idents, ctx.cfg.sts, lambda lon, lat: port_id_at(ctx.ports, lon, lat)),
+        coal=[(obs, by_hull[id(obs.detection)]) for obs in coal],
+        stockpiles=stockpile_readings(scene, ctx.ports, coal_cfg, water.mask if water is not None else None),
     )

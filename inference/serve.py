@@ -535,7 +535,9 @@ def openapi_spec() -> dict:
                 },
                 "Alert": {
                     "type": "object",
-                    "description": "A port-visit alert line as in OUT/alerts.jsonl (docs/contracts.md).",
+                    "description": "An alert line as in OUT/alerts.jsonl (docs/contracts.md): type port_visit, "
+                    "unidentified_tanker, sts_transfer (with vessels, gap_m, angle_deg, overlap_share) or "
+                    "coal_loading (with port_area, area_kind, p_bulk_carrier, vessels, stockpile).",
                     "required": ["alert_id", "type", "port_id", "scene_id", "acquired", "candidates", "visit_id"],
                     "additionalProperties": True,
                 },

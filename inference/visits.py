@@ -37,6 +37,7 @@ from pathlib import Path
 
 from tankerwatch.config import MatchConfig, VisitConfig
 from tankerwatch.geo import geodesic_m
+from tankerwatch.inference.coal import CoalObservation, StockpileReading, stockpile_change
 from tankerwatch.inference.matching import is_match
 from tankerwatch.inference.outputs import ChipWriter, optional_properties
 from tankerwatch.inference.sts import StsEvent, StsPair
@@ -46,12 +47,13 @@ from tankerwatch.schema import Candidate, Identification, TankerwatchError
 DB_NAME = "tankerwatch.sqlite"
 JSONL_NAME = "alerts.jsonl"
 GEOJSON_NAME = "alerts.geojson"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ID_HEX_CHARS = 16
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # fixed width, so stored times sort as text
 KNOT_MPS = 1852.0 / 3600.0
 UNIDENTIFIED_TYPE = "unidentified_tanker"  # an alert of a tanker in port not named (VisitConfig.alert_unidentified)
 STS_TYPE = "sts_transfer"  # two hulls side by side, at least one a tanker (inference/sts.py)
+COAL_TYPE = "coal_loading"  # a bulk carrier at a watched coal berth or its port's anchorage (inference/coal.py)
 UNREACHABLE_SLACK_M = 2_000.0  # position error and swinging at anchor: nearer than this is always reachable
 
 # Schema by version: a store at version k gets the statements of every later version, in one transaction.
@@ -85,6 +87,17 @@ CREATE TABLE IF NOT EXISTS signatures (
     alert_id TEXT, scene_id TEXT, acquired TEXT, center_lon REAL, center_lat REAL, json TEXT,
     analyst TEXT NOT NULL, decided_at TEXT NOT NULL, reason TEXT NOT NULL, origin TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS signatures_by_vessel ON signatures (imo, decision);
+""",
+    # the batch manifest: what each scene's file was when done (a changed file is redone), what it wrote, and how
+    # long each stage took; and the coal watch's stockpile area per coal berth and scene
+    3: """
+ALTER TABLE scenes ADD COLUMN fingerprint TEXT;
+ALTER TABLE scenes ADD COLUMN outputs TEXT;
+ALTER TABLE scenes ADD COLUMN timings TEXT;
+CREATE TABLE IF NOT EXISTS stockpiles (
+    port_area TEXT NOT NULL, scene_id TEXT NOT NULL, acquired TEXT NOT NULL, port_id TEXT NOT NULL,
+    area_m2 REAL NOT NULL, covered_share REAL NOT NULL, region_m2 REAL NOT NULL,
+    PRIMARY KEY (port_area, scene_id));
 """,
 }
 SIGNATURE_COLUMNS = (
@@ -186,16 +199,23 @@ def _candidate_json(ident: Identification) -> list[dict]:
     ]
 
 
-def alert_record(
-    ident: Identification, alert_id: str, scene_id: str, acquired: str, port_name: str, visit: dict, chip: str
+def envelope(
+    kind: str,
+    ident: Identification,
+    alert_id: str,
+    scene_id: str,
+    acquired: str,
+    port: tuple[str | None, str | None],
+    visit: dict,
+    chip: str,
 ) -> dict:
-    """One port-visit alert with the DESIGN.md fields in contract order, and the laden state where it was read."""
+    """The fields every alert type shares (DESIGN.md), in contract order, from one hull; port is (id, name)."""
     d = ident.detection
     return {
         "alert_id": alert_id,
-        "type": "port_visit",
-        "port_id": d.port_id,
-        "port_name": port_name,
+        "type": kind,
+        "port_id": port[0],
+        "port_name": port[1],
         "scene_id": scene_id,
         "acquired": acquired,
         "center_lon": round(d.center_lon, 7),
@@ -210,16 +230,63 @@ def alert_record(
         "last_seen": visit["last_seen"],
         "sightings": visit["sightings"],
         "chip": chip,
+    }
+
+
+def alert_record(
+    ident: Identification, alert_id: str, scene_id: str, acquired: str, port_name: str, visit: dict, chip: str
+) -> dict:
+    """One port-visit alert with the DESIGN.md fields in contract order, and the laden state where it was read."""
+    d = ident.detection
+    return {
+        **envelope("port_visit", ident, alert_id, scene_id, acquired, (d.port_id, port_name), visit, chip),
         # the draught cue where it was read (deliveries count a tanker that arrived light at a DPRK port as zero)
         **({"load_state": d.load_state, "freeboard_m": d.freeboard_m} if d.load_state else {}),
     }
 
 
 @dataclass
+class SceneManifest:
+    """What the manifest keeps of a scene: its file's fingerprint, the outputs written, and seconds per stage."""
+
+    fingerprint: str | None = None  # tankerwatch.io.file_fingerprint of the scene file
+    outputs: dict = field(default_factory=dict)  # e.g. {"detections": "detections/x.geojson", "alerts": 2}
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+
+@dataclass
 class SceneEvents:
-    """What a scene shows beyond port calls, alerted in the same transaction as its port visits."""
+    """What a scene shows beyond port calls, alerted (and, for stockpiles, stored) in the same transaction as
+    its port visits."""
 
     sts: list[StsEvent] = field(default_factory=list)
+    coal: list[tuple[CoalObservation, Identification]] = field(default_factory=list)
+    stockpiles: list[StockpileReading] = field(default_factory=list)
+
+
+def coal_alert_record(
+    obs: CoalObservation, ident: Identification, alert_id: str, scene_id: str, acquired: str, port: dict
+) -> dict:
+    """A coal_loading alert: the bulk carrier in the envelope, its area, P(bulk carrier) and the stockpile of its
+    port's coal berth in this scene (with the change since the berth's previous reading). port holds port_name,
+    visit, chip and stockpile."""
+    return {
+        **envelope(
+            COAL_TYPE,
+            ident,
+            alert_id,
+            scene_id,
+            acquired,
+            (obs.port_id, port["port_name"]),
+            port["visit"],
+            port["chip"],
+        ),
+        "port_area": obs.port_area,
+        "area_kind": obs.area_kind,
+        "p_bulk_carrier": _rounded(obs.p_bulk_carrier, 4),
+        "vessels": [vessel_record(ident)],
+        "stockpile": port["stockpile"],
+    }
 
 
 def vessel_record(ident: Identification) -> dict:
@@ -253,32 +320,53 @@ def sts_alert_record(
     """An sts_transfer alert: the envelope from the pair's tanker (the larger, where both are), both hulls under
     `vessels`, and the pair's geometry. port holds port_id, port_name, visit and chip."""
     lead = max((a, b), key=lambda i: (i.detection.class_name == "tanker", i.detection.length_m))
-    d = lead.detection
-    visit = port["visit"]
+    alert = envelope(
+        STS_TYPE, lead, alert_id, scene_id, acquired, (port["port_id"], port["port_name"]), port["visit"], port["chip"]
+    )
     return {
-        "alert_id": alert_id,
-        "type": STS_TYPE,
-        "port_id": port["port_id"],
-        "port_name": port["port_name"],
-        "scene_id": scene_id,
-        "acquired": acquired,
+        **alert,
         "center_lon": round((a.detection.center_lon + b.detection.center_lon) / 2, 7),
         "center_lat": round((a.detection.center_lat + b.detection.center_lat) / 2, 7),
-        "length_m": round(d.length_m, 2),
-        "beam_m": round(d.beam_m, 2),
-        "heading_deg": round(d.heading_deg, 1),
         "confidence": round(min(a.detection.confidence, b.detection.confidence), 4),
-        "candidates": _candidate_json(lead),
-        "visit_id": visit["visit_id"],
-        "first_seen": visit["first_seen"],
-        "last_seen": visit["last_seen"],
-        "sightings": visit["sightings"],
-        "chip": port["chip"],
         "vessels": [vessel_record(i) for i in (a, b)],
         "gap_m": pair.gap_m,
         "angle_deg": pair.angle_deg,
         "overlap_share": pair.overlap_share,
     }
+
+
+def _reading(row: dict) -> StockpileReading:
+    """A stored stockpile row as the coal watch's reading."""
+    when = _parse_utc(row["acquired"]) if row.get("acquired") else None
+    return StockpileReading(
+        row["port_area"], row["scene_id"], when, row["area_m2"], row["covered_share"], row["port_id"], row["region_m2"]
+    )
+
+
+def stockpile_entry(row: dict, prev: dict | None, min_covered_share: float = 0.98) -> dict:
+    """A stockpile row with change_m2 / change_share since the berth's reading before (None, with the reason,
+    where there is none or the two are not comparable)."""
+    entry = {
+        "port_area": row["port_area"],
+        "port_id": row["port_id"],
+        "scene_id": row["scene_id"],
+        "acquired": row["acquired"],
+        "area_m2": round(row["area_m2"], 1),
+        "covered_share": round(row["covered_share"], 4),
+        "previous_scene_id": None,
+        "change_m2": None,
+        "change_share": None,
+        "reason": "no earlier reading of this berth",
+    }
+    if prev is not None:
+        change = stockpile_change(_reading(prev), _reading(row), min_covered_share)
+        entry.update(
+            previous_scene_id=prev["scene_id"],
+            change_m2=change.change_m2,
+            change_share=change.change_share,
+            reason=change.reason,
+        )
+    return entry
 
 
 class AlertStore:
@@ -344,19 +432,54 @@ class AlertStore:
         row = self._db.execute("SELECT status FROM scenes WHERE scene_id = ?", (scene_id,)).fetchone()
         return row["status"] if row else None
 
-    def _set_scene(self, db: sqlite3.Connection, scene_id: str, path: str, status: str, reason: str | None) -> None:
+    def scene_entry(self, scene_id: str) -> dict | None:
+        """A scene's manifest row (path, status, reason, fingerprint, outputs, timings, updated), or None."""
+        row = self._db.execute("SELECT * FROM scenes WHERE scene_id = ?", (scene_id,)).fetchone()
+        if row is None:
+            return None
+        entry = dict(row)
+        for key in ("outputs", "timings"):
+            entry[key] = json.loads(entry[key]) if entry.get(key) else None
+        return entry
+
+    def manifest(self) -> list[dict]:
+        """Every scene of the manifest, by scene id."""
+        ids = [r["scene_id"] for r in self._db.execute("SELECT scene_id FROM scenes ORDER BY scene_id")]
+        return [e for e in (self.scene_entry(i) for i in ids) if e is not None]
+
+    def _set_scene(
+        self,
+        db: sqlite3.Connection,
+        scene_id: str,
+        path: str,
+        status: str,
+        reason: str | None,
+        manifest: SceneManifest | None = None,
+    ) -> None:
         """Record a scene's outcome in the manifest (inside the caller's transaction)."""
+        m = manifest or SceneManifest()
         db.execute(
-            "INSERT INTO scenes (scene_id, path, status, reason, updated) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO scenes (scene_id, path, status, reason, updated, fingerprint, outputs, timings) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (scene_id) DO UPDATE SET path = excluded.path, status = excluded.status, "
-            "reason = excluded.reason, updated = excluded.updated",
-            (scene_id, path, status, reason, utc_iso(datetime.now(timezone.utc))),
+            "reason = excluded.reason, updated = excluded.updated, fingerprint = excluded.fingerprint, "
+            "outputs = excluded.outputs, timings = excluded.timings",
+            (
+                scene_id,
+                path,
+                status,
+                reason,
+                utc_iso(datetime.now(timezone.utc)),
+                m.fingerprint,
+                json.dumps(m.outputs) if m.outputs else None,
+                json.dumps({k: round(v, 3) for k, v in m.timings.items()}) if m.timings else None,
+            ),
         )
 
-    def mark_failed(self, scene_id: str, path: str, reason: str) -> None:
+    def mark_failed(self, scene_id: str, path: str, reason: str, manifest: SceneManifest | None = None) -> None:
         """Record that a scene failed, and why, so the batch can go on and report it."""
         with self._transaction() as db:
-            self._set_scene(db, scene_id, path, "failed", reason)
+            self._set_scene(db, scene_id, path, "failed", reason, manifest)
 
     # --- visits ---------------------------------------------------------------------------
 
@@ -423,6 +546,8 @@ class AlertStore:
         write_chip: ChipWriter,
         port_names: dict[str, str],
         events: SceneEvents | None = None,
+        manifest: SceneManifest | None = None,
+        min_covered_share: float = 0.98,
     ) -> list[dict]:
         """Store a scene's matched in-port tankers and its events (STS pairs) as alerts and mark it done, in one
         transaction; the new alerts."""
@@ -469,11 +594,18 @@ class AlertStore:
                     (alert_id, chip, observation_id_for(scene_id, d.center_lon, d.center_lat)),
                 )
                 new.append(alert)
+            stock = self._record_stockpiles(db, events.stockpiles if events else [], min_covered_share)
             for event in events.sts if events else []:
                 sts = self._alert_sts(db, event, scene_id, when, write_chip, port_names)
                 if sts is not None:
                     new.append(sts)
-            self._set_scene(db, scene_id, scene_path, "done", None)
+            for obs, ident in events.coal if events else []:
+                coal = self._alert_coal(db, obs, ident, scene_id, when, write_chip, port_names, stock)
+                if coal is not None:
+                    new.append(coal)
+            if manifest is not None:
+                manifest.outputs = {**manifest.outputs, "alerts": len(new)}
+            self._set_scene(db, scene_id, scene_path, "done", None, manifest)
         self.write_feeds()
         return new
 
@@ -539,6 +671,73 @@ class AlertStore:
             "chip": write_chip([event.a, event.b], alert_id),
         }
         return self._insert_alert(db, sts_alert_record(event.pair, event.a, event.b, alert_id, scene_id, when, port))
+
+    def _alert_coal(
+        self,
+        db: sqlite3.Connection,
+        obs: CoalObservation,
+        ident: Identification,
+        scene_id: str,
+        when: str,
+        write_chip: ChipWriter,
+        port_names: dict[str, str],
+        stock: dict[str, dict],
+    ) -> dict | None:
+        """Alert a bulk carrier at a watched coal area (its own one-sighting visit); None if an earlier run did."""
+        d = ident.detection
+        alert_id = stable_id(COAL_TYPE, scene_id, f"{d.center_lon:.4f}", f"{d.center_lat:.4f}")
+        if db.execute("SELECT 1 FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone():
+            return None
+        port = {
+            "port_name": port_names.get(obs.port_id, obs.port_id),
+            "visit": self._one_sighting_visit(db, (COAL_TYPE, alert_id), obs.port_id, when),
+            "chip": write_chip(ident, alert_id),
+            # the stockpile of the berth the ship lies at, else of the first coal berth of its port read here
+            "stockpile": stock.get(obs.port_area)
+            or next((v for v in stock.values() if v["port_id"] == obs.port_id), None),
+        }
+        return self._insert_alert(db, coal_alert_record(obs, ident, alert_id, scene_id, when, port))
+
+    @staticmethod
+    def _record_stockpiles(
+        db: sqlite3.Connection, readings: list[StockpileReading], min_covered_share: float
+    ) -> dict[str, dict]:
+        """Store a scene's stockpile readings; per coal berth, the reading with its change since the berth's
+        previous reading in time."""
+        out = {}
+        for r in readings:
+            row = {
+                "port_area": r.port_area,
+                "scene_id": r.scene_id,
+                "acquired": utc_iso(r.acquired) if r.acquired else "",
+                "port_id": r.port_id,
+                "area_m2": r.area_m2,
+                "covered_share": r.covered_share,
+                "region_m2": r.region_m2,
+            }
+            db.execute(
+                "INSERT OR REPLACE INTO stockpiles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                tuple(
+                    row[k]
+                    for k in ("port_area", "scene_id", "acquired", "port_id", "area_m2", "covered_share", "region_m2")
+                ),
+            )
+            prev = db.execute(
+                "SELECT * FROM stockpiles WHERE port_area = ? AND acquired < ? ORDER BY acquired DESC LIMIT 1",
+                (r.port_area, row["acquired"]),
+            ).fetchone()
+            out[r.port_area] = stockpile_entry(row, dict(prev) if prev else None, min_covered_share)
+        return out
+
+    def stockpiles(self, min_covered_share: float = 0.98) -> list[dict]:
+        """Every stockpile reading, per coal berth in time order, each with its change since the one before."""
+        rows = [dict(r) for r in self._db.execute("SELECT * FROM stockpiles ORDER BY port_area, acquired, scene_id")]
+        return [
+            stockpile_entry(
+                row, rows[i - 1] if i and rows[i - 1]["port_area"] == row["port_area"] else None, min_covered_share
+            )
+            for i, row in enumerate(rows)
+        ]
 
     @staticmethod
     def _observe(db: sqlite3.Connection, ident: Identification, scene_id: str, when: str) -> str | None:

@@ -37,7 +37,9 @@ class DetectConfig:
     device: str = "cpu"  # cpu, cuda (every GPU of the host), 0, 0,1
     runtime: str = "auto"  # auto (OpenVINO on the CPU, PyTorch on GPUs), torch, onnx, openvino
     readers: int = 1  # reader threads decoding tiles ahead of the model (one rasterio handle each)
-    bow_min_contrast: float = 25.0  # brightness step (0-255) between hull ends that resolves bow/stern
+    # heading called (not heading_ambiguous) where P(bow at the end named) reaches this (inference/heading.py);
+    # set by benchmarks/heading.py --fit: wrong <= 5 % among training headings called, and each call 4:1 on
+    bow_min_confidence: float = 0.8
     refine: bool = True  # re-measure each hull's ends and sides on native pixels
     refine_min_contrast: float = 18.0  # RGB distance (0-255 stretch) from the water that counts as hull
 
@@ -90,7 +92,7 @@ class StsConfig:
     """Ship-to-ship transfer candidates: two hulls side by side, at least one a tanker (inference/sts.py)."""
 
     enabled: bool = True
-    max_angle_deg: float = 5.0  # axes parallel within this (modulo 180 degrees)
+    max_angle_deg: float = 8.0  # axes parallel within this (modulo 180 degrees), with the detector's axis error
     max_gap_m: float = 8.0  # facing sides at most this far apart (fendered)
     max_overlap_across_m: float = 3.0  # boxes may overlap across the axis by up to this much (loose boxes)
     min_overlap: float = 0.4  # the shorter hull at least this share abreast of the other
@@ -102,6 +104,8 @@ class FreeboardConfig:
 
     enabled: bool = True
     min_sun_elevation_deg: float = 15.0  # below this the shadow runs too long to read
+    min_across_share: float = 0.12  # |sin| of the sun's angle to the hull axis below which the shadow runs along it
+    min_band_per_metre: float = 0.06  # band width per metre of freeboard below which the band is too thin to read
 
 
 @dataclass
@@ -109,6 +113,29 @@ class CoalConfig:
     """Coal watch: bulk carriers at watched coal berths, and the dark stockpiles on their quays (inference/coal.py)."""
 
     enabled: bool = True
+    watch_anchorages: bool = True  # also the anchorages of ports that have a coal berth (colliers wait, barges load)
+    min_type_probability: float = 0.5  # P(bulk carrier) from the ship-type classifier at least this
+    stockpile_margin_m: float = 400.0  # the berth polygon grown by this reaches over the quay into the stockyard
+    read_gsd_m: float = 2.0  # the region is read at about this GSD (heaps are 18-50 m wide)
+    dark_contrast: float = 0.55  # coal: darker than its surroundings by this share of their brightness
+    background_m: float = 90.0  # the surroundings' brightness: closed over this, wider than any heap
+    max_chroma: float = 40.0  # coal is grey: max - min of R, G, B (0-255 stretch) at most this
+    min_heap_width_m: float = 16.0  # thinner dark things (rails, mast and wall shadows) are not heaps
+    min_heap_m2: float = 300.0  # smaller dark pieces are not heaps
+    min_covered_share: float = 0.98  # two readings are compared only where each covers this share of the berth
+
+
+@dataclass
+class CascadeConfig:
+    """Tiles the detector is spared: land away from water, open water with nothing on it (inference/cascade.py)."""
+
+    enabled: bool = True
+    land_margin_m: float = 100.0  # a tile with no water this near is land away from water
+    object_gsd_m: float = 2.0  # a water tile is searched for objects on cells this size
+    object_contrast: float = 25.0  # colour distance (0-255 stretch) from the water that stands out ...
+    noise_factor: float = 6.0  # ... or this many robust SDs of the water's own texture, whichever is more
+    min_object_m2: float = 20.0  # connected area that makes a tile "not empty"
+    max_water_texture: float = 12.0  # water rougher than this (colour distance level + spread, 0-255) is not "empty"
 
 
 @dataclass
@@ -122,6 +149,7 @@ class InferenceConfig:
     sts: StsConfig = field(default_factory=StsConfig)
     freeboard: FreeboardConfig = field(default_factory=FreeboardConfig)
     coal: CoalConfig = field(default_factory=CoalConfig)
+    cascade: CascadeConfig = field(default_factory=CascadeConfig)
 
 
 def _key(where: str, name: str) -> str:

@@ -63,3 +63,26 @@ def read_json(path: Path, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise TankerwatchError(f"{path}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+
+
+FINGERPRINT_SPAN_BYTES = 1 << 20  # bytes hashed at each end of a file
+
+
+def file_fingerprint(path: Path) -> str:
+    """A cheap content fingerprint of a (large) file: sha256 of its size and its first and last MiB.
+
+    A re-run redoes a scene whose fingerprint changed. Hashing whole multi-gigabyte scenes would cost a read
+    of each one per run; a re-delivered or re-processed product changes its size, header or tail (GeoTIFF
+    offsets, overviews, metadata), so the ends tell. The modification time is left out on purpose, so a copy
+    of the same file to another disk is not redone."""
+    import hashlib
+
+    h = hashlib.sha256()
+    size = os.path.getsize(path)
+    h.update(str(size).encode())
+    with open(path, "rb") as fh:
+        h.update(fh.read(FINGERPRINT_SPAN_BYTES))
+        if size > FINGERPRINT_SPAN_BYTES:
+            fh.seek(max(FINGERPRINT_SPAN_BYTES, size - FINGERPRINT_SPAN_BYTES))
+            h.update(fh.read(FINGERPRINT_SPAN_BYTES))
+    return h.hexdigest()[:32]

@@ -84,7 +84,7 @@ def test_water_mask_matches_the_truth_mask(stages):
 def run_scene(tmp_path, monkeypatch, stages, scene, extra: list[OrientedBox]) -> list[dict]:
     """The main job on a scene with the detector replaced by its truth plus extra boxes; the detections written."""
     tif = write_scene(scene, tmp_path / "scenes", "hardport_test")
-    monkeypatch.setattr(pipeline, "detect_scene", lambda s, tiles, det, cfg: truth_boxes(s) + extra)
+    monkeypatch.setattr(pipeline, "detect_scene", lambda s, tiles, det, cfg, *_: truth_boxes(s) + extra)
     cfg = load_inference_config()
     ports = load_ports(bundled_path("ports.geojson"))
     ctx = RunContext(
@@ -196,7 +196,7 @@ def test_water_objects_reach_the_detections_when_switched_on(tmp_path, monkeypat
         def predict(self, chips, sizes_m):
             return np.array([[0.9, 0.02, 0.02, 0.02, 0.02, 0.02]] * len(chips), np.float32)
 
-    monkeypatch.setattr(pipeline, "detect_scene", lambda s, tiles, det, cfg: [])
+    monkeypatch.setattr(pipeline, "detect_scene", lambda s, tiles, det, cfg, *_: [])
     ports = load_ports(bundled_path("ports.geojson"))
     counts = {}
     for on in (False, True):

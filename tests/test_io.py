@@ -40,3 +40,27 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
         atomic_write_bytes(path, "not bytes")  # type: ignore[arg-type]
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["detections.geojson"]
+
+
+def test_file_fingerprint_follows_content_not_time(tmp_path):
+    """The same bytes give the same fingerprint (a copy, a touch); a change at either end or in size does not."""
+    import os
+
+    from tankerwatch.io import FINGERPRINT_SPAN_BYTES, file_fingerprint
+
+    data = bytearray(os.urandom(3 * FINGERPRINT_SPAN_BYTES))
+    a, b = tmp_path / "a.tif", tmp_path / "b.tif"
+    a.write_bytes(data)
+    b.write_bytes(data)
+    os.utime(b, (1, 1))
+    assert file_fingerprint(a) == file_fingerprint(b)
+    for change in (0, len(data) - 1):
+        changed = bytearray(data)
+        changed[change] ^= 0xFF
+        b.write_bytes(changed)
+        assert file_fingerprint(b) != file_fingerprint(a)
+    b.write_bytes(data + b"x")
+    assert file_fingerprint(b) != file_fingerprint(a)
+    small = tmp_path / "small.tif"
+    small.write_bytes(b"tiny")
+    assert file_fingerprint(small) != file_fingerprint(a)

@@ -10,7 +10,7 @@ import pytest
 from tankerwatch.datasets.builder import load_truth
 from tankerwatch.datasets.scene import open_scene, scene_reader
 from tankerwatch.datasets.synth import ShipSpec
-from tankerwatch.inference.measure import bow_sign, box_from_xywhr, measure, refine_box, straightened_hull
+from tankerwatch.inference.measure import box_from_xywhr, measure, read_bow, refine_box
 from tankerwatch.schema import OrientedBox
 
 
@@ -49,14 +49,6 @@ def test_detector_box_long_side_becomes_length():
     assert b.axis_rad == pytest.approx((0.3 + math.pi / 2) % math.pi)
 
 
-def test_bright_aft_superstructure_resolves_the_bow():
-    hull = np.full((18, 120, 3), 90, np.uint8)
-    hull[:, :15] = 230  # accommodation block at the start of the strip
-    assert bow_sign(hull, 25) == 1
-    assert bow_sign(hull[:, ::-1], 25) == -1
-    assert bow_sign(np.full((18, 120, 3), 90, np.uint8), 25) == 0  # no cue: ambiguous
-
-
 @pytest.mark.parametrize("heading", [30.0, 210.0])
 def test_heading_of_a_synthetic_tanker_points_to_its_bow(scene_factory, heading):
     ship = ShipSpec("product_tanker", 120.0, 18.0, 200.0, 200.0, heading)
@@ -64,10 +56,20 @@ def test_heading_of_a_synthetic_tanker_points_to_its_bow(scene_factory, heading)
     scene = open_scene(tif)
     b = truth_box(scene)
     with scene_reader(scene) as src:
-        bow = bow_sign(straightened_hull(src, scene, b), 25)
-    d = measure(b, scene, bow=bow)
-    assert not d.heading_ambiguous
+        bow = read_bow(src, scene, b, 0.9)
+    d = measure(b, scene, bow=bow.sign, bow_confidence=bow.confidence)
+    assert not d.heading_ambiguous and d.heading_confidence == bow.confidence
     assert abs((d.heading_deg - heading + 180) % 360 - 180) < 2.0
+
+
+def test_a_bow_not_called_leaves_the_axis_ambiguous_with_its_confidence(scene_factory, one_tanker_ship):
+    tif = scene_factory("m", land=False, ships=[one_tanker_ship], n_tankers=0, n_others=0)
+    scene = open_scene(tif)
+    b = truth_box(scene)
+    ahead, astern, unsure = (measure(b, scene, bow=s, bow_confidence=0.6) for s in (1, -1, 0))
+    assert abs((ahead.heading_deg - astern.heading_deg) % 360 - 180) < 0.2  # the other end
+    assert unsure.heading_ambiguous and 0 <= unsure.heading_deg < 180 and unsure.heading_confidence == 0.6
+    assert not ahead.heading_ambiguous and ahead.length_m == unsure.length_m and ahead.beam_m == unsure.beam_m
 
 
 @pytest.mark.parametrize("gsd", [0.3, 0.5, 1.0])

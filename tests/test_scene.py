@@ -11,7 +11,7 @@ import rasterio
 from rasterio.transform import from_origin
 from rasterio.windows import Window
 
-from tankerwatch.datasets.scene import open_scene, read_rgb, scene_reader, stretch_uint8
+from tankerwatch.datasets.scene import StacItem, open_scene, read_rgb, scene_reader, stretch_uint8
 from tankerwatch.geo import geodesic_m
 from tankerwatch.schema import TankerwatchError
 
@@ -149,3 +149,53 @@ def test_scene_reads_keep_a_working_block_cache(tmp_path):
     )
     with scene_reader(open_scene(path, datetime(2024, 5, 1, tzinfo=timezone.utc))):
         assert 16 * 2**20 <= gdal_cache_max_bytes() <= 256 * 2**20
+
+
+# ------------------------------------------------------------------------------------------- a scene's STAC Item
+
+
+def test_a_given_stac_item_is_used_over_the_sidecar(tmp_path):
+    p = write_raster(tmp_path / "s.tif", np.zeros((1, 8, 8), np.uint8))
+    (tmp_path / "s.json").write_text(json.dumps({"id": "side", "properties": {"datetime": "2024-03-02T11:00:00Z"}}))
+    props = {"datetime": "2024-05-06T07:08:09Z", "view:sun_elevation": 35.5, "view:off_nadir": 12.0, "gsd": 0.55}
+    scene = open_scene(p, item=StacItem("from-catalog", props, "catalog.json"))
+    assert scene.stac_id == "from-catalog" and scene.scene_id == "s"
+    assert scene.acquired == datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+    assert scene.view.sun_elevation_deg == 35.5 and scene.view.off_nadir_deg == 12.0
+    # a time range (datetime null) is acquired at its start
+    ranged = StacItem("r", {"datetime": None, "start_datetime": "2024-05-06T00:00:00Z"}, "r.json")
+    assert open_scene(p, item=ranged).acquired == datetime(2024, 5, 6, tzinfo=timezone.utc)
+
+
+def test_an_item_fills_in_the_crs_and_geotransform_a_raster_lacks(tmp_path):
+    p = write_raster(tmp_path / "bare.tif", np.zeros((1, 16, 16), np.uint8), crs=None)
+    props = {"proj:epsg": 32653, "proj:transform": [0.5, 0, 500000, 0, -0.5, 4730000, 0, 0, 1], "proj:shape": [16, 16]}
+    scene = open_scene(p, item=StacItem("bare", props, "bare.json"))
+    assert scene.crs.to_epsg() == 32653 and scene.transform == from_origin(500000, 4730000, 0.5, 0.5)
+    assert scene.gsd_m == pytest.approx(0.5, rel=0.002)
+    code = open_scene(p, item=StacItem("bare", dict(props, **{"proj:code": "EPSG:32654"}), "bare.json"))
+    assert code.crs.to_epsg() == 32654  # proj:code (projection extension v2) before proj:epsg
+
+
+@pytest.mark.parametrize(
+    "props, words",
+    [
+        ({"proj:shape": [32, 16]}, "proj:shape [32, 16] but s.tif is 16 x 16"),
+        ({"gsd": 5.0}, "gsd 5 m but the raster's grid is 0.5 m"),
+        ({"gsd": 0.25}, "gsd 0.25 m but"),  # the full resolution of which this is an overview
+        ({"gsd": "half a metre"}, "gsd must be a positive number"),
+        ({"proj:transform": [1, 2, 3]}, "proj:transform must be a list of 6 or 9 numbers"),
+        ({"datetime": 20240101}, "datetime must be an ISO 8601 string"),
+    ],
+)
+def test_an_item_that_describes_another_raster_is_a_one_line_error(tmp_path, props, words):
+    p = write_raster(tmp_path / "s.tif", np.zeros((1, 16, 16), np.uint8))
+    with pytest.raises(TankerwatchError) as e:
+        open_scene(p, item=StacItem("x", props, "items.json"))
+    assert words in str(e.value) and str(e.value).startswith("items.json") and "\n" not in str(e.value)
+
+
+def test_an_item_gsd_a_resampled_or_off_nadir_product_differs_by_is_accepted(tmp_path):
+    p = write_raster(tmp_path / "s.tif", np.zeros((1, 16, 16), np.uint8))
+    for nominal_m in (0.31, 0.8):  # a 0.31 m sensor delivered at 0.5 m; 0.5 m pixels of a 0.8 m look far off nadir
+        assert open_scene(p, item=StacItem("x", {"gsd": nominal_m}, "i.json")).gsd_m == pytest.approx(0.5, rel=0.002)

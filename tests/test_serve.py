@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 
 from tankerwatch.config import MatchConfig, VisitConfig
 from tankerwatch.inference.serve import app, background_server, openapi_spec, valid_imo
-from tankerwatch.inference.visits import AlertStore
+from tankerwatch.inference.visits import SCHEMA_VERSION, AlertStore
 from tests.test_visits import ALERT_FIELDS, PORT_NAMES, T0, sighting
 
 IMO = "1000021"
@@ -257,7 +257,7 @@ def test_a_token_guards_every_route_but_health(out: Path):
 
 def test_health_and_openapi(client: TestClient):
     h = client.get("/health").json()
-    assert h == {"status": "ok", "schema_version": 2, "alerts": 5, "last_cursor": "5"}
+    assert h == {"status": "ok", "schema_version": SCHEMA_VERSION, "alerts": 5, "last_cursor": "5"}
     spec = client.get("/openapi.json").json()
     assert spec == openapi_spec() and spec["openapi"].startswith("3.")
     routes = {r.path.replace("{name:path}", "{name}") for r in client.app.routes}  # type: ignore[attr-defined]

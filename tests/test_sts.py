@@ -140,7 +140,7 @@ def test_the_main_job_alerts_a_rafted_pair_at_sea_once_with_both_vessels(scene_f
     from tankerwatch.inference import pipeline
     from tankerwatch.inference.pipeline import RunContext, run_batch
 
-    monkeypatch.setattr(pipeline, "detect_scene", lambda scene, tiles, detector, cfg: truth_boxes(scene))
+    monkeypatch.setattr(pipeline, "detect_scene", lambda scene, tiles, detector, cfg, *_: truth_boxes(scene))
     off = 9 + 8 + 5  # half beams plus a 5 m fender gap
     ships = [
         ShipSpec("product_tanker", 120.0, 18.0, 150.0, 200.0, 0.0),

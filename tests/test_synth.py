@@ -639,6 +639,7 @@ def _painted_ships() -> list[ShipSpec]:
     ]
 
 
+DRAUGHT_TRUTH = ("freeboard_m", "loaded")  # truth properties added after these digests were taken
 RENDERED_BEFORE_THE_SPLIT = {  # name: (spec, image sha256, truth GeoJSON sha256)
     "every-effect-hard-land": (
         lambda: SceneSpec(**_EVERYTHING),
@@ -687,8 +688,12 @@ def test_scenes_render_as_before_the_split(name):
     make, image_digest, truth_digest = RENDERED_BEFORE_THE_SPLIT[name]
     scene = generate_scene(make())
     assert hashlib.sha256(scene.image.tobytes()).hexdigest() == image_digest
-    truth = json.dumps(truth_features(scene, "s")).encode()  # what write_scene writes to <id>.truth.geojson
-    assert hashlib.sha256(truth).hexdigest() == truth_digest
+    features = truth_features(scene, "s")  # what write_scene writes to <id>.truth.geojson
+    for f in features["features"]:  # the properties added since (the draught truth) must not change the rest
+        assert set(f["properties"]).issuperset(DRAUGHT_TRUTH)
+        for key in DRAUGHT_TRUTH:
+            del f["properties"][key]
+    assert hashlib.sha256(json.dumps(features).encode()).hexdigest() == truth_digest
 
 
 def test_livery_sprites_off_nadir_render_as_before_the_split():
@@ -703,3 +708,23 @@ def test_livery_sprites_off_nadir_render_as_before_the_split():
         hashlib.sha256(sprite.hull.tobytes()).hexdigest()
         == "a0e3c8e7f9c5497cd43c3412454f77bf8e4e59666926c852c307689c0777d938"
     )
+
+
+def test_truth_and_stac_carry_the_freeboard_and_the_sun(tmp_path):
+    ships = [ShipSpec("product_tanker", 150.0, 24.0, 200.0, 200.0, 30.0)]
+    kw = dict(land=False, ships=ships, n_tankers=0, n_others=1, seed=16, width_m=400, height_m=400)
+    tif = write_scene(generate_scene(small_spec(**kw, ship_variety=True)), tmp_path, "v")
+    truth = json.loads(tif.with_name("v.truth.geojson").read_text())["features"]
+    tanker = truth[0]["properties"]
+    assert tanker["loaded"] is True and 2.5 + 1.5 <= tanker["freeboard_m"] <= 5.0 + 1.5  # loaded: 2.5-5 m + 1 % of L
+    assert all(isinstance(f["properties"]["freeboard_m"], float) for f in truth)
+    item = json.loads(tif.with_suffix(".json").read_text())["properties"]
+    renderer = _Renderer(small_spec(**kw, ship_variety=True))
+    assert item["view:sun_elevation"] == pytest.approx(renderer.sun_el, abs=1e-4)
+    assert item["view:sun_azimuth"] == pytest.approx(renderer.sun_az, abs=1e-4)
+    assert "view:off_nadir" not in item and open_scene(tif).view.sun_elevation_deg == item["view:sun_elevation"]
+    # without ship variety the freeboard is still known, loaded or light is not; off nadir the view is written
+    leaning = write_scene(generate_scene(small_spec(**kw, off_nadir_deg=12.0, off_nadir_az_deg=300.0)), tmp_path, "w")
+    assert json.loads(leaning.with_name("w.truth.geojson").read_text())["features"][0]["properties"]["loaded"] is None
+    view = open_scene(leaning).view
+    assert view.off_nadir_deg == 12.0 and view.view_azimuth_deg == 120.0  # towards the sensor: away from the lean

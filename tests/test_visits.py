@@ -342,3 +342,51 @@ def test_history_prints_a_vessels_visits_across_ports(tmp_path):
     assert CliRunner().invoke(main, ["history", str(tmp_path), "1000033"]).exit_code == 1
     bad = CliRunner().invoke(main, ["history", str(tmp_path), "12"])
     assert bad.exit_code == 2 and "expected 7 digits" in bad.output
+
+
+def test_an_older_store_is_migrated_and_keeps_its_rows(tmp_path):
+    """A schema-2 store (before the manifest columns) opens at the current version with its scenes intact."""
+    import sqlite3
+
+    from tankerwatch.inference.visits import _MIGRATIONS, DB_NAME, SCHEMA_VERSION
+
+    out = tmp_path / "out"
+    out.mkdir()
+    db = sqlite3.connect(out / DB_NAME)
+    for v in (1, 2):
+        db.executescript(_MIGRATIONS[v])
+    db.execute("INSERT INTO scenes VALUES ('old', '/scenes/old.tif', 'done', NULL, '2024-01-01T00:00:00Z')")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    with AlertStore(out) as store:
+        entry = store.scene_entry("old")
+        assert entry is not None and entry["status"] == "done" and entry["fingerprint"] is None
+        version = store._db.execute("PRAGMA user_version").fetchone()[0]
+    assert version == SCHEMA_VERSION == 3
+
+
+def test_the_manifest_keeps_fingerprint_outputs_and_timings(tmp_path):
+    from tankerwatch.inference.visits import SceneManifest
+
+    out = tmp_path / "out"
+    manifest = SceneManifest("abc123", {"detections": "detections/s1.geojson"}, {"detect": 1.23456, "read": 0.1})
+    with AlertStore(out) as store:
+        store.record_scene(
+            "s1",
+            "/scenes/s1.tif",
+            datetime(2024, 5, 1, tzinfo=timezone.utc),
+            [sighting("s1")],
+            MatchConfig(),
+            VisitConfig(),
+            ChipRecorder(),
+            PORT_NAMES,
+            manifest=manifest,
+        )
+        store.mark_failed("s2", "/scenes/s2.tif", "/scenes/s2.tif: no CRS", SceneManifest("def456"))
+        entries = {e["scene_id"]: e for e in store.manifest()}
+    assert entries["s1"]["fingerprint"] == "abc123" and entries["s1"]["status"] == "done"
+    assert entries["s1"]["outputs"] == {"detections": "detections/s1.geojson", "alerts": 1}
+    assert entries["s1"]["timings"] == {"detect": 1.235, "read": 0.1}
+    assert entries["s2"]["status"] == "failed" and entries["s2"]["fingerprint"] == "def456"
+    assert entries["s2"]["reason"] == "/scenes/s2.tif: no CRS"

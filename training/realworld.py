@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from rasterio.windows import Window
 from shapely.geometry import Polygon
 from shapely.strtree import STRtree
 
-from tankerwatch.config import DetectConfig
+from tankerwatch.config import CascadeConfig, DetectConfig
 from tankerwatch.datasets.builder import pad_to_chip
 from tankerwatch.datasets.convert import (
     ImageLabels,
@@ -61,6 +62,8 @@ from tankerwatch.datasets.convert import (
     read_yolo_obb,
 )
 from tankerwatch.datasets.scene import stretch_rgb
+from tankerwatch.inference.cascade import RUN, TileTriage
+from tankerwatch.inference.floating import array_water_mask
 from tankerwatch.inference.measure import tile_boxes
 from tankerwatch.inference.merge import merge_boxes
 from tankerwatch.schema import OrientedBox, TankerwatchError
@@ -126,6 +129,7 @@ INDEX_FILES = ("index.csv", "index_more.csv")  # same columns; either may be abs
 INDEX_COLUMNS = ("source_dir", "image", "annotation", "box_type", "gsd_m")
 
 HullFilter = Callable[[np.ndarray, float, list[OrientedBox]], list[OrientedBox]]
+Cascade = tuple[object, CascadeConfig]  # (the water-mask network, the cascade's settings)
 
 
 @dataclass
@@ -176,6 +180,7 @@ class ImageResult:
     objects_predicted: int = 0  # of n_predicted, proposed by the water-object source (inference/candidates.py)
     objects_found: int = 0  # truth ships found by such a box
     objects_false: int = 0
+    tiles_skipped: int = 0  # of tiles, spared the model by the cascade (inference/cascade.py)
 
     @property
     def negative(self) -> bool:
@@ -412,8 +417,11 @@ def detect_image(
     overlap_px: int,
     batch: int = 4,
     merge_iou: float = 0.5,
+    triage: TileTriage | None = None,
+    working_gsd_m: float = 1.0,
 ) -> tuple[list[OrientedBox], int]:
-    """Tile a working-GSD image, run the detector, map boxes to native pixels and merge; boxes and tile count."""
+    """Tile a working-GSD image, run the detector (on the tiles the cascade's triage, where given, sends to it),
+    map boxes to native pixels and merge; boxes and tile count."""
     h, w = rgb.shape[:2]
     sx, sy = native[0] / w, native[1] / h  # native pixels per working pixel
     # an overlap as wide as the tile would make the stride 0; keep at least half a tile of progress
@@ -422,6 +430,15 @@ def detect_image(
     cut: list[bool] = []
     for i in range(0, len(origins), max(1, batch)):
         chunk = origins[i : i + max(1, batch)]
+        if triage is not None:  # the triage's windows are in working pixels here: the image is its own grid
+            chunk = [
+                (x0, y0)
+                for x0, y0 in chunk
+                if triage(Window(x0, y0, tile_px, tile_px), rgb[y0 : y0 + tile_px, x0 : x0 + tile_px], working_gsd_m)
+                == RUN
+            ]
+            if not chunk:
+                continue
         tiles = [pad_to_chip(rgb[y0 : y0 + tile_px, x0 : x0 + tile_px], tile_px) for x0, y0 in chunk]
         for (x0, y0), rows in zip(chunk, detector.predict(tiles), strict=True):
             tile, tile_cut = tile_boxes(
@@ -617,15 +634,25 @@ def evaluate_image(
     cfg: DetectConfig,
     iou_threshold: float = REAL_IOU_THRESHOLD,
     hull_filter: HullFilter | None = None,
+    cascade: Cascade | None = None,
 ) -> ImageResult:
     """Detect on one real image at the working GSD and score against its truth.
+
+    cascade (masker, config), when given, spares the model the tiles the water mask of the working image and
+    the cascade's tests find cannot hold a ship, as `tankerwatch run` does.
 
     hull_filter(native_rgb, gsd_m, boxes) -> boxes, when given, receives the image at its NATIVE resolution
     (HxWx3 uint8 RGB, stretched like scenes), its native GSD in metres and the merged detections in native
     pixels, and returns the boxes to keep (their class_name may change); those are what is scored."""
     rgb, native = working_image(image.image_path, image.gsd_m, cfg.working_gsd_m)
     overlap_px = int(math.ceil(cfg.overlap_m / cfg.working_gsd_m))
-    boxes, n_tiles = detect_image(rgb, native, detector, cfg.tile_px, overlap_px, cfg.batch_size, cfg.iou_threshold)
+    triage = None
+    if cascade is not None and cascade[1].enabled:
+        mask = array_water_mask(rgb, cfg.working_gsd_m, cascade[0])
+        triage = TileTriage(mask, cfg.working_gsd_m, cascade[1])
+    boxes, n_tiles = detect_image(
+        rgb, native, detector, cfg.tile_px, overlap_px, cfg.batch_size, cfg.iou_threshold, triage, cfg.working_gsd_m
+    )
     n_detected = None
     if hull_filter is not None:
         del rgb  # the working image is not needed any more; the native one may be large
@@ -651,6 +678,7 @@ def evaluate_image(
         sum(objects),
         sum(k >= 0 and objects[k] for k in pairs),
         sum(f and o for f, o in zip(false, objects, strict=True)),
+        triage.stats.skipped if triage else 0,
     )
 
 
@@ -661,12 +689,13 @@ def evaluate_realworld(
     iou_threshold: float = REAL_IOU_THRESHOLD,
     progress: Callable[[ImageResult], None] | None = None,
     hull_filter: HullFilter | None = None,
+    cascade: Cascade | None = None,
 ) -> RealworldReport:
     """Ship recall by size bin, precision and false detections, overall and per source, on every image of a
     real-imagery folder (negative images too); hull_filter as for evaluate_image."""
     results = []
     for image in load_real_images(imagery_dir):
-        results.append(evaluate_image(image, detector, cfg, iou_threshold, hull_filter))
+        results.append(evaluate_image(image, detector, cfg, iou_threshold, hull_filter, cascade))
         if progress:
             progress(results[-1])
     by_source = {s: [r for r in results if r.source == s] for s in dict.fromkeys(r.source for r in results)}
@@ -763,4 +792,7 @@ def realworld_table(report: RealworldReport) -> str:
         f"headline: recall of ships {o.label} = {fmt(o.recall)} ({o.n_found}/{o.n_truth})"
         + (f"; GSD assumed for {', '.join(assumed)} (lengths there scale with it)" if assumed else "")
     )
+    tiles = sum(r.tiles for r in report.images)
+    skipped = sum(r.tiles_skipped for r in report.images)
+    lines.append(f"cascade: {skipped} of {tiles} tiles spared the model ({100 * skipped / max(tiles, 1):.1f} %)")
     return "\n".join(lines)

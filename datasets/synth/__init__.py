@@ -13,7 +13,8 @@ The renderer is split by concern, one module each, in the order a scene is drawn
 - structures.py: breakwaters, jetties, floating docks, marinas, pontoons (hard negatives in the water);
 - placement.py: berths, anchorage and rafted pairs; ships.py: hulls, decks, liveries; wakes.py: wakes;
 - sensor.py: haze, fringes, blur, noise, colour, NIR, JPEG and bit depth;
-- georef.py: georeferencing, truth GeoJSON, land GeoJSON, STAC, writing;
+- georef.py: georeferencing, truth GeoJSON (with each ship's freeboard and loaded flag), land GeoJSON, STAC (with
+  the sun and view angles), writing;
 - render.py: the renderer's state and the order it calls the others in.
 
 The same spec always gives the same bytes (tests/test_synth.py holds the hashes that guard it).
@@ -26,6 +27,7 @@ from tankerwatch.datasets.synth.georef import (
     land_features,
     stac_item,
     truth_features,
+    view_properties,
     water_truth,
     write_scene,
 )
@@ -113,6 +115,7 @@ __all__ = [
     "square",
     "stac_item",
     "truth_features",
+    "view_properties",
     "water_truth",
     "write_scene",
 ]

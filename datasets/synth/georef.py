@@ -9,11 +9,14 @@ The ground truth is written in WGS84 longitude/latitude (GeoJSON, RFC 7946: ring
 clockwise), mapped through the scene's own transform so it lines up with the pixels whichever CRS the image is in:
 
 - `truth_features`: each ship's footprint (its oriented box at the waterline) and its true length, beam and
-  heading, measured on the ellipsoid between the ends of the box's axes, with its kind, class, IMO, name, livery;
+  heading, measured on the ellipsoid between the ends of the box's axes, with its kind, class, IMO, name, livery,
+  and the freeboard it was drawn with (`freeboard_m`, the deck's height above the water that its shadow shows) and
+  whether it was drawn loaded (`loaded`: true, false, or null where the renderer did not tell the two apart);
 - `land_features`: everything that is not open water (the land with its quay, and every structure) as one
   (Multi)Polygon, empty for an open-sea scene;
 - `water_truth`: the same as a raster mask on any grid over the scene (ships count as water: a hull floats);
-- `stac_item`: a minimal STAC Item with the footprint, time, GSD and projection.
+- `stac_item`: a minimal STAC Item with the footprint, time, GSD and projection, and the view extension's angles
+  (`view:sun_elevation`, `view:sun_azimuth`, and off nadir `view:off_nadir`, `view:azimuth`: `view_properties`).
 
 `write_scene` writes the GeoTIFF (tiled, deflate) and the three JSON sidecars next to it, each atomically.
 """
@@ -34,7 +37,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from tankerwatch.datasets.synth.canvas import polygon_parts
-from tankerwatch.datasets.synth.ships import ShipFrame, ship_box_m
+from tankerwatch.datasets.synth.ships import Look, ShipFrame, ship_box_m
 from tankerwatch.datasets.synth.spec import SceneSpec, ShipSpec
 from tankerwatch.geo import (
     azimuth_deg,
@@ -61,6 +64,12 @@ class SynthScene:
     # everything that is not open water, in scene metres (x east, y down, origin top-left): the land half-plane with
     # its quay plus every structure (piers, jetties, breakwaters, floating docks, pontoons, marinas); ships are water
     land: BaseGeometry = field(default_factory=Polygon)
+    # how each ship (in the order of ships) was drawn: its freeboard (deck height above the water, which sets its
+    # shadow) and whether it was drawn loaded or light; empty or None where not known (a scene built elsewhere)
+    looks: list[Look | None] = field(default_factory=list)
+    # the sun the shadows were cast by: elevation, and azimuth clockwise from grid north (None: not known)
+    sun_elevation_deg: float | None = None
+    sun_azimuth_deg: float | None = None
 
 
 def georeference(spec: SceneSpec, w: int, h: int) -> tuple[Affine, CRS]:
@@ -125,7 +134,8 @@ def truth_features(scene: SynthScene, scene_id: str) -> dict[str, Any]:
     to_ll = to_lonlat_transformer(scene.crs)
     gsd = scene.spec.gsd_m
     feats = []
-    for s in scene.ships:
+    for i, s in enumerate(scene.ships):
+        look = scene.looks[i] if i < len(scene.looks) else None
         f = ShipFrame(s)
         ends = f([(-s.length_m / 2, 0), (s.length_m / 2, 0), (0, -s.beam_m / 2), (0, s.beam_m / 2), (0, 0)]) / gsd
         corners = np.array(ship_box_m(s).exterior.coords)[:4] / gsd
@@ -148,25 +158,50 @@ def truth_features(scene: SynthScene, scene_id: str) -> dict[str, Any]:
                     "name": s.name,
                     "livery": s.livery,
                     "scene_id": scene_id,
+                    "freeboard_m": None if look is None else round(float(look.freeboard), 3),
+                    "loaded": None if look is None else look.loaded,
                 },
             }
         )
     return {"type": "FeatureCollection", "features": feats}
 
 
+def view_properties(scene: SynthScene) -> dict[str, float]:
+    """The STAC view extension's sun and sensor angles of a rendered scene, in degrees.
+
+    The renderer's azimuths are from grid north (image up); they are written as from true north, which for these
+    north-up scenes is off by the UTM meridian convergence only (about 1.3 degrees at Vostochny, nothing in
+    EPSG:4326). view:azimuth is from the target towards the sensor (datasets/scene.py, ViewGeometry): a tall thing's
+    top is displaced away from the sensor, so it is the renderer's lean azimuth turned round."""
+    props: dict[str, float] = {}
+    if scene.sun_elevation_deg is not None:
+        props["view:sun_elevation"] = round(scene.sun_elevation_deg, 4)
+    if scene.sun_azimuth_deg is not None:
+        props["view:sun_azimuth"] = round(scene.sun_azimuth_deg % 360.0, 4)
+    if scene.spec.off_nadir_deg > 0:
+        props["view:off_nadir"] = round(float(scene.spec.off_nadir_deg), 4)
+        props["view:azimuth"] = round((scene.spec.off_nadir_az_deg + 180.0) % 360.0, 4)
+    return props
+
+
 def stac_item(scene: SynthScene, scene_id: str, tif_name: str) -> dict[str, Any]:
-    """A minimal STAC Item describing the scene (datetime, GSD, projection, sun)."""
+    """A minimal STAC Item describing the scene (datetime, GSD, projection, sun and view angles)."""
     to_ll = to_lonlat_transformer(scene.crs)
     h, w = scene.image.shape[1:]
     lon, lat = pixels_to_lonlat(scene.transform, to_ll, [0, w, w, 0], [0, 0, h, h])
     ring = ring_ccw(list(zip(lon.tolist(), lat.tolist(), strict=True)))
+    properties: dict[str, Any] = {
+        "datetime": scene.spec.acquired,
+        "gsd": scene.spec.gsd_m,
+        "proj:code": scene.crs.to_string(),
+    }
     return {
         "type": "Feature",
         "stac_version": "1.0.0",
         "id": f"synth-{scene_id}",
         "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in ring]]},
         "bbox": [min(lon), min(lat), max(lon), max(lat)],
-        "properties": {"datetime": scene.spec.acquired, "gsd": scene.spec.gsd_m, "proj:code": scene.crs.to_string()},
+        "properties": properties | view_properties(scene),
         "links": [],
         "assets": {"image": {"href": tif_name, "type": "image/tiff; application=geotiff"}},
     }

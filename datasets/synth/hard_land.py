@@ -10,6 +10,12 @@ The land is laid out in the coast's own frame: s metres along the quay (unit t) 
 line (unit -n). Behind the quay apron come a rail corridor, an industrial belt cut into parcels by roads and rail
 spurs across the quay (warehouse rows, tank farms, container yards, stockpiles, rail yards, open lots), a main road,
 then rows of hinterland parcels (villages, woods, bare soil, fields, scrub) on a hillside.
+
+Coal terminals (SceneSpec.coal_stock): a stockyard's coal heaps are the stock a coal watch measures between passes
+(inference/coal.py). With coal_stock set, the belt is mostly stockyards, they all hold coal, and each coal heap is
+drawn coal_stock of its full length; its texture comes from a generator of its own seeded from the land stream, so
+every other draw, and so every other pixel, is the same at any fill: two passes differ only in their stock. The
+footprint of every coal heap drawn is kept (`HardLand.coal_heaps`), the truth the measured area is checked against.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ BELT_USES = {
     "open_lot": 0.7,
     "soil": 0.6,
 }
+# a coal terminal's belt (SceneSpec.coal_stock): mostly stockyards
+COAL_BELT_USES = {**BELT_USES, "stockpiles": 6.0}
 HINTERLAND_USES = {"village": 3.0, "forest": 1.6, "soil": 1.0, "fields": 1.2, "natural": 1.0, "warehouses": 0.5}
 WAREHOUSE_ROOFS = [
     (205, 205, 200),
@@ -119,6 +127,10 @@ class HardLand:
         self.rails: list[tuple] = []  # (a, b, where): one track's centre line
         self.belt_end = 0.0  # depth where the industrial belt (paved, flat) gives way to the hinterland
         self._hillshade: np.ndarray | None = None  # from _terrain (coarse grid), applied by _modulate
+        self.coal_stock = self.spec.coal_stock
+        if self.coal_stock is not None and not 0.0 <= self.coal_stock <= 1.0:
+            raise ValueError(f"coal_stock must lie in 0..1 (the stockyards' fill), not {self.coal_stock}")
+        self.coal_heaps: list[Polygon] = []  # footprints of the coal heaps drawn, scene metres (the stock's truth)
 
     # --- frame and layout --------------------------------------------------------------------
     def _frame(self) -> None:
@@ -156,7 +168,8 @@ class HardLand:
             d += 4.6 * k + rng.uniform(4, 10)
         if rng.random() < 0.9:  # the industrial belt (a small harbour town has none)
             depth = rng.uniform(140, 480)
-            self._row(d, d + depth, BELT_USES, (130, 420), (8, 14), rail_p=0.3, cross_from=self.quay_w)
+            uses = BELT_USES if self.coal_stock is None else COAL_BELT_USES
+            self._row(d, d + depth, uses, (130, 420), (8, 14), rail_p=0.3, cross_from=self.quay_w)
             d += depth
             d = self._road_along(d, rng.uniform(10, 20))
         self.belt_end = d
@@ -709,6 +722,8 @@ class HardLand:
         names = list(PILES)
         weights = np.array([PILES[k][1] for k in names])
         kinds = [names[i] for i in rng.choice(len(names), size=2, p=weights / weights.sum())]
+        if self.coal_stock is not None:  # a coal terminal's yards hold coal (the draw above is still made)
+            kinds = ["coal", "coal"]
         B, gap, margin = rng.uniform(18, 50), rng.uniform(12, 30), 8.0
         L = min(rng.uniform(80, 300), (p.s1 - p.s0 if along else p.d1 - p.d0) - 2 * margin)
         if L < 2 * B:
@@ -718,8 +733,9 @@ class HardLand:
         for k, c in enumerate(centres):
             if not self._in_view(c, L):
                 continue
-            colour = np.array(PILES[kinds[k % 2 if rng.random() < 0.5 else 0]][0], float) * rng.uniform(0.9, 1.1)
-            self._heap(c, a, b, L * rng.uniform(0.8, 1.0), B, rng.uniform(6, 16), colour)
+            kind = kinds[k % 2 if rng.random() < 0.5 else 0]
+            colour = np.array(PILES[kind][0], float) * rng.uniform(0.9, 1.1)
+            self._stock_heap(kind, c, a, b, L * rng.uniform(0.8, 1.0), B, rng.uniform(6, 16), colour)
             if rng.random() < 0.7:  # stacker-reclaimer on its rails alongside the heap
                 q = np.asarray(c) + b * (B / 2 + gap / 2)
                 for side in (-1, 1):
@@ -732,9 +748,43 @@ class HardLand:
             s = (p.s0 + p.s1) / 2 + rng.uniform(-0.4, 0.4) * (p.s1 - p.s0)
             self.cv.thin(self.at(s, self.quay_w - 2), self.at(s, p.d0 + margin), (185, 185, 180), 2.0)
 
-    def _heap(self, c: XY, a: np.ndarray, b: np.ndarray, L: float, B: float, h: float, colour: np.ndarray) -> None:
-        """An elongated heap: its shadow, a blotchy surface, the slope facing the sun lit and the other dark."""
-        rng, cv = self.rng, self.cv
+    def _stock_heap(
+        self, kind: str, c: XY, a: np.ndarray, b: np.ndarray, L: float, B: float, h: float, colour: np.ndarray
+    ) -> None:
+        """A stockyard heap of one cargo; a coal heap at a coal terminal is coal_stock of its full length L."""
+        if kind != "coal":
+            self._heap(c, a, b, L, B, h, colour)
+            return
+        rng = None
+        if self.coal_stock is not None:  # the texture's draws depend on the heap's size: a generator of its own
+            rng = np.random.default_rng(int(self.rng.integers(2**63)))
+            L *= self.coal_stock
+            B = min(B, L)  # a nearly empty yard: a round heap
+            if L < 2.0:  # empty
+                return
+        self.coal_heaps.append(self._heap(c, a, b, L, B, h, colour, rng))
+
+    def coal_area_m2(self) -> float:
+        """The true area of the coal heaps inside the scene, in square metres."""
+        if not self.coal_heaps:
+            return 0.0
+        return float(unary_union(self.coal_heaps).intersection(box(0, 0, self.spec.width_m, self.spec.height_m)).area)
+
+    def _heap(
+        self,
+        c: XY,
+        a: np.ndarray,
+        b: np.ndarray,
+        L: float,
+        B: float,
+        h: float,
+        colour: np.ndarray,
+        rng: np.random.Generator | None = None,
+    ) -> Polygon:
+        """An elongated heap: its shadow, a blotchy surface, the slope facing the sun lit and the other dark.
+
+        rng: where the heap's texture draws from (default the land stream); returns the heap's footprint."""
+        rng, cv = self.rng if rng is None else rng, self.cv
         c = np.asarray(c, float)
         geom = LineString([c - a * (L / 2 - B / 2), c + a * (L / 2 - B / 2)]).buffer(B / 2, quad_segs=6)
         ring = np.asarray(geom.exterior.coords)[:-1]
@@ -747,6 +797,7 @@ class HardLand:
             if isinstance(half, Polygon) and half.area > 0:
                 cv.shade([np.asarray(half.exterior.coords)[:-1]], factor)
         cv.thin(c - a * (L / 2 - B / 2), c + a * (L / 2 - B / 2), colour * 1.1, 0.8, 0.6)  # the ridge
+        return geom
 
     def _build_soil(self, p: Parcel) -> None:
         """Earthworks on some bare plots: small heaps and a lorry or two."""

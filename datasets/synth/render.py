@@ -3,7 +3,8 @@
 A `Renderer` is one scene being drawn. It holds what every concern needs: the spec, the canvas, the sun (its
 elevation and the direction shadows fall, both drawn first from the scene's seed) and the view (the off-nadir lean),
 and what has been laid down so far: the land, the structures in the water, the berths along quays and piers, the
-geometry new things must keep clear of (`blocked`), and the ships placed.
+geometry new things must keep clear of (`blocked`), the ships placed and how each was drawn (`looks`: its
+freeboard, loaded or light), which the scene's truth reports.
 
 `Renderer.render` draws in a fixed order, each step on top of the last: water (water.py), land and its quay
 (land.py, or the realistic land of hard_land.py), port structures in the water (structures.py), quay clutter,
@@ -34,7 +35,7 @@ from tankerwatch.datasets.synth.canvas import Canvas, Colour
 from tankerwatch.datasets.synth.georef import SynthScene, georeference
 from tankerwatch.datasets.synth.hard_land import HardLand
 from tankerwatch.datasets.synth.land import Coast
-from tankerwatch.datasets.synth.ships import draw_ship, draw_yacht, ship_box_m
+from tankerwatch.datasets.synth.ships import Look, draw_ship, draw_yacht, ship_box_m
 from tankerwatch.datasets.synth.spec import OTHER_KINDS, TANKER_KINDS, WATER_STYLES, SceneSpec, ShipSpec, random_ship
 
 # independent random streams for the optional content and effects: turning one on leaves the rest as it was
@@ -64,10 +65,10 @@ class Renderer:
         self.spec = spec
         self.rng = np.random.default_rng(spec.seed)
         self.cv: Canvas = Canvas(spec)
-        sun_az = self.rng.uniform(100, 260)
+        self.sun_az = self.rng.uniform(100, 260)  # clockwise from grid north (image up)
         self.sun_el = self.rng.uniform(25, 65)
         # shadows fall away from the sun; unit vector in scene metres (x east, y down)
-        a = math.radians(sun_az + 180)
+        a = math.radians(self.sun_az + 180)
         self.shadow_dir = np.array([math.sin(a), -math.cos(a)])
         self.blocked: list[BaseGeometry] = []
         self.land: BaseGeometry = Polygon()
@@ -86,6 +87,8 @@ class Renderer:
         self.lean_dir = np.array([math.sin(az), -math.cos(az)]) * math.tan(math.radians(min(spec.off_nadir_deg, 60.0)))
         self.vrng = self.stream("variety") if spec.ship_variety else None
         self.placed: list[ShipSpec] = []
+        # how each ship was drawn (its freeboard, loaded or light), by id(ShipSpec): the truth the shadows encode
+        self.looks: dict[int, Look] = {}
 
     def stream(self, name: str) -> np.random.Generator:
         """The random stream of one optional effect (turning it on leaves everything else as it was)."""
@@ -159,6 +162,9 @@ def generate_scene(spec: SceneSpec) -> SynthScene:
         spec=spec,
         structures=list(r.negatives),
         land=land.land_truth(r),
+        looks=[r.looks.get(id(s)) for s in ships],
+        sun_elevation_deg=float(r.sun_el),
+        sun_azimuth_deg=float(r.sun_az),
     )
 
 

@@ -10,7 +10,10 @@ deck above the water, sets how far it falls), the hull, then the deck of its kin
 and manifold; a bulk carrier's or general cargo ship's hatch covers and cranes; a container ship's stacks; an
 LPG carrier's domes; a tug's or fishing boat's wheelhouse; a barge's flat deck. Last comes the accommodation
 block with its bridge and funnel, and its long shadow. Off nadir the deck stands `freeboard` metres up and leans
-towards the sensor, showing the hull side facing it; the truth stays at the waterline.
+towards SceneSpec.off_nadir_az_deg (away from the sensor, as relief displacement does: the STAC view:azimuth
+written, from the target towards the sensor, is that turned round), showing the hull side facing the sensor; the
+truth stays at the waterline. The freeboard each ship was drawn with (and loaded or light) is recorded in
+`Renderer.looks` for the truth GeoJSON.
 
 What a ship looks like beyond that is its `Look`:
 
@@ -178,6 +181,7 @@ def draw_ship(r: Renderer, s: ShipSpec) -> None:
     hull = f(outline)
     freeboard = rng.uniform(3, 14) if not small else rng.uniform(1.5, 3)
     look = _look(r, s, freeboard)
+    r.looks[id(s)] = look  # the truth: the freeboard the shadow below is cast from
     r.cv.shade([hull + r.shadow_offset(look.freeboard)], rng.uniform(0.45, 0.7))
     hull_colour: Colour = DECK_COLOURS["hull"][rng.integers(len(DECK_COLOURS["hull"]))]
     if look.hull_colour is not None:
@@ -412,6 +416,7 @@ def draw_yacht(r: Renderer, s: ShipSpec, y: np.random.Generator) -> None:
     sail = y.random() < (0.55 if L < 22 else 0.12)
     outline = hull_outline(L, B, 0.4 if sail else 0.3)
     fb = y.uniform(1.0, 2.0) + 0.03 * L
+    r.looks[id(s)] = Look(fb)
     r.cv.shade([f(outline) + r.shadow_offset(fb)], y.uniform(0.45, 0.7))
     hull_colour = (
         (y.uniform(225, 250),) * 3

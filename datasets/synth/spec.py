@@ -113,6 +113,9 @@ class SceneSpec:
     hard_land: bool = False
     swell: float = 0.0  # 0..1: long-crested swell (wave trains tens to hundreds of metres long), whitecaps when strong
     other_kinds: list[str] | None = None  # kinds drawn (uniformly, repeats weigh) for n_others; None: OTHER_KINDS
+    # a coal terminal (with hard_land): the stockyards hold coal, each heap this share 0..1 of its full length; two
+    # specs that differ only here differ only in their stock (synth/hard_land.py). None: the yards as ever
+    coal_stock: float | None = None
 
 
 def random_ship(kind: str, rng: np.random.Generator) -> ShipSpec:

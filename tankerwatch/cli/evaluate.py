@@ -179,10 +179,13 @@ def _evaluate_real(real_dir: Path, model, device, overrides) -> dict:
     n_images = len(load_real_images(real_dir))  # reads every label first, so a bad file fails before the model loads
     detector = detector_module.load_detector(model, cfg, device)
     # the same stages as `tankerwatch run` after the detector (off with --set stages.water_mask=false ...)
-    hull_filter = (
-        image_hull_filter(load_stages(full), full.stages) if (full.stages.water_mask or full.stages.ship_type) else None
-    )
+    stages = load_stages(full)
+    hull_filter = image_hull_filter(stages, full.stages) if (full.stages.water_mask or full.stages.ship_type) else None
+    # and the cascade before the detector, which needs the water mask (off with --set cascade.enabled=false)
+    cascade = (stages.masker, full.cascade) if full.stages.water_mask and stages.masker is not None else None
     with tqdm(total=n_images, desc="real images", unit="image", file=sys.stderr, dynamic_ncols=True) as bar:
-        real = evaluate_realworld(real_dir, detector, cfg, progress=lambda r: bar.update(1), hull_filter=hull_filter)
+        real = evaluate_realworld(
+            real_dir, detector, cfg, progress=lambda r: bar.update(1), hull_filter=hull_filter, cascade=cascade
+        )
     click.echo("\n" + realworld_table(real))
     return report_dict(real)

@@ -66,38 +66,93 @@ def _run_main_job(
     force: bool,
     land: Path | None = None,
     water: Path | None = None,
+    recursive: bool = False,
+    rpc_height_m: float | None = None,
+    dem: Path | None = None,
 ) -> list[SceneResult]:
-    """Run the main job over scenes, printing one line per scene; returns the results."""
-    from tqdm import tqdm
-
+    """Run the main job over scenes (files, folders, globs, STAC files: inference/inputs.py), printing one line
+    per scene under progress bars; returns the results."""
     from tankerwatch.config import load_inference_config, parse_overrides
+    from tankerwatch.datasets.scene import RPC_HEIGHT_M, RpcOrtho
     from tankerwatch.inference.pipeline import find_scenes, load_context, run_batch
 
     cfg = load_inference_config(config, parse_overrides(overrides))
-    paths = find_scenes(list(scenes))
+    rpc = RpcOrtho(RPC_HEIGHT_M if rpc_height_m is None else rpc_height_m, dem)
+    paths = find_scenes(list(scenes), recursive, rpc, warn=lambda m: click.echo(f"warning: {m}", err=True))
     if not paths:
-        raise TankerwatchError(f"no scenes found in {', '.join(map(str, scenes))} (looked for .tif/.tiff/.vrt/.jp2)")
+        raise TankerwatchError(f"no scenes found in {', '.join(map(str, scenes))} (every STAC Item was skipped)")
     ctx = load_context(
         cfg, registry, ports, out_dir, model, device, full_scene, _parse_acquired(acquired), force, land, water
     )
-    bar = tqdm(total=len(paths), desc="scenes", unit="scene", file=sys.stderr, dynamic_ncols=True)
+    bars = _BatchBars(len(paths))
+    ctx.progress = bars
+    try:
+        return run_batch(paths, ctx, bars.scene_done)
+    finally:
+        bars.close()
 
-    def report(res: SceneResult) -> None:
-        bar.update(1)
+
+class _BatchBars:
+    """Two progress bars on stderr: scenes of the batch (with MP/s and ETA), and the tiles of the scene in hand."""
+
+    def __init__(self, scenes: int) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self.scenes = tqdm(total=scenes, desc="scenes", unit="scene", file=sys.stderr, dynamic_ncols=True)
+        self.tiles: Any = None
+        self.megapixels = self.seconds = 0.0
+
+    def start_scene(self, scene_id: str, megapixels: float, tiles: int) -> None:
+        """A bar over the scene's tiles (left off the screen when done)."""
+        self._close_tiles()
+        self.tiles = self._tqdm(
+            total=tiles,
+            desc=f"  {scene_id} ({megapixels:,.0f} MP)",
+            unit="tile",
+            leave=False,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            position=1,
+        )
+
+    def tiles_done(self, n: int) -> None:
+        """n more tiles of the scene done."""
+        if self.tiles is not None:
+            self.tiles.update(n)
+
+    def scene_done(self, res: SceneResult) -> None:
+        """One line per scene, and the batch bar moved on with the throughput so far."""
+        self._close_tiles()
+        tqdm = self._tqdm
+        self.scenes.update(1)
         if res.status == "failed":
             tqdm.write(f"FAILED {res.reason}", file=sys.stderr)
         elif res.status == "skipped":
             tqdm.write(f"skipped {res.path}: {res.reason}", file=sys.stderr)
         else:
+            self.megapixels += res.megapixels
+            self.seconds += res.seconds
+            extra = (f", {res.sts_pairs} STS pair(s)" if res.sts_pairs else "") + (
+                f", {res.coal_loading} coal loading" if res.coal_loading else ""
+            )
             tqdm.write(
-                f"done   {res.path}: {res.detections} ships ({res.tankers} tankers), "
-                f"{res.new_alerts} new alert(s), {res.tiles} tiles",
+                f"done   {res.path}: {res.detections} ships ({res.tankers} tankers){extra}, "
+                f"{res.new_alerts} new alert(s), {res.tiles} tiles ({res.tiles_skipped} spared), "
+                f"{res.megapixels:,.0f} MP in {res.seconds:.1f} s" + (f"; {res.reason}" if res.reason else ""),
                 file=sys.stderr,
             )
+            self.scenes.set_postfix_str(f"{self.megapixels / max(self.seconds, 1e-9):.1f} MP/s")
 
-    results = run_batch(paths, ctx, report)
-    bar.close()
-    return results
+    def _close_tiles(self) -> None:
+        if self.tiles is not None:
+            self.tiles.close()
+            self.tiles = None
+
+    def close(self) -> None:
+        """Close both bars."""
+        self._close_tiles()
+        self.scenes.close()
 
 
 _RUN_OPTIONS = [

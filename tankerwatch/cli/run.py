@@ -4,17 +4,39 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tankerwatch.cli.options import _bundled, _run_main_job, _with_run_options
 
+if TYPE_CHECKING:
+    from tankerwatch.inference.pipeline import SceneResult
+
 
 @click.command()
 @click.argument("scenes", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--recursive", "-r", is_flag=True, help="Look for scenes in the sub-folders of folders too.")
+@click.option(
+    "--rpc-height",
+    "rpc_height_m",
+    type=float,
+    default=None,
+    metavar="METRES",
+    help="Ground height (above the WGS84 ellipsoid) that RPC-only scenes are orthorectified to (default: 0).",
+)
+@click.option(
+    "--dem",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="DEM that RPC-only scenes are orthorectified with (heights above the WGS84 ellipsoid, or in the "
+    "vertical datum its CRS names); --rpc-height where it has no data.",
+)
 @click.option("--full-scene", is_flag=True, help="Look at the whole scene, not only tiles touching a port.")
-@click.option("--acquired", default=None, metavar="ISO8601", help="Acquisition time (overrides sidecar and TIFF tag).")
+@click.option(
+    "--acquired", default=None, metavar="ISO8601", help="Acquisition time (overrides the STAC Item and TIFF tag)."
+)
 @click.option("--force", is_flag=True, help="Reprocess scenes the manifest marks done (alerts stay unique).")
 @click.option(
     "--land",
@@ -30,11 +52,30 @@ from tankerwatch.cli.options import _bundled, _run_main_job, _with_run_options
 )
 @_with_run_options
 def run(
-    scenes, out_dir, full_scene, acquired, force, land, water, registry, ports, model, device, config, overrides
+    scenes,
+    out_dir,
+    recursive,
+    rpc_height_m,
+    dem,
+    full_scene,
+    acquired,
+    force,
+    land,
+    water,
+    registry,
+    ports,
+    model,
+    device,
+    config,
+    overrides,
 ) -> None:
     """The main job: detect, measure and identify tankers; write detections and port-visit alerts.
 
-    SCENES are GeoTIFF/COG files or folders of them. Outputs in OUT:
+    SCENES are raster files (GeoTIFF/COG, VRT, JPEG 2000), folders of them, quoted glob patterns, or
+    local STAC Items, ItemCollections and Catalogs (each Item's raster asset, with its datetime, gsd,
+    proj:* and view:*). A scene's <scene>.json beside it is its STAC sidecar, not another input; each
+    raster runs once. RPC-only products (no geotransform) are orthorectified on the fly to --rpc-height
+    or with --dem. Outputs in OUT:
     detections/<scene_id>.geojson, masks/<scene_id>.water.tif, alerts.jsonl, alerts.geojson, chips/,
     tankerwatch.sqlite. A hull must float: detections off the water mask are dropped, and a ship-type
     classifier on native pixels types each hull and drops what is not a ship.
@@ -44,6 +85,9 @@ def run(
     Example:
       tankerwatch run scenes/ --registry configs/registry.csv --ports configs/ports.geojson --out out/
       tankerwatch run scenes/ --out out/ --full-scene --land osm_land.gpkg
+      tankerwatch run stac/catalog.json --out out/
+      tankerwatch run 'archive/2024-*/*.tif' --out out/
+      tankerwatch run archive/ --recursive --dem copernicus_dem.tif --out out/
     """
     results = _run_main_job(
         scenes,
@@ -59,14 +103,43 @@ def run(
         force,
         land,
         water,
+        recursive,
+        rpc_height_m,
+        dem,
     )
     failed = [r for r in results if r.status == "failed"]
     done = sum(r.status == "done" for r in results)
+    click.echo(summary_table(results))
     click.echo(
         f"{done} scene(s) done, {sum(r.status == 'skipped' for r in results)} skipped, "
         f"{len(failed)} failed; {sum(r.new_alerts for r in results)} new alert(s) in {out_dir / 'alerts.jsonl'}"
     )
     sys.exit(1 if failed else 0)
+
+
+def summary_table(results: list[SceneResult]) -> str:
+    """The batch as a table: per scene its status, size, time and throughput, tiles (spared by the cascade),
+    ships, tankers, events and new alerts; then the totals."""
+    head = f"{'scene':<28} {'status':<8} {'MP':>8} {'s':>7} {'MP/s':>6} {'tiles':>6} {'spared':>6} "
+    head += f"{'ships':>5} {'tank':>4} {'STS':>3} {'coal':>4} {'alerts':>6}"
+    lines = [head]
+    for r in results:
+        rate = f"{r.megapixels / r.seconds:6.1f}" if r.seconds > 0 else f"{'-':>6}"
+        lines.append(
+            f"{r.scene_id[:28]:<28} {r.status:<8} {r.megapixels:8.1f} {r.seconds:7.1f} {rate} {r.tiles:6d} "
+            f"{r.tiles_skipped:6d} {r.detections:5d} {r.tankers:4d} {r.sts_pairs:3d} {r.coal_loading:4d} "
+            f"{r.new_alerts:6d}"
+        )
+    mp, secs = sum(r.megapixels for r in results), sum(r.seconds for r in results)
+    lines.append(
+        f"{'total':<28} {len(results):<8d} {mp:8.1f} {secs:7.1f} "
+        + (f"{mp / secs:6.1f}" if secs > 0 else f"{'-':>6}")
+        + f" {sum(r.tiles for r in results):6d} {sum(r.tiles_skipped for r in results):6d} "
+        f"{sum(r.detections for r in results):5d} {sum(r.tankers for r in results):4d} "
+        f"{sum(r.sts_pairs for r in results):3d} {sum(r.coal_loading for r in results):4d} "
+        f"{sum(r.new_alerts for r in results):6d}"
+    )
+    return "\n".join(lines)
 
 
 @click.command()
