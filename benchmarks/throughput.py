@@ -6,10 +6,12 @@ with ground truth for every ship. Then, each in its own subprocess so peak RSS i
 
 * tankerwatch: `run_batch` with a `RunContext`, full scene (--full-scene), the given weights, on its
   default CPU runtime (OpenVINO, exported from those weights) and, with --torch-too, on PyTorch too;
-* SAHI: `AutoDetectionModel` (model_type "ultralytics", same .pt) and `get_sliced_prediction`
+* SAHI: `AutoDetectionModel` (model_type "ultralytics", the same weights) and `get_sliced_prediction`
   with 512 px slices (the model's training size), overlap 0.2, `perform_standard_pred=False`,
   batched, on the whole scene read into memory as stretched RGB uint8 at native 0.5 m, which is
-  how a SAHI user runs it.
+  how a SAHI user runs it. On the same runtime as tankerwatch: an Ultralytics OpenVINO export of the
+  weights (512 px, the SAHI batch; SAHI 0.12 loads it as it is) and, with --torch-too, the .pt on
+  PyTorch against tankerwatch on PyTorch. Each ratio is printed for engines on the same runtime.
 
 Prints megapixels/s (scene native pixels / wall seconds), ship recall against the truth (ships
 longer than 50 m; hit = centre within 20 m or footprint IoU >= 0.3), the length error of the ships
@@ -346,7 +348,7 @@ def worker_sahi(job: dict) -> dict:
     """Run SAHI sliced prediction over the whole scene in memory; detections (scene metres) and wall time."""
     from tankerwatch.config import load_inference_config, parse_overrides
     from tankerwatch.datasets.scene import open_scene
-    from tankerwatch.models.detector import device_list, ultralytics, verify_sha256
+    from tankerwatch.models.detector import device_list, runtime_export, ultralytics, verify_sha256
 
     # Ultralytics configured offline before SAHI imports it; its predictor then uses every core, as
     # tankerwatch's does, so the comparison is of engines, not thread counts
@@ -356,11 +358,14 @@ def worker_sahi(job: dict) -> dict:
     from sahi.slicing import get_slice_bboxes
 
     cfg = load_inference_config(None, parse_overrides(job["overrides"]))
-    verify_sha256(Path(job["model"]))
+    sha = verify_sha256(Path(job["model"]))
     dev = device_list(job["device"])[0]  # SAHI runs on one device
+    model_path = Path(job["model"])
+    if job.get("sahi_runtime") == "openvino":  # SAHI 0.12 loads an Ultralytics OpenVINO export as it is
+        model_path = runtime_export(model_path, sha, "openvino", SAHI_SLICE_PX, job["sahi_batch"])
     model = AutoDetectionModel.from_pretrained(
         model_type="ultralytics",
-        model_path=str(job["model"]),
+        model_path=str(model_path),
         confidence_threshold=cfg.detect.conf_threshold,
         device="cpu" if dev == "cpu" else f"cuda:{dev}",
         image_size=SAHI_SLICE_PX,
@@ -419,11 +424,20 @@ def worker_main(job_path: Path) -> None:
     Path(job["result"]).write_text(json.dumps(result))
 
 
-def run_worker(engine: str, scene: Path, args: argparse.Namespace, tmp: Path, extra_set: tuple[str, ...] = ()) -> dict:
+def run_worker(
+    engine: str,
+    scene: Path,
+    args: argparse.Namespace,
+    tmp: Path,
+    extra_set: tuple[str, ...] = (),
+    sahi_runtime: str = "openvino",
+) -> dict:
     """Run one engine in a fresh subprocess; its result plus the child's own peak RSS (os.wait4)."""
     name = "-".join([engine, *(s.replace("=", "-").replace(".", "-") for s in extra_set)])
+    name += f"-{sahi_runtime}" if engine == "sahi" else ""
     job = {
         "engine": engine,
+        "sahi_runtime": sahi_runtime,
         "scene": str(scene),
         "model": str(args.model),
         "device": args.device,
@@ -707,30 +721,35 @@ def main(argv: list[str] | None = None) -> None:
     if args.torch_too:  # the same engine on SAHI's runtime: what the pipeline gains without OpenVINO
         pt = run_worker("tankerwatch", tif, args, tmp, ("detect.runtime=torch",))
         pt_s = score(truth, counted, pt["detections"])
-    if not args.skip_sahi:
-        sahi = run_worker("sahi", tif, args, tmp)
+    sahi_pt = sahi_pt_s = None
+    if not args.skip_sahi:  # SAHI on tankerwatch's default CPU runtime, and with --torch-too on PyTorch as well
+        sahi = run_worker("sahi", tif, args, tmp, sahi_runtime="openvino")
         sahi_s = score(truth, counted, sahi["detections"])
+        if args.torch_too:
+            sahi_pt = run_worker("sahi", tif, args, tmp, sahi_runtime="torch")
+            sahi_pt_s = score(truth, counted, sahi_pt["detections"])
 
     print("\nthroughput (scene native pixels / wall seconds; model load excluded, scene read included)")
     report_engine("tankerwatch", tw, tw_s, scene_mp)
     if sahi:
-        report_engine("SAHI", sahi, sahi_s, scene_mp)
+        report_engine("SAHI OpenVINO", sahi, sahi_s, scene_mp)
         print(
             f"    SAHI split: read whole scene {sahi['read_s']:.1f} s, sliced prediction {sahi['predict_s']:.1f} s "
             f"({sahi['slices']} slices of {SAHI_SLICE_PX} px = {sahi['slices'] * SAHI_SLICE_PX**2 / 1e6:.0f} MP "
             f"through the model; tankerwatch: {tw['tiles']} tiles, {pix['full']['working_mp']:.0f} MP)"
         )
         print(
-            f"  tankerwatch / SAHI: speed {ratio(sahi['wall_s'], tw['wall_s'])}, recall "
+            f"  tankerwatch / SAHI, both on OpenVINO: speed {ratio(sahi['wall_s'], tw['wall_s'])}, recall "
             f"{ratio(tw_s['recall'], sahi_s['recall'])}, peak RSS {ratio(tw['rss_peak_mb'], sahi['rss_peak_mb'])}"
         )
     if pt:
         report_engine("tw PyTorch", pt, pt_s, scene_mp)
-        if sahi:
-            print(
-                f"  tankerwatch on PyTorch / SAHI: speed {ratio(sahi['wall_s'], pt['wall_s'])}, recall "
-                f"{ratio(pt_s['recall'], sahi_s['recall'])}, peak RSS {ratio(pt['rss_peak_mb'], sahi['rss_peak_mb'])}"
-            )
+    if sahi_pt and pt and sahi_pt_s and pt_s:
+        report_engine("SAHI PyTorch", sahi_pt, sahi_pt_s, scene_mp)
+        print(
+            f"  tankerwatch / SAHI, both on PyTorch: speed {ratio(sahi_pt['wall_s'], pt['wall_s'])}, recall "
+            f"{ratio(pt_s['recall'], sahi_pt_s['recall'])}, peak RSS {ratio(pt['rss_peak_mb'], sahi_pt['rss_peak_mb'])}"
+        )
     print()
     report_profile(tw)
     f, a = pix["full"], pix["aoi"]

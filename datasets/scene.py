@@ -384,6 +384,50 @@ def _pinned_vrt(xml: str, source: Path, dem: Path | None, height_m: float) -> st
     return ET.tostring(root, encoding="unicode")
 
 
+class WindowCache:
+    """A scene reader that serves reads inside one window from memory: one native read of a hull's surroundings
+    serves its refinement, bow, freeboard and type-chip reads, which each ask for a slightly different window.
+
+    Reads of the cached bands inside the window are cut from the array and resampled in memory (area averaging
+    when reducing, as GDAL's `average`; bilinear when enlarging); any other read goes to the file. Everything
+    else (transform, count, ...) is the wrapped reader's."""
+
+    def __init__(self, src: rasterio.io.DatasetReader, bands: tuple[int, ...], window: Window) -> None:
+        self._src, self._bands = src, tuple(bands)
+        self._c0, self._r0 = int(window.col_off), int(window.row_off)
+        self._data = src.read(list(bands), window=window)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._src, name)
+
+    def read(self, indexes=None, window=None, out_shape=None, resampling=Resampling.nearest, **kw):
+        """As DatasetReader.read, from memory where the window lies inside the cached one."""
+        import cv2
+
+        c, r = (int(window.col_off) - self._c0, int(window.row_off) - self._r0) if window is not None else (-1, -1)
+        inside = (
+            window is not None
+            and indexes is not None
+            and tuple(indexes) == self._bands
+            and not kw.get("boundless")
+            and window.col_off == int(window.col_off)
+            and window.row_off == int(window.row_off)
+            and c >= 0
+            and r >= 0
+            and c + int(window.width) <= self._data.shape[2]
+            and r + int(window.height) <= self._data.shape[1]
+        )
+        if not inside:
+            return self._src.read(indexes, window=window, out_shape=out_shape, resampling=resampling, **kw)
+        cut = self._data[:, r : r + int(window.height), c : c + int(window.width)]
+        rows, cols = (out_shape[-2], out_shape[-1]) if out_shape is not None else cut.shape[1:]
+        if (rows, cols) == cut.shape[1:]:
+            return cut.copy()
+        shrink = rows < cut.shape[1] or cols < cut.shape[2]
+        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        return np.stack([cv2.resize(band, (cols, rows), interpolation=interp) for band in cut])
+
+
 GDAL_CACHE_BYTES = 64 * 2**20  # rasterio passes GDAL_CACHEMAX in bytes: a plain 64 would be 64 bytes, no cache
 
 

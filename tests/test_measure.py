@@ -129,3 +129,36 @@ def test_refinement_measures_a_dark_hull_to_its_rim_not_its_deck(scene_factory, 
     # the tolerance of the refinement test above: 3.5 native pixels
     assert d.length_m == pytest.approx(136.0, abs=1.75)
     assert d.beam_m == pytest.approx(23.5, abs=1.75)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 7999, 8000])
+def test_column_median_u8_is_numpys_median(n):
+    from tankerwatch.inference.measure import column_median_u8
+
+    v = np.random.default_rng(n).integers(0, 256, (n, 3)).astype(np.uint8)
+    assert np.array_equal(column_median_u8(v), np.median(v, axis=0).astype(np.float32))
+
+
+def test_window_cache_reads_equal_the_files(scene_factory):
+    """Reads inside the cached window come from memory as the file gives them (same shape, near-equal values when
+    resampled); reads outside it go to the file."""
+    from rasterio.enums import Resampling
+    from rasterio.windows import Window
+
+    from tankerwatch.datasets.scene import WindowCache, open_scene, scene_reader
+
+    scene = open_scene(scene_factory("cache", width_m=300.0, height_m=300.0, land=False))
+    with scene_reader(scene) as src:
+        cache = WindowCache(src, scene.band_indexes, Window(50, 40, 200, 180))
+        inner = Window(60, 50, 120, 100)
+        assert np.array_equal(
+            cache.read(list(scene.band_indexes), window=inner), src.read(list(scene.band_indexes), window=inner)
+        )
+        small = cache.read(list(scene.band_indexes), window=inner, out_shape=(3, 50, 60), resampling=Resampling.average)
+        ref = src.read(list(scene.band_indexes), window=inner, out_shape=(3, 50, 60), resampling=Resampling.average)
+        assert small.shape == ref.shape and np.abs(small.astype(int) - ref.astype(int)).max() <= 2
+        outside = Window(0, 0, 40, 40)
+        assert np.array_equal(
+            cache.read(list(scene.band_indexes), window=outside), src.read(list(scene.band_indexes), window=outside)
+        )
+        assert cache.width == src.width  # everything else is the file's
