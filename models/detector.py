@@ -148,7 +148,7 @@ def device_list(device: str) -> list[str]:
     return ids
 
 
-EXPORT_SUFFIX = {"onnx": ".onnx", "openvino": "_openvino_model"}
+EXPORT_SUFFIX = {"onnx": ".onnx", "openvino": "_openvino_model", "openvino-int8": "-int8_openvino_model"}
 
 
 def block_openvino_telemetry() -> None:
@@ -186,7 +186,7 @@ def runtime_export(weights: Path, sha256: str, runtime: str, imgsz: int, batch: 
     """The weights (of that sha256) exported for a CPU runtime at a fixed tile size and batch, made once and cached."""
     import tempfile
 
-    module = {"onnx": "onnxruntime", "openvino": "openvino"}[runtime]
+    module = {"onnx": "onnxruntime", "openvino": "openvino", "openvino-int8": "openvino"}[runtime]
     ultralytics()  # offline set-up first, OpenVINO's telemetry included
     try:
         __import__(module)
@@ -199,6 +199,10 @@ def runtime_export(weights: Path, sha256: str, runtime: str, imgsz: int, batch: 
     target = cache / f"{sha256[:16]}-{imgsz}px-b{batch}{EXPORT_SUFFIX[runtime]}"
     if target.exists():
         return target
+    if runtime == "openvino-int8":  # the float export, quantized (models/quantize.py)
+        from tankerwatch.models.quantize import quantize_export
+
+        return quantize_export(runtime_export(weights, sha256, "openvino", imgsz, batch), target, imgsz, batch)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
         # Ultralytics writes the export beside the weights: export a private copy, then move it in place whole

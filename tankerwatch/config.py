@@ -19,7 +19,8 @@ def bundled_path(name: str) -> Path:
     return Path(str(resources.files("tankerwatch.configs").joinpath(name)))
 
 
-RUNTIMES = ("auto", "torch", "onnx", "openvino")  # auto: OpenVINO on the CPU, PyTorch (fp16) on GPUs
+# auto: OpenVINO on the CPU, PyTorch (fp16) on GPUs; openvino-int8: NNCF-quantized (models/quantize.py)
+RUNTIMES = ("auto", "torch", "onnx", "openvino", "openvino-int8")
 CHOICES = {"runtime": RUNTIMES}
 
 
