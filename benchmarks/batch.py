@@ -2,7 +2,9 @@
 
 Generates N port scenes (randomised Vostochny ports, `random_spec`, training seeds 60000 up by default; sizes
 and GSDs as the renderer draws them) once into --workdir, then runs the main job over the folder as
-`tankerwatch run` does (one context, scenes one after another, the bundled weights and stages), and prints
+`tankerwatch run --full-scene` does (one context, scenes one after another, the bundled weights and stages;
+whole scenes, since the generated ones lie anywhere, not only at ports; `--ports-only` looks at port tiles
+only, as a plain `tankerwatch run`), and prints
 scenes per hour, megapixels per second, the share of tiles the cascade spared, and the mean seconds per stage
 from the batch manifest (OUT/tankerwatch.sqlite: scenes.timings). Model loading is outside the timed part.
 
@@ -48,6 +50,7 @@ def main() -> None:
     ap.add_argument("--scenes", type=int, default=12)
     ap.add_argument("--seed", type=int, default=60000)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/tankerwatch-batch"))
+    ap.add_argument("--ports-only", action="store_true", help="only tiles touching a port (tankerwatch run's default)")
     args = ap.parse_args()
     if args.seed + args.scenes > 9_000_000:
         raise SystemExit("evaluation seeds (>= 9,000,000) are not for this benchmark")
@@ -56,7 +59,7 @@ def main() -> None:
     shutil.rmtree(out, ignore_errors=True)
     cfg = load_inference_config()
     registry, ports = bundled_path("registry.csv"), bundled_path("ports.geojson")
-    ctx = load_context(cfg, registry, ports, out, None, None, False, None, False)
+    ctx = load_context(cfg, registry, ports, out, None, None, not args.ports_only, None, False)
     t0 = time.perf_counter()
     results = run_batch(find_scenes(scenes), ctx)
     wall = time.perf_counter() - t0
