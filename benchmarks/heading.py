@@ -34,11 +34,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import add_run_options, nearest  # noqa: E402
 from tankerwatch.config import bundled_path, load_inference_config, parse_overrides  # noqa: E402
 from tankerwatch.datasets.ports import load_ports  # noqa: E402
 from tankerwatch.datasets.scene import open_scene, scene_reader  # noqa: E402
 from tankerwatch.datasets.synth import EVAL_SEED_BASE, generate_scene, hard_port_spec, write_scene  # noqa: E402
-from tankerwatch.geo import geodesic_m  # noqa: E402
 from tankerwatch.inference import measure  # noqa: E402
 from tankerwatch.inference.measure import refine_box  # noqa: E402
 from tankerwatch.io import read_json  # noqa: E402
@@ -61,16 +61,6 @@ def truth_tankers(path: Path) -> list[dict]:
     """The truth tankers of a written scene (properties: centre, heading_deg as stern to bow)."""
     feats = read_json(path.with_name(path.stem + ".truth.geojson"), "ground truth")["features"]
     return [f["properties"] for f in feats if f["properties"]["class"] == "tanker"]
-
-
-def nearest(places: list[dict], lon: float, lat: float) -> tuple[float, dict | None]:
-    """The place (properties with center_lon, center_lat) nearest a point, and its distance in metres."""
-    best: tuple[float, dict | None] = (math.inf, None)
-    for p in places:
-        d = geodesic_m(lon, lat, p["center_lon"], p["center_lat"])
-        if d < best[0]:
-            best = (d, p)
-    return best
 
 
 def angle_off_deg(a: float, b: float) -> float:
@@ -105,7 +95,7 @@ def fit_rows(args: argparse.Namespace, work: Path) -> tuple[np.ndarray, np.ndarr
         with scene_reader(scene) as src:
             for b in (b for b in truth_boxes(scene) if b.class_name == "tanker"):
                 d = measure.measure(b, scene, bow=1)
-                _, t = nearest(truth, d.center_lon, d.center_lat)
+                t, _ = nearest(truth, d.center_lon, d.center_lat)
                 box = jittered(b, scene.gsd_m, rng)
                 box = refine_box(src, scene, box) or box
                 feats = measure.read_bow_cues(src, scene, box)
@@ -208,7 +198,7 @@ def run_eval(args: argparse.Namespace, work: Path) -> None:
         features = read_json(work / "out" / "detections" / f"{path.stem}.geojson", "detections")["features"]
         dets = [f["properties"] for f in features if f["properties"]["class"] == "tanker"]
         for t in truth:
-            distance_m, d = nearest(dets, t["center_lon"], t["center_lat"])
+            d, distance_m = nearest(dets, t["center_lon"], t["center_lat"])
             if d is None or distance_m > POSITION_TOLERANCE_M:
                 continue
             matched += 1
@@ -217,7 +207,7 @@ def run_eval(args: argparse.Namespace, work: Path) -> None:
                 ok = angle_off_deg(d["heading_deg"], t["heading_deg"]) < 90
                 right += ok
                 wrong += not ok
-            _, read = nearest(reads.get(path.stem, []), d["center_lon"], d["center_lat"])
+            read, _ = nearest(reads.get(path.stem, []), d["center_lon"], d["center_lat"])
             for name in CUES:
                 abstained[name] += read is None or getattr(read["cues"], name) is None
     print(f"scenes {args.scenes} (seeds {args.seed}..{args.seed + args.scenes - 1}) at {args.gsd} m, detector run")
@@ -236,15 +226,7 @@ def main() -> None:
     ap.add_argument("--gsd", type=float, default=0.5)
     ap.add_argument("--fit", action="store_true", help="fit the cue weights and threshold on training scenes")
     ap.add_argument("--max-wrong", type=float, default=MAX_CALLED_WRONG, help="--fit: wrong share among called")
-    ap.add_argument("--keep", type=Path, default=None, help="keep scenes and outputs in this folder")
-    ap.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override an inference setting, as `tankerwatch run --set` does (e.g. detect.bow_min_confidence=0.9)",
-    )
+    add_run_options(ap, "detect.bow_min_confidence=0.9")
     args = ap.parse_args()
     args.seed = args.seed if args.seed is not None else (200_000 if args.fit else EVAL_SEED_BASE)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tw-heading-"))

@@ -23,19 +23,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for benchmarks/common.py
+
+from benchmarks.common import add_run_options, nearest  # noqa: E402
 from tankerwatch.config import bundled_path, load_inference_config, parse_overrides
 from tankerwatch.datasets.ports import load_ports
 from tankerwatch.datasets.registry import COLUMNS, IMO_WEIGHTS, load_registry
 from tankerwatch.datasets.synth import SceneSpec, ShipSpec, generate_scene, write_scene
-from tankerwatch.geo import geodesic_m
 from tankerwatch.inference.appearance import load_appearance_model
 from tankerwatch.inference.demo import VOSTOCHNY
 from tankerwatch.inference.measurement_error import error_model_for
@@ -125,17 +127,6 @@ def write_scenes(
         )
         paths.append(write_scene(generate_scene(spec), out, f"ident_{seed + k:05d}"))
     return paths
-
-
-def nearest(features: list[dict], lon: float, lat: float) -> tuple[dict | None, float]:
-    """The feature whose centre lies nearest a point, and its distance in metres."""
-    best, best_d = None, math.inf
-    for f in features:
-        p = f.get("properties", f)
-        d = geodesic_m(lon, lat, p["center_lon"], p["center_lat"])
-        if d < best_d:
-            best, best_d = p, d
-    return best, best_d
 
 
 def scene_alerts(out: Path, scene_id: str) -> list[dict]:
@@ -295,15 +286,7 @@ def main() -> None:
     ap.add_argument("--gsd", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=50_000)
     ap.add_argument("--model", type=Path, default=None)
-    ap.add_argument("--keep", type=Path, default=None, help="keep scenes and outputs in this folder")
-    ap.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override an inference setting, as `tankerwatch run --set` does",
-    )
+    add_run_options(ap, "detect.conf_threshold=0.4")
     args = ap.parse_args()
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tw-ident-"))

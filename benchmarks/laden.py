@@ -37,10 +37,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import add_run_options, nearest  # noqa: E402
 from tankerwatch.config import FreeboardConfig, bundled_path, load_inference_config, parse_overrides  # noqa: E402
 from tankerwatch.datasets.scene import Scene, open_scene, scene_reader  # noqa: E402
 from tankerwatch.datasets.synth import EVAL_SEED_BASE, Renderer, SceneSpec, generate_scene, write_scene  # noqa: E402
-from tankerwatch.geo import from_lonlat_transformer, geodesic_m  # noqa: E402
+from tankerwatch.geo import from_lonlat_transformer  # noqa: E402
 from tankerwatch.inference.demo import VOSTOCHNY  # noqa: E402
 from tankerwatch.inference.freeboard import load_state, read_freeboard  # noqa: E402
 from tankerwatch.io import read_json  # noqa: E402
@@ -91,17 +92,6 @@ def footprint_box(scene: Scene, ring: list[list[float]], class_name: str) -> Ori
     )
 
 
-def nearest(features: list[dict], lon: float, lat: float) -> tuple[dict | None, float]:
-    """The feature whose centre lies nearest a point, and its distance in metres."""
-    best, best_d = None, math.inf
-    for f in features:
-        p = f["properties"]
-        d = geodesic_m(lon, lat, p["center_lon"], p["center_lat"])
-        if d < best_d:
-            best, best_d = f, d
-    return best, best_d
-
-
 @dataclass
 class Tally:
     """Counts and errors over the scored tankers."""
@@ -145,7 +135,7 @@ def score_scene(tif: Path, out: Path, cfg: FreeboardConfig, tally: Tally) -> Non
             if p["class"] != "tanker" or p.get("loaded") is None:
                 continue
             tally.tankers += 1
-            det, d = nearest(dets, p["center_lon"], p["center_lat"])
+            det, d = nearest(dets, p["center_lon"], p["center_lat"], whole=True)
             if det is None or d > POSITION_TOLERANCE_M:
                 continue
             tally.detected += 1
@@ -263,8 +253,7 @@ def main() -> None:
     ap.add_argument("--off-nadir", type=float, default=0.0, help="off-nadir angle drawn up to this (degrees)")
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--fit", action="store_true", help="fit the freeboard model on training scenes instead")
-    ap.add_argument("--keep", type=Path, default=None, help="keep scenes and outputs in this folder")
-    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    add_run_options(ap)
     args = ap.parse_args()
     if args.fit:
         args.seed = 700_000 if args.seed is None else args.seed

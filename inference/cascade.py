@@ -36,14 +36,14 @@ from rasterio.windows import Window
 from tankerwatch.config import CascadeConfig
 from tankerwatch.inference.floating import WaterMask
 
-RUN, LAND, EMPTY_WATER, NODATA = "model", "land", "empty_water", "nodata"
+RUN, LAND, EMPTY_WATER = "model", "land", "empty_water"  # an all-nodata tile never reaches the cascade
 
 
 @dataclass
 class CascadeStats:
     """How many tiles went to the model and how many were skipped, by reason."""
 
-    counts: dict[str, int] = field(default_factory=lambda: {RUN: 0, LAND: 0, EMPTY_WATER: 0, NODATA: 0})
+    counts: dict[str, int] = field(default_factory=lambda: {RUN: 0, LAND: 0, EMPTY_WATER: 0})
 
     def add(self, verdict: str) -> None:
         """Count one tile's verdict."""
@@ -64,24 +64,18 @@ def water_cells(water: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
     return water[r0:r1, c0:c1]
 
 
-def has_object(rgb: np.ndarray, valid: np.ndarray | None, gsd_m: float, cfg: CascadeConfig) -> bool:
+def has_object(rgb: np.ndarray, gsd_m: float, cfg: CascadeConfig) -> bool:
     """Whether a water tile (rows x cols x 3 uint8 at gsd_m) holds a patch standing out from its water."""
     f = max(1.0, cfg.object_gsd_m / gsd_m)
     h, w = rgb.shape[:2]
     shape = (max(1, int(round(w / f))), max(1, int(round(h / f))))
     small = cv2.resize(rgb, shape, interpolation=cv2.INTER_AREA).astype(np.float32)
-    ok = np.ones(small.shape[:2], bool)
-    if valid is not None:
-        ok = cv2.resize(valid.astype(np.uint8), shape, interpolation=cv2.INTER_NEAREST).astype(bool)
-    if not ok.any():
-        return False
-    ref = np.median(small[ok], axis=0)
-    dist = np.sqrt(((small - ref) ** 2).sum(axis=2))
-    level = float(np.median(dist[ok]))
-    spread = 1.4826 * float(np.median(np.abs(dist[ok] - level)))  # robust SD of the water's texture
+    dist = np.sqrt(((small - np.median(small.reshape(-1, 3), axis=0)) ** 2).sum(axis=2))
+    level = float(np.median(dist))
+    spread = 1.4826 * float(np.median(np.abs(dist - level)))  # robust SD of the water's texture
     if level + spread > cfg.max_water_texture:  # rough or mottled water (swell, glint, stretched noise): ask the model
         return True
-    hot = ((dist > max(cfg.object_contrast, level + cfg.noise_factor * spread)) & ok).astype(np.uint8)
+    hot = (dist > max(cfg.object_contrast, level + cfg.noise_factor * spread)).astype(np.uint8)
     if not hot.any():
         return False
     cell_m2 = (gsd_m * w / shape[0]) * (gsd_m * h / shape[1])
@@ -90,24 +84,21 @@ def has_object(rgb: np.ndarray, valid: np.ndarray | None, gsd_m: float, cfg: Cas
 
 
 def tile_verdict(
-    rgb: np.ndarray | None,
-    valid: np.ndarray | None,
+    rgb: np.ndarray,
     gsd_m: float,
     cells_near: np.ndarray | None,
     cells_in: np.ndarray | None,
     cfg: CascadeConfig,
 ) -> str:
-    """Whether the model must see a tile (RUN), or why not (LAND, EMPTY_WATER, NODATA).
+    """Whether the model must see a tile (RUN), or why not (LAND, EMPTY_WATER).
 
     cells_near: the water cells of the tile grown by the land margin; cells_in: those of the tile itself (None:
     no water mask, so only the model can tell)."""
-    if rgb is None:
-        return NODATA
     if not cfg.enabled or cells_near is None or cells_in is None or cells_in.size == 0:
         return RUN
     if not cells_near.any():
         return LAND
-    if cells_in.all() and not has_object(rgb, valid, gsd_m, cfg):
+    if cells_in.all() and not has_object(rgb, gsd_m, cfg):
         return EMPTY_WATER
     return RUN
 
@@ -127,10 +118,9 @@ class TileTriage:
         r1 = int(math.ceil((w.row_off + w.height - m.row0) / m.scale))
         return water_cells(m.water, slice(r0 - grow, r1 + grow), slice(c0 - grow, c1 + grow))
 
-    def __call__(self, window: Window, rgb: np.ndarray | None, gsd_m: float) -> str:
-        """The verdict on one tile: its native-pixel window and its pixels as read (gsd_m metres a pixel; None:
-        all nodata)."""
+    def __call__(self, window: Window, rgb: np.ndarray, gsd_m: float) -> str:
+        """The verdict on one tile: its native-pixel window and its pixels as read (gsd_m metres a pixel)."""
         near, inside = self._cells(window, self.margin_cells), self._cells(window, 0)
-        verdict = tile_verdict(rgb, None, gsd_m, near, inside, self.cfg)
+        verdict = tile_verdict(rgb, gsd_m, near, inside, self.cfg)
         self.stats.add(verdict)
         return verdict

@@ -208,12 +208,16 @@ def runtime_export(weights: Path, sha256: str, runtime: str, imgsz: int, batch: 
         # Ultralytics writes the export beside the weights: export a private copy, then move it in place whole
         copy = Path(tmp) / "model.pt"
         shutil.copyfile(weights, copy)
-        out = _export(_load_yolo(copy, weights), weights, runtime, imgsz, batch)
-        try:
-            out.rename(target)
-        except OSError:  # another process exported the same model meanwhile
-            if not target.exists():
-                raise
+        return move_into_place(_export(_load_yolo(copy, weights), weights, runtime, imgsz, batch), target)
+
+
+def move_into_place(staged: Path, target: Path) -> Path:
+    """Rename a finished export into the cache whole; where another process put one there first, keep that."""
+    try:
+        staged.rename(target)
+    except OSError:
+        if not target.exists():
+            raise
     return target
 
 

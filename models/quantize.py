@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tankerwatch.models.detector import move_into_place
 from tankerwatch.schema import TankerwatchError
 
 CALIBRATION_SEED = 41_000  # training seeds (< 9,000,000): the scenes the calibration tiles come from
@@ -102,9 +103,4 @@ def quantize_export(float_dir: Path, target: Path, tile_px: int, batch: int) -> 
         shutil.copytree(float_dir, staged)  # metadata.yaml (class names, stride) as Ultralytics reads it
         for f in staged.glob("*.xml"):
             ov.save_model(quantized, str(f))
-        try:
-            staged.rename(target)
-        except OSError:  # another process quantized the same model meanwhile
-            if not target.exists():
-                raise
-    return target
+        return move_into_place(staged, target)

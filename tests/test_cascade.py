@@ -100,7 +100,7 @@ def test_switched_off_or_without_a_mask_every_tile_runs(scene_factory):
     _, verdicts, _ = _verdicts(tif, np.ones((128, 128), np.uint8), CascadeConfig(enabled=False))
     assert set(verdicts) == {RUN}
     tile = np.full((64, 64, 3), 40, np.uint8)
-    assert tile_verdict(tile, None, 1.0, None, None, CascadeConfig()) == RUN
+    assert tile_verdict(tile, 1.0, None, None, CascadeConfig()) == RUN
 
 
 @pytest.mark.parametrize("contrast, expected", [(10, False), (60, True)])
@@ -108,7 +108,7 @@ def test_has_object_needs_a_patch_that_stands_out_from_rough_water(contrast, exp
     rng = np.random.default_rng(0)
     tile = np.clip(rng.normal(40, 3, (256, 256, 3)), 0, 255).astype(np.uint8)  # water with texture
     tile[100:108, 100:110] = np.clip(40 + contrast, 0, 255)  # an 80 m2 patch
-    assert has_object(tile, None, 1.0, CascadeConfig()) is expected
+    assert has_object(tile, 1.0, CascadeConfig()) is expected
 
 
 def test_rough_water_always_goes_to_the_model():
@@ -116,5 +116,5 @@ def test_rough_water_always_goes_to_the_model():
     rng = np.random.default_rng(1)
     rough = np.clip(rng.normal(90, 40, (256, 256, 3)), 0, 255).astype(np.uint8)
     rough = np.repeat(np.repeat(rough[::8, ::8], 8, axis=0), 8, axis=1)  # blotches larger than the object cells
-    assert has_object(rough, None, 1.0, CascadeConfig())
-    assert tile_verdict(rough, None, 1.0, np.ones((4, 4), np.uint8), np.ones((2, 2), np.uint8), CascadeConfig()) == RUN
+    assert has_object(rough, 1.0, CascadeConfig())
+    assert tile_verdict(rough, 1.0, np.ones((4, 4), np.uint8), np.ones((2, 2), np.uint8), CascadeConfig()) == RUN
