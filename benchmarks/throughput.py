@@ -51,6 +51,10 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for benchmarks/common.py
+
+from benchmarks.common import GpuBusy  # noqa: E402
+
 GSD_M = 0.5  # native resolution of the benchmark scenes (a typical commercial product)
 SAHI_SLICE_PX = 512  # the model's training chip size
 SAHI_OVERLAP = 0.2
@@ -312,9 +316,10 @@ def worker_tankerwatch(job: dict) -> dict:
     pipeline.floating_hulls = sw.wrap("float test", pipeline.floating_hulls)
     pipeline.typed_ships = sw.wrap("ship type", pipeline.typed_ships)
     ctx.detector.predict = sw.wrap("predict", ctx.detector.predict)
-    t0 = time.perf_counter()
-    (res,) = pipeline.run_batch([Path(job["scene"])], ctx)
-    wall = time.perf_counter() - t0
+    with GpuBusy() as gpu:
+        t0 = time.perf_counter()
+        (res,) = pipeline.run_batch([Path(job["scene"])], ctx)
+        wall = time.perf_counter() - t0
     if res.status != "done":
         raise SystemExit(f"tankerwatch failed on {job['scene']}: {res.reason}")
     fc = json.loads((out / "detections" / f"{res.scene_id}.geojson").read_text())
@@ -325,6 +330,7 @@ def worker_tankerwatch(job: dict) -> dict:
         "tiles": res.tiles,
         "detections": polys,
         "rss_loaded_mb": rss_loaded,
+        "gpu_busy": gpu.busy,
         "profile": sw.seconds,
         "calls": sw.calls,
     }
@@ -563,6 +569,7 @@ def report_engine(name: str, r: dict, s: dict, scene_mp: float) -> None:
         f"recall {s['recall']:.3f} ({s['found']}/{s['ships']})  length MAE {s['length_mae_m']:.1f} m "
         f"({100 * s['length_within_5m']:.0f}% within 5 m)  detections {s['detections']} "
         f"(stray {s['stray']})  peak RSS {r['rss_peak_mb']:7.0f} MB (after model load {r['rss_loaded_mb']:.0f} MB)"
+        + ("  GPU busy " + ", ".join(f"{100 * b:.0f} %" for b in r["gpu_busy"]) if r.get("gpu_busy") else "")
     )
 
 

@@ -94,33 +94,44 @@ def detect_scene(
 ) -> list[OrientedBox]:
     """Run the detector over tiles (those the cascade's triage sends to the model) and merge the boxes into one
     list in native pixels; on_tiles(n) is told as each batch of n tiles is done (a progress bar)."""
-    boxes: list[OrientedBox] = []
-    cut: list[bool] = []
-    gsd = cfg.detect.working_gsd_m
+    found: list[tuple[Tile, np.ndarray]] = []
     for chunk, images in _tile_batches(scene, tiles, detector.batch, cfg.detect.tile_px, cfg.detect.readers):
-        keep = [
-            (t, im)
-            for t, im in zip(chunk, images, strict=True)
-            if im is not None and (triage is None or triage(t.window, im[: t.out_rows, : t.out_cols], gsd) == RUN)
-        ]
+        keep = to_model(chunk, images, triage, cfg.detect.working_gsd_m)
         if on_tiles is not None:
             on_tiles(len(chunk))
-        if not keep:
-            continue
-        predictions = detector.predict([im for _, im in keep])
-        for (t, _), rows in zip(keep, predictions, strict=True):
-            w = t.window
-            tile, tile_cut = tile_boxes(
-                rows,
-                w.col_off,
-                w.row_off,
-                w.col_off + w.width,
-                w.row_off + w.height,
-                t.scale_x,
-                t.scale_y,
-                scene.width,
-                scene.height,
-            )
-            boxes += tile
-            cut += tile_cut
-    return merge_boxes(boxes, cut, cfg.detect.iou_threshold)
+        if keep:
+            found += zip([t for t, _ in keep], detector.predict([im for _, im in keep]), strict=True)
+    return scene_boxes(scene, found, cfg.detect.iou_threshold)
+
+
+def to_model(
+    tiles: list[Tile], images: list[np.ndarray | None], triage: TileTriage | None, gsd_m: float
+) -> list[tuple[Tile, np.ndarray]]:
+    """The tiles read that go to the model: not all nodata and, where the cascade runs, not spared by it."""
+    return [
+        (t, im)
+        for t, im in zip(tiles, images, strict=True)
+        if im is not None and (triage is None or triage(t.window, im[: t.out_rows, : t.out_cols], gsd_m) == RUN)
+    ]
+
+
+def scene_boxes(scene: Scene, found: list[tuple[Tile, np.ndarray]], iou_threshold: float) -> list[OrientedBox]:
+    """The detector's rows of each tile back in native pixels, merged into one box per hull across the overlaps."""
+    boxes: list[OrientedBox] = []
+    cut: list[bool] = []
+    for t, rows in found:
+        w = t.window
+        tile, tile_cut = tile_boxes(
+            rows,
+            w.col_off,
+            w.row_off,
+            w.col_off + w.width,
+            w.row_off + w.height,
+            t.scale_x,
+            t.scale_y,
+            scene.width,
+            scene.height,
+        )
+        boxes += tile
+        cut += tile_cut
+    return merge_boxes(boxes, cut, iou_threshold)

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 # the `name as name` imports are not used here: the CLI takes image_hull_filter from this module, and the throughput
 # benchmark (benchmarks/throughput.py) looks the others up here (wrapping them here times nothing now: the stage
@@ -62,14 +62,16 @@ from tankerwatch.inference.measure import straightened_hull as straightened_hull
 from tankerwatch.inference.measurement_error import ErrorModel, error_model_for
 from tankerwatch.inference.merge import merge_boxes as merge_boxes
 from tankerwatch.inference.outputs import chip_writer, write_detections
-from tankerwatch.inference.review import review_memory
+from tankerwatch.inference.review import ReviewMemory, review_memory
 from tankerwatch.inference.stages import HullStages, load_stages
 from tankerwatch.inference.stages import image_hull_filter as image_hull_filter
 from tankerwatch.inference.sts import sts_events
-from tankerwatch.inference.tiling import plan_tiles, port_aoi_px
+from tankerwatch.inference.tiling import Tile, plan_tiles, port_aoi_px
 from tankerwatch.inference.visits import AlertStore, SceneEvents, SceneManifest
 from tankerwatch.io import file_fingerprint
-from tankerwatch.schema import Identification, TankerwatchError, Vessel
+from tankerwatch.schema import Detection, Identification, OrientedBox, TankerwatchError, Vessel
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -132,15 +134,17 @@ def load_context(
     force: bool,
     land_path: Path | None = None,
     water_path: Path | None = None,
+    with_detector: bool = True,
 ) -> RunContext:
-    """Load registry, ports, the detector and the stage models once for a batch (bad inputs fail before any scene)."""
+    """Load registry, ports, the detector and the stage models once for a batch (bad inputs fail before any scene);
+    without the detector where the Ray engine's actors load their own."""
     from tankerwatch.models.detector import BUNDLED_WEIGHTS, load_detector
 
     registry = load_registry(registry_path)
     ports = load_ports(ports_path)
     if device:
         cfg.detect.device = device
-    detector = load_detector(model_path, cfg.detect)
+    detector = load_detector(model_path, cfg.detect) if with_detector else cast(TileDetector, None)
     errors = error_model_for(Path(model_path) if model_path else BUNDLED_WEIGHTS, cfg.matching.error_model)
     appearance = (
         load_appearance_model(Path(cfg.matching.appearance_model) if cfg.matching.appearance_model else None)
@@ -157,7 +161,7 @@ def load_context(
         acquired,
         force,
         {p.id: p.name for p in ports},
-        load_stages(cfg, land_path, water_path),
+        load_stages(cfg, land_path, water_path, cpu=not with_detector),  # the Ray engine's stage tasks are CPU tasks
         errors,
         appearance,
     )
@@ -171,19 +175,29 @@ def run_batch(
     results = []
     with AlertStore(ctx.out_dir) as store:
         for path, source in scene_sources(scenes):
-            try:
-                res = process_scene(path, ctx, store, source)
-            except TankerwatchError as e:
-                res = SceneResult(Path(path), Path(path).stem, "failed", reason=str(e))
-                store.mark_failed(Path(path).stem, str(path), str(e))
-            except Exception as e:  # an unexpected failure still must not stop the batch
-                msg = f"{path}: {type(e).__name__}: {e}".splitlines()[0]
-                res = SceneResult(Path(path), Path(path).stem, "failed", reason=msg)
-                store.mark_failed(Path(path).stem, str(path), msg)
+            res = guarded(path, store, process_scene, path, ctx, store, source)
             results.append(res)
             if progress:
                 progress(res)
     return results
+
+
+def guarded(path: Path, store: AlertStore, work: Callable[..., T], *args: Any) -> T | SceneResult:
+    """work(*args) for the scene at path, or its failure recorded in the manifest: one bad scene never stops a batch."""
+    try:
+        return work(*args)
+    except Exception as e:
+        msg = failure_reason(path, e)
+    store.mark_failed(Path(path).stem, str(path), msg)
+    return SceneResult(Path(path), Path(path).stem, "failed", reason=msg)
+
+
+def failure_reason(path: Path, e: Exception) -> str:
+    """The one line a scene's failure is reported with: a TankerwatchError's own (it names the file), else the
+    file, the exception's type and its first line."""
+    if isinstance(e, TankerwatchError):
+        return str(e)
+    return f"{path}: {type(e).__name__}: {e}".splitlines()[0]  # an unexpected failure still must not stop the batch
 
 
 class StageClock:
@@ -199,11 +213,65 @@ class StageClock:
         try:
             yield
         finally:
-            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
+            self.add({stage: time.perf_counter() - t0})
+
+    def add(self, seconds: dict[str, float]) -> None:
+        """Add stage seconds timed elsewhere (another process of the Ray engine)."""
+        for stage, s in seconds.items():
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + s
+
+
+@dataclass
+class OpenedScene:
+    """A scene opened for the batch: its grid, its file's fingerprint, why it is redone, its stage clock."""
+
+    path: Path
+    scene: Scene
+    fingerprint: str
+    redo: str = ""  # why a scene the manifest has done is done again
+    clock: StageClock = field(default_factory=StageClock)
+
+
+@dataclass
+class TiledScene:
+    """A scene's tiles, the water mask over them and the cascade's triage of them."""
+
+    tiles: list[Tile]
+    water: TilesWater | None
+    triage: TileTriage | None
+
+
+@dataclass
+class SceneFindings:
+    """What the stages after the detector found in one scene, before anything is stored."""
+
+    detections: list[Detection]
+    idents: list[Identification]
+    events: SceneEvents
 
 
 def process_scene(path: Path, ctx: RunContext, store: AlertStore, source: SceneInput | None = None) -> SceneResult:
     """Detect, measure, identify and alert on one scene; raises TankerwatchError on bad input."""
+    opened = open_for_batch(path, ctx, store, source)
+    if isinstance(opened, SceneResult):
+        return opened
+    scene, clock = opened.scene, opened.clock
+    tiled = tile_scene(scene, ctx, clock)
+    if ctx.progress is not None:
+        ctx.progress.start_scene(scene.scene_id, scene.width * scene.height / 1e6, len(tiled.tiles))
+    # detect and merge: one box per hull, in native pixels
+    with clock("detect"):
+        on_tiles = ctx.progress.tiles_done if ctx.progress is not None else None
+        boxes = detect_scene(scene, tiled.tiles, ctx.detector, ctx.cfg, tiled.triage, on_tiles) if tiled.tiles else []
+    findings = hull_stages(scene, boxes, tiled.water, ctx, review_memory(store.signature_rows()), clock)
+    spared = tiled.triage.stats.skipped if tiled.triage else 0
+    return record_findings(opened, findings, ctx, store, len(tiled.tiles), spared, tiled.water is not None)
+
+
+def open_for_batch(
+    path: Path, ctx: RunContext, store: AlertStore, source: SceneInput | None = None
+) -> OpenedScene | SceneResult:
+    """The scene's grid and fingerprint (read stage), or its skipped result where the manifest has it done."""
     clock = StageClock()
     # read: the scene's grid, georeferencing and stretch (each stage reads the pixels it needs)
     with clock("read"):
@@ -220,6 +288,11 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore, source: SceneI
             f"{path}: no acquisition time (give --acquired, a STAC sidecar {path.with_suffix('.json').name} "
             "or the TIFFTAG_DATETIME tag)"
         )
+    return OpenedScene(path, scene, fingerprint, redo, clock)
+
+
+def tile_scene(scene: Scene, ctx: RunContext, clock: StageClock) -> TiledScene:
+    """The tiles over the ports in the scene (or all of it), the water mask over them, and the cascade's triage."""
     # tile: the ports in the scene, plus a margin (none: nothing to look at), or the full scene
     aoi = None if ctx.full_scene else port_aoi_px(scene, ctx.ports, ctx.cfg.detect.port_margin_m)
     tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
@@ -227,12 +300,18 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore, source: SceneI
     with clock("water"):
         water = tiles_water(scene, tiles, ctx)
     triage = TileTriage(water.mask, scene.gsd_m, ctx.cfg.cascade) if water is not None else None
-    if ctx.progress is not None:
-        ctx.progress.start_scene(scene.scene_id, scene.width * scene.height / 1e6, len(tiles))
-    # detect and merge: one box per hull, in native pixels
-    with clock("detect"):
-        on_tiles = ctx.progress.tiles_done if ctx.progress is not None else None
-        boxes = detect_scene(scene, tiles, ctx.detector, ctx.cfg, triage, on_tiles) if tiles else []
+    return TiledScene(tiles, water, triage)
+
+
+def hull_stages(
+    scene: Scene,
+    boxes: list[OrientedBox],
+    water: TilesWater | None,
+    ctx: RunContext,
+    memory: ReviewMemory,
+    clock: StageClock,
+) -> SceneFindings:
+    """From the detector's boxes to identified hulls and events: float, measure, classify, identify, events."""
     # float: the boxes on water, and the objects on the water no box covers (where switched on)
     boxes, objects = floating_hulls(scene, boxes, ctx, water)
     thresholds = not_ship_limits(ctx.cfg.stages, len(boxes), len(objects))
@@ -255,43 +334,57 @@ def process_scene(path: Path, ctx: RunContext, store: AlertStore, source: SceneI
     detections.sort(key=lambda d: (-d.confidence, d.center_lon, d.center_lat))
     # identify: each hull against the registry, then the scene's hulls jointly (a vessel is in one place)
     with clock("identify"):
-        idents = assign_scene(identify_hulls(scene, detections, ctx, review_memory(store.signature_rows())))
-    write_detections(ctx.out_dir, scene.scene_id, detections, idents)
+        idents = assign_scene(identify_hulls(scene, detections, ctx, memory))
     # events: hulls side by side, at least one a tanker (in the port tiles, or anywhere with --full-scene); bulk
     # carriers at watched coal berths, and the stockpiles on those berths' quays
     with clock("events"):
         events = scene_events(scene, idents, ctx, water)
-    # visit and alert: tankers in port joined into visits, a new visit alerted with its chip; the events alerted
+    return SceneFindings(detections, idents, events)
+
+
+def record_findings(
+    opened: OpenedScene,
+    findings: SceneFindings,
+    ctx: RunContext,
+    store: AlertStore,
+    tiles: int,
+    tiles_spared: int,
+    masked: bool,
+) -> SceneResult:
+    """Write the scene's detections; join its tankers into visits and alert new ones and its events (visit, alert)."""
+    scene, clock = opened.scene, opened.clock
+    write_detections(ctx.out_dir, scene.scene_id, findings.detections, findings.idents)
     outputs = {"detections": f"detections/{scene.scene_id}.geojson"}
-    if water is not None and ctx.cfg.stages.write_mask:
+    if masked and ctx.cfg.stages.write_mask:
         outputs["mask"] = f"masks/{scene.scene_id}.water.tif"
-    manifest = SceneManifest(fingerprint, outputs, clock.seconds)
+    manifest = SceneManifest(opened.fingerprint, outputs, clock.seconds)
     with clock("alert"):
         new = store.record_scene(
             scene.scene_id,
-            str(path),
+            str(opened.path),
             scene.acquired,
-            idents,
+            findings.idents,
             ctx.cfg.matching,
             ctx.cfg.visits,
             chip_writer(scene, ctx.out_dir, ctx.cfg.visits.chip_margin_m),
             ctx.port_names,
-            events,
+            findings.events,
             manifest,
             ctx.cfg.coal.min_covered_share,
         )
+    detections = findings.detections
     return SceneResult(
-        path,
+        opened.path,
         scene.scene_id,
         "done",
         detections=len(detections),
         tankers=sum(d.class_name == "tanker" for d in detections),
         new_alerts=len(new),
-        tiles=len(tiles),
-        tiles_skipped=triage.stats.skipped if triage else 0,
-        sts_pairs=len(events.sts),
-        coal_loading=len(events.coal),
-        reason=redo,
+        tiles=tiles,
+        tiles_skipped=tiles_spared,
+        sts_pairs=len(findings.events.sts),
+        coal_loading=len(findings.events.coal),
+        reason=opened.redo,
         seconds=sum(clock.seconds.values()),
         megapixels=scene.width * scene.height / 1e6,
     )

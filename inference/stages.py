@@ -60,14 +60,17 @@ class HullStages:
         return self._layers[key]
 
 
-def load_stages(cfg: InferenceConfig, land_path: Path | None = None, water_path: Path | None = None) -> HullStages:
-    """The water-mask and ship-type models the config turns on, and the user's layers (read once to check them)."""
+def load_stages(
+    cfg: InferenceConfig, land_path: Path | None = None, water_path: Path | None = None, cpu: bool = False
+) -> HullStages:
+    """The water-mask and ship-type models the config turns on (on the detector's kind of device, or with cpu on the
+    CPU), and the user's layers (read once to check them)."""
     from tankerwatch.models.detector import WEIGHTS_DIR
     from tankerwatch.models.shiptype import TYPE_WEIGHTS_NAME, ShipTyper
     from tankerwatch.models.watermask import WATER_WEIGHTS_NAME, WaterMasker
 
     st = cfg.stages
-    device = "cpu" if cfg.detect.device == "cpu" else "cuda"
+    device = "cpu" if cpu or cfg.detect.device == "cpu" else "cuda"
     masker = (
         WaterMasker(_stage_weights(st.water_model, WEIGHTS_DIR / WATER_WEIGHTS_NAME, "water_mask"), device)
         if st.water_mask

@@ -79,6 +79,15 @@ class WaterMasker:
         self.runtime = ("openvino" if device == "cpu" else "torch") if runtime == "auto" else runtime
         self._compiled = self._openvino() if self.runtime == "openvino" else None
 
+    def __getstate__(self) -> dict:
+        """Pickled (to a Ray worker) without the compiled network, which OpenVINO cannot pickle ..."""
+        return {**self.__dict__, "_compiled": None}
+
+    def __setstate__(self, state: dict) -> None:
+        """... and compiled again where it is unpickled."""
+        self.__dict__.update(state)
+        self._compiled = self._openvino() if self.runtime == "openvino" else None
+
     def _openvino(self):
         """The network compiled by OpenVINO for the CPU, any image size."""
         from tankerwatch.models.detector import block_openvino_telemetry

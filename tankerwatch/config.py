@@ -140,6 +140,17 @@ class CascadeConfig:
 
 
 @dataclass
+class RayConfig:
+    """The Ray engine (`tankerwatch run --engine ray`, inference/ray_engine.py): where it runs, how wide."""
+
+    address: str = ""  # a running cluster (auto, host:6379, ray://host:10001); empty: a local instance on this host
+    actors: int = 0  # detector actors; 0: one per GPU of the cluster where detect.device is a GPU, else one
+    cpus_per_actor: float = 1.0  # CPUs an actor reserves (a CPU actor's OpenVINO threads use what the host has)
+    local_cpus: int = 0  # CPUs of a local instance; 0: every core of the host
+    object_store_mb: int = 0  # a local instance's object store; 0: Ray's default (30 % of RAM)
+
+
+@dataclass
 class InferenceConfig:
     """Everything `tankerwatch run` needs besides its inputs."""
 
@@ -151,6 +162,7 @@ class InferenceConfig:
     freeboard: FreeboardConfig = field(default_factory=FreeboardConfig)
     coal: CoalConfig = field(default_factory=CoalConfig)
     cascade: CascadeConfig = field(default_factory=CascadeConfig)
+    ray: RayConfig = field(default_factory=RayConfig)
 
 
 def _key(where: str, name: str) -> str:

@@ -69,24 +69,43 @@ def _run_main_job(
     recursive: bool = False,
     rpc_height_m: float | None = None,
     dem: Path | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> list[SceneResult]:
-    """Run the main job over scenes (files, folders, globs, STAC files: inference/inputs.py), printing one line
-    per scene under progress bars; returns the results."""
+    """Run the main job over scenes (files, folders, globs, STAC files: inference/inputs.py) on the local or the
+    Ray engine, printing one line per scene under progress bars; returns the results."""
     from tankerwatch.config import load_inference_config, parse_overrides
     from tankerwatch.datasets.scene import RPC_HEIGHT_M, RpcOrtho
     from tankerwatch.inference.pipeline import find_scenes, load_context, run_batch
 
     cfg = load_inference_config(config, parse_overrides(overrides))
+    if ray_address is not None:
+        cfg.ray.address = ray_address
     rpc = RpcOrtho(RPC_HEIGHT_M if rpc_height_m is None else rpc_height_m, dem)
     paths = find_scenes(list(scenes), recursive, rpc, warn=lambda m: click.echo(f"warning: {m}", err=True))
     if not paths:
         raise TankerwatchError(f"no scenes found in {', '.join(map(str, scenes))} (every STAC Item was skipped)")
     ctx = load_context(
-        cfg, registry, ports, out_dir, model, device, full_scene, _parse_acquired(acquired), force, land, water
+        cfg,
+        registry,
+        ports,
+        out_dir,
+        model,
+        device,
+        full_scene,
+        _parse_acquired(acquired),
+        force,
+        land,
+        water,
+        with_detector=engine == "local",  # the Ray engine's actors load their own
     )
     bars = _BatchBars(len(paths))
     ctx.progress = bars
     try:
+        if engine == "ray":
+            from tankerwatch.inference.ray_engine import run_batch_ray
+
+            return run_batch_ray(paths, ctx, model, bars.scene_done)
         return run_batch(paths, ctx, bars.scene_done)
     finally:
         bars.close()

@@ -50,6 +50,21 @@ if TYPE_CHECKING:
     default=None,
     help="Water polygons (GeoJSON or GeoPackage): always water in the scene's water mask.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: one scene at a time on this host; ray: the batch streamed on Ray Data, many scenes in flight, "
+    "on a local instance or the cluster --ray-address names (pip install 'tankerwatch[ray]').",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    metavar="ADDRESS",
+    help="Ray cluster for --engine ray (auto, host:6379, ray://host:10001; default: ray.address, else a local "
+    "instance). Every host must see the scenes and OUT at the same paths.",
+)
 @_with_run_options
 def run(
     scenes,
@@ -62,6 +77,8 @@ def run(
     force,
     land,
     water,
+    engine,
+    ray_address,
     registry,
     ports,
     model,
@@ -88,6 +105,7 @@ def run(
       tankerwatch run stac/catalog.json --out out/
       tankerwatch run 'archive/2024-*/*.tif' --out out/
       tankerwatch run archive/ --recursive --dem copernicus_dem.tif --out out/
+      tankerwatch run /shared/day/ --out /shared/out/ --engine ray --ray-address auto
     """
     results = _run_main_job(
         scenes,
@@ -106,6 +124,8 @@ def run(
         recursive,
         rpc_height_m,
         dem,
+        engine,
+        ray_address,
     )
     failed = [r for r in results if r.status == "failed"]
     done = sum(r.status == "done" for r in results)
