@@ -205,15 +205,14 @@ def heap_shaped(dark: np.ndarray, cell_m: float, cfg: CoalConfig) -> np.ndarray:
 
 
 def _mask_water(mask: WaterMask, grid: Affine, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(water, known) on a grid (grid: cell -> native pixel) from a water mask; known is False off the mask."""
-    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]]
-    px, py = grid @ (cols.ravel() + 0.5, rows.ravel() + 0.5)
-    m = np.floor(mask.to_mask_px(np.column_stack([px, py]))).astype(int)
+    """(water, known) on a grid (grid: an axis-aligned cell -> native pixel transform) from a water mask; known is
+    False off the mask. Rows and columns map separately, so nothing larger than the grid itself is made."""
+    cols = np.floor((grid.c + (np.arange(shape[1]) + 0.5) * grid.a - mask.col0) / mask.scale).astype(np.int64)
+    rows = np.floor((grid.f + (np.arange(shape[0]) + 0.5) * grid.e - mask.row0) / mask.scale).astype(np.int64)
     h, w = mask.water.shape
-    known = (m[:, 0] >= 0) & (m[:, 0] < w) & (m[:, 1] >= 0) & (m[:, 1] < h)
-    water = np.zeros(len(m), bool)
-    water[known] = mask.water[m[known, 1], m[known, 0]] > 0
-    return water.reshape(shape), known.reshape(shape)
+    known = ((rows >= 0) & (rows < h))[:, None] & ((cols >= 0) & (cols < w))[None, :]
+    water = mask.water[np.clip(rows, 0, h - 1)][:, np.clip(cols, 0, w - 1)] > 0
+    return water & known, known
 
 
 def _water_by_rule(dark: np.ndarray, berth: np.ndarray) -> np.ndarray:

@@ -128,6 +128,9 @@ def run_batch_ray(
     """The main job over scenes on Ray Data; results in the scenes' order, as run_batch gives them."""
     import ray
 
+    from tankerwatch.models.detector import BUNDLED_WEIGHTS, verify_sha256
+
+    verify_sha256(model_path or BUNDLED_WEIGHTS)  # here, in one line, rather than in every actor
     started = start_ray(ctx.cfg.ray.address, ctx.cfg.ray.local_cpus, ctx.cfg.ray.object_store_mb)
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -167,7 +170,7 @@ def _stream(
                 if item.result is None:
                     if item.hulls is None or not (block or ray.wait([item.hulls], timeout=0)[0]):
                         return
-                    item.result = _record(item, ray.get(item.hulls), ctx, store)
+                    item.result = _record(item, _hull_result(item), ctx, store)
                 res = item.result
             else:
                 res = item
@@ -175,24 +178,55 @@ def _stream(
             if progress:
                 progress(res)
 
-    for key, rows in _detected_rows(flights, ctx, worker, model_path):
+    stopped = ""
+    try:
+        _consume(
+            _detected_rows(flights, ctx, worker, model_path),
+            flights,
+            ctx,
+            store,
+            hull_task,
+            worker,
+            memory,
+            lambda: record_ready(block=False),
+        )
+    except Exception as e:  # the stream itself broke (an actor died, the cluster went away): its scenes fail
+        stopped = f"the Ray engine stopped: {type(e).__name__}: {e}".splitlines()[0]
+    for flight in flights.values():
+        if flight.result is None and flight.hulls is None:
+            why = stopped or "its tiles never came back from the Ray engine"
+            flight.result = guarded(flight.opened.path, store, _raise, f"{flight.opened.path}: {why}")
+    record_ready(block=True)
+    return results
+
+
+def _consume(
+    rows: Iterator[tuple[int, tuple[int, np.ndarray] | None]],
+    flights: dict[int, _InFlight],
+    ctx: RunContext,
+    store: AlertStore,
+    hull_task: Any,
+    worker: Any,
+    memory: Any,
+    record_ready: Callable[[], None],
+) -> None:
+    """Take the stream's rows into their scenes; a scene whose tiles are all in goes on to its hull-stage task."""
+    for key, rows_in in rows:
         flight = flights[key]
-        if rows is None:
+        if rows_in is None:
             report = flight.report
             assert report is not None
             if report.error:
                 flight.result = guarded(flight.opened.path, store, _raise, report.error)
         else:
-            flight.found.append(rows)
+            flight.found.append(rows_in)
         report = flight.report
         if report is not None and not report.error and len(flight.found) == report.to_model and flight.hulls is None:
             boxes = scene_boxes(
                 flight.opened.scene, [(report.tiles[i], r) for i, r in flight.found], ctx.cfg.detect.iou_threshold
             )
             flight.hulls = hull_task.remote(worker, flight.opened.scene, boxes, report.water, memory)
-        record_ready(block=False)
-    record_ready(block=True)
-    return results
+        record_ready()
 
 
 def _detected_rows(
@@ -316,6 +350,16 @@ def _hull_task(
         return hull_stages(scene, boxes, water, worker.get(), memory, clock), clock.seconds, ""
     except Exception as e:  # surfaced on the driver as the scene's failure
         return None, clock.seconds, failure_reason(scene.path, e)
+
+
+def _hull_result(flight: _InFlight) -> tuple[SceneFindings | None, dict[str, float], str]:
+    """What a scene's hull-stage task returned, or its failure where the task itself died (its worker lost)."""
+    import ray
+
+    try:
+        return cast(tuple[SceneFindings | None, dict[str, float], str], ray.get(flight.hulls))
+    except Exception as e:
+        return None, {}, f"{flight.opened.path}: its hull-stage task failed: {type(e).__name__}: {e}".splitlines()[0]
 
 
 def _record(

@@ -115,6 +115,17 @@ class WaterMasker:
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
         """Water probability (rows x cols, 0-1) of a uint8 RGB image at the mask's GSD, tiled when large."""
+        try:
+            return self._predict(rgb)
+        finally:
+            # OpenVINO keeps the activations of the largest image seen (~450 MB at 1 k px tiles) for the compiled
+            # model's life: handed back after each mask (25 ms), they are not held under the detector and the hull
+            # stages that follow (benchmarks/throughput.py: peak RSS)
+            if self._compiled is not None and hasattr(self._compiled, "release_memory"):
+                self._compiled.release_memory()
+
+    def _predict(self, rgb: np.ndarray) -> np.ndarray:
+        """predict() without handing back the runtime's memory."""
         h, w = rgb.shape[:2]
         if max(h, w) <= TILE_PX + 2 * TILE_OVERLAP_PX:
             return self._forward(rgb)

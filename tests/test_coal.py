@@ -294,3 +294,22 @@ def test_the_main_job_alerts_a_bulk_carrier_at_a_coal_berth_with_its_stockpile(s
     with AlertStore(ctx.out_dir) as store:
         series = store.stockpiles()
     assert [s["scene_id"] for s in series] == ["pass1", "pass2"]
+
+
+def test_the_water_mask_on_a_stockpile_grid_is_each_cell_centre_looked_up(tmp_path):
+    from tankerwatch.inference.coal import _mask_water
+
+    rng = np.random.default_rng(3)
+    mask = WaterMask((rng.random((40, 60)) > 0.5).astype(np.uint8), 100.5, 80.25, 8.0, "network")
+    grid = Affine.translation(90.0, 70.0) * Affine.scale(3.7, 4.1)  # reaches past the mask on every side
+    shape = (95, 140)
+    water, known = _mask_water(mask, grid, shape)
+    for r, c in [(0, 0), (3, 5), (50, 70), (94, 139), (10, 130), (90, 2)] + [
+        (int(rng.integers(95)), int(rng.integers(140))) for _ in range(200)
+    ]:
+        x, y = grid * (c + 0.5, r + 0.5)
+        mc, mr = (int(np.floor(v)) for v in mask.to_mask_px(np.array([[x, y]]))[0])
+        inside = 0 <= mr < 40 and 0 <= mc < 60
+        assert known[r, c] == inside
+        assert water[r, c] == (inside and mask.water[mr, mc] > 0)
+    assert known.any() and not known.all() and water.any()

@@ -108,3 +108,42 @@ def test_run_engine_ray_from_the_cli_and_a_rerun_skips_what_its_manifest_has_don
     again = CliRunner().invoke(main, args)
     assert "0 scene(s) done, 2 skipped, 2 failed; 0 new alert(s)" in again.output, again.output
     assert (tmp_path / "ray" / "alerts.jsonl").read_text().splitlines() == alerts and alerts
+
+
+def test_a_broken_stream_fails_its_scenes_in_one_line_each_and_the_batch_returns(
+    local_ray, scene_factory, tmp_path, monkeypatch
+):
+    from tankerwatch.inference import ray_engine
+    from tankerwatch.inference.visits import AlertStore
+
+    def broken(*_):
+        raise RuntimeError("the actor died\nand a long traceback")
+        yield  # a generator, as the stream is
+
+    monkeypatch.setattr(ray_engine, "_detected_rows", broken)
+    paths = scenes(scene_factory)
+    results = run(paths, tmp_path / "ray", "ray")
+    assert [r.status for r in results] == ["failed"] * 4
+    assert results[0].reason == f"{paths[0]}: the Ray engine stopped: RuntimeError: the actor died"
+    with AlertStore(tmp_path / "ray") as store:
+        assert sorted(e["status"] for e in store.manifest()) == ["failed"] * 4
+
+
+def test_bad_weights_are_refused_before_ray_starts(tmp_path):
+    from tankerwatch.schema import TankerwatchError
+
+    cfg = load_inference_config()
+    ctx = load_context(
+        cfg,
+        bundled_path("registry.csv"),
+        bundled_path("ports.geojson"),
+        tmp_path,
+        None,
+        None,
+        False,
+        None,
+        False,
+        with_detector=False,
+    )
+    with pytest.raises(TankerwatchError, match="missing.pt: model weights not found"):
+        run_batch_ray([tmp_path / "a.tif"], ctx, tmp_path / "missing.pt")
