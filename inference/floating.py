@@ -170,7 +170,7 @@ def scene_water_mask(
                     if rgb is None
                     else cv2.resize(rgb, shape[::-1], interpolation=cv2.INTER_AREA)
                 )
-                water, source = (masker.predict(coarse) >= 0.5).astype(np.uint8), "network"
+                water, source = masker.water(coarse), "network"
     mask = WaterMask(water, float(window.col_off), float(window.row_off), scale, source)
     if land is not None or water_layer is not None:
         mask.water = apply_layers(mask.water, mask_transform(scene, mask), land, water_layer)
@@ -184,7 +184,7 @@ def array_water_mask(rgb: np.ndarray, gsd_m: float, masker) -> WaterMask:
     h, w = rgb.shape[:2]
     shape = (max(4, int(round(w / scale))), max(4, int(round(h / scale))))
     coarse = cv2.resize(rgb, shape, interpolation=cv2.INTER_AREA)
-    return WaterMask((masker.predict(coarse) >= 0.5).astype(np.uint8), 0.0, 0.0, w / shape[0], "network")
+    return WaterMask(masker.water(coarse), 0.0, 0.0, w / shape[0], "network")
 
 
 def write_water_mask(out_dir: Path, scene: Scene, mask: WaterMask) -> Path:

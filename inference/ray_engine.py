@@ -236,6 +236,8 @@ def _detected_rows(
     is in flights[key].report: tiling tasks feed detector actors, and rows come back as they are done."""
     import ray
 
+    from tankerwatch.models.detector import batch_for
+
     if not flights:
         return
     cfg = ctx.cfg
@@ -248,7 +250,7 @@ def _detected_rows(
     ds = ds.map_batches(
         _DetectorActor,
         fn_constructor_args=(model_path, cfg.detect, bool(gpus)),
-        batch_size=cfg.detect.batch_size,
+        batch_size=batch_for(cfg.detect, "0" if gpus else "cpu"),
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_gpus=1 if gpus else 0,

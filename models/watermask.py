@@ -80,13 +80,15 @@ class WaterMasker:
         self._compiled = self._openvino() if self.runtime == "openvino" else None
 
     def __getstate__(self) -> dict:
-        """Pickled (to a Ray worker) without the compiled network, which OpenVINO cannot pickle ..."""
+        """Pickled (to a Ray worker) without the compiled network, which OpenVINO cannot pickle: it is compiled
+        again at its first use there (a worker that only measures hulls never compiles it)."""
         return {**self.__dict__, "_compiled": None}
 
-    def __setstate__(self, state: dict) -> None:
-        """... and compiled again where it is unpickled."""
-        self.__dict__.update(state)
-        self._compiled = self._openvino() if self.runtime == "openvino" else None
+    def _network(self):
+        """The OpenVINO-compiled network (compiled here where this masker was unpickled), or None on PyTorch."""
+        if self._compiled is None and self.runtime == "openvino":
+            self._compiled = self._openvino()
+        return self._compiled
 
     def _openvino(self):
         """The network compiled by OpenVINO for the CPU, any image size."""
@@ -108,15 +110,25 @@ class WaterMasker:
         """Water probability of one image that fits in memory."""
         h, w = rgb.shape[:2]
         x = torch.from_numpy(_pad4(rgb)).permute(2, 0, 1)[None].float().div_(255.0)
-        if self._compiled is not None:
-            logits = self._compiled(x.numpy())[0][0, 0, :h, :w]
+        compiled = self._network()
+        if compiled is not None:
+            logits = compiled(x.numpy())[0][0, 0, :h, :w]
             return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return torch.sigmoid(self.net(x.to(self.device)))[0, 0, :h, :w].cpu().numpy()
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
         """Water probability (rows x cols, 0-1) of a uint8 RGB image at the mask's GSD, tiled when large."""
+        return self._tiled(rgb, None)
+
+    def water(self, rgb: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """1 where predict() reaches threshold, else 0 (uint8): the same mask, thresholded tile by tile, so a
+        gigapixel scene's mask never has a float image of its whole grid (8192^2 cells: 268 MB) beside it."""
+        return self._tiled(rgb, threshold)
+
+    def _tiled(self, rgb: np.ndarray, threshold: float | None) -> np.ndarray:
+        """The network over rgb in tiles (probabilities, or with threshold water as uint8), its memory handed back."""
         try:
-            return self._predict(rgb)
+            return self._over_tiles(rgb, threshold)
         finally:
             # OpenVINO keeps the activations of the largest image seen (~450 MB at 1 k px tiles) for the compiled
             # model's life: handed back after each mask (25 ms), they are not held under the detector and the hull
@@ -124,19 +136,23 @@ class WaterMasker:
             if self._compiled is not None and hasattr(self._compiled, "release_memory"):
                 self._compiled.release_memory()
 
-    def _predict(self, rgb: np.ndarray) -> np.ndarray:
-        """predict() without handing back the runtime's memory."""
+    def _over_tiles(self, rgb: np.ndarray, threshold: float | None) -> np.ndarray:
+        """_tiled() without handing back the runtime's memory."""
+
+        def cast(p: np.ndarray) -> np.ndarray:
+            return p if threshold is None else (p >= threshold).astype(np.uint8)
+
         h, w = rgb.shape[:2]
         if max(h, w) <= TILE_PX + 2 * TILE_OVERLAP_PX:
-            return self._forward(rgb)
-        out = np.zeros((h, w), np.float32)
+            return cast(self._forward(rgb))
+        out = np.zeros((h, w), np.float32 if threshold is None else np.uint8)
         o = TILE_OVERLAP_PX
         for r in range(0, h, TILE_PX):
             for c in range(0, w, TILE_PX):
                 r0, c0 = max(0, r - o), max(0, c - o)
                 r1, c1 = min(h, r + TILE_PX + o), min(w, c + TILE_PX + o)
                 p = self._forward(rgb[r0:r1, c0:c1])
-                out[r : min(h, r + TILE_PX), c : min(w, c + TILE_PX)] = p[
-                    r - r0 : r - r0 + TILE_PX, c - c0 : c - c0 + TILE_PX
-                ]
+                out[r : min(h, r + TILE_PX), c : min(w, c + TILE_PX)] = cast(
+                    p[r - r0 : r - r0 + TILE_PX, c - c0 : c - c0 + TILE_PX]
+                )
         return out

@@ -34,7 +34,7 @@ class DetectConfig:
     port_margin_m: float = 500.0  # tiles reach this far beyond a port polygon
     conf_threshold: float = 0.25
     iou_threshold: float = 0.5  # rotated-box IoU for the cross-tile merge
-    batch_size: int = 4  # tiles per model call on each device
+    batch_size: int = 0  # tiles per model call on each device; 0: 2 on the CPU, 4 on a GPU (models/detector.py)
     device: str = "cpu"  # cpu, cuda (every GPU of the host), 0, 0,1
     runtime: str = "auto"  # auto (OpenVINO on the CPU, PyTorch on GPUs), torch, onnx, openvino
     readers: int = 1  # reader threads decoding tiles ahead of the model (one rasterio handle each)
@@ -218,7 +218,7 @@ def _check_ranges(obj: Any, where: str) -> None:
     for name, allowed in CHOICES.items():
         if hasattr(obj, name) and getattr(obj, name) not in allowed:
             raise TankerwatchError(f"{_key(where, name)}: {getattr(obj, name)!r} is not one of {list(allowed)}")
-    for name in ("working_gsd_m", "tile_px", "batch_size", "readers"):
+    for name in ("working_gsd_m", "tile_px", "readers"):
         if hasattr(obj, name) and getattr(obj, name) <= 0:
             raise TankerwatchError(f"{_key(where, name)}: must be > 0")
 

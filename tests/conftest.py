@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tankerwatch.datasets.synth import SceneSpec, ShipSpec, generate_scene, write_scene
@@ -86,3 +87,17 @@ def scene_factory(tmp_path):
 def one_tanker_ship():
     """A single 120 x 18 m tanker in mid-scene, heading 30 degrees."""
     return ShipSpec("product_tanker", 120.0, 18.0, 200.0, 200.0, 30.0, imo="1000019", name="TEST ONE")
+
+
+class DarkIsWater:
+    """A stand-in water mask model (models/watermask.py: WaterMasker): dark pixels are water."""
+
+    gsd_m = 4.0
+
+    def predict(self, rgb: np.ndarray) -> np.ndarray:
+        """Water probability: 1 where dark."""
+        return (rgb.mean(axis=2) < 90).astype(np.float32)
+
+    def water(self, rgb: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """Water (uint8)."""
+        return (self.predict(rgb) >= threshold).astype(np.uint8)

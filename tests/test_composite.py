@@ -8,6 +8,7 @@ import pytest
 
 from tankerwatch.datasets.composite import Background, composite, paste_sprite, pick_pose, real_look
 from tankerwatch.datasets.synth import random_ship, render_ship_sprite
+from tests.conftest import DarkIsWater
 
 
 def sprite(kind: str = "product_tanker", gsd_m: float = 1.0, heading: float = 0.0, underway: bool = False):
@@ -66,15 +67,6 @@ def test_composite_ships_are_on_the_water_and_labelled():
     for b in boxes:
         assert b.class_name in ("tanker", "vessel")
         assert (b.corners_px[:, 0] > 68).all()  # the crop is the whole image: its columns are the image's
-
-
-class DarkIsWater:
-    """A stand-in water mask model: dark pixels are water."""
-
-    gsd_m = 4.0
-
-    def predict(self, rgb: np.ndarray) -> np.ndarray:
-        return (rgb.mean(axis=2) < 90).astype(np.float32)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from tankerwatch.inference import pipeline
 from tankerwatch.inference.pipeline import RunContext, load_stages, run_batch
 from tankerwatch.io import read_json
 from tankerwatch.schema import OrientedBox
+from tests.conftest import DarkIsWater
 from tests.test_pipeline import truth_boxes
 
 SEED = 800_002  # 700 m at 1 m: four product tankers at the quay, a bulk carrier, land on 40 % of the scene
@@ -186,12 +187,6 @@ def test_water_objects_reach_the_detections_when_switched_on(tmp_path, monkeypat
         dst.write(rgb.transpose(2, 0, 1))
         dst.update_tags(TIFFTAG_DATETIME="2024:05:01 02:30:00")
 
-    class DarkIsWater:
-        gsd_m = 4.0
-
-        def predict(self, img):
-            return (img.mean(axis=2) < 90).astype(np.float32)
-
     class AllTankers:
         def predict(self, chips, sizes_m):
             return np.array([[0.9, 0.02, 0.02, 0.02, 0.02, 0.02]] * len(chips), np.float32)
@@ -237,3 +232,39 @@ def test_water_mask_runtimes_agree():
     a, b = ov_mask.predict(coarse), torch_mask.predict(coarse)
     assert float(((a >= 0.5) == (b >= 0.5)).mean()) > 0.995
     assert float(np.abs(a - b).mean()) < 0.01
+
+
+def test_a_pickled_water_mask_model_compiles_where_it_is_first_used_and_gives_the_same_mask():
+    """The Ray engine ships the stage models to its workers pickled (OpenVINO's compiled network cannot be)."""
+    import pickle
+
+    import cv2
+
+    from tankerwatch.models.detector import WEIGHTS_DIR
+    from tankerwatch.models.watermask import WATER_WEIGHTS_NAME, WaterMasker
+
+    scene = hard_port(SEED, extent_m=1400.0)
+    truth = water_truth(scene, 4.0)
+    coarse = cv2.resize(scene_rgb(scene), (truth.shape[1], truth.shape[0]), interpolation=cv2.INTER_AREA)
+    masker = WaterMasker(WEIGHTS_DIR / WATER_WEIGHTS_NAME)
+    shipped = pickle.loads(pickle.dumps(masker))
+    assert shipped._compiled is None  # nothing compiled until a mask is asked for
+    assert np.array_equal(shipped.predict(coarse), masker.predict(coarse))
+    assert shipped._compiled is not None and shipped.runtime == "openvino"
+
+
+def test_the_water_mask_thresholded_tile_by_tile_is_the_thresholded_probability():
+    import cv2
+
+    from tankerwatch.models.detector import WEIGHTS_DIR
+    from tankerwatch.models.watermask import TILE_OVERLAP_PX, TILE_PX, WATER_WEIGHTS_NAME, WaterMasker
+
+    scene = hard_port(SEED, extent_m=1400.0)
+    truth = water_truth(scene, 4.0)
+    coarse = cv2.resize(scene_rgb(scene), (truth.shape[1], truth.shape[0]), interpolation=cv2.INTER_AREA)
+    big = np.tile(coarse, (4, 4, 1))[: TILE_PX + 3 * TILE_OVERLAP_PX, : TILE_PX + 5 * TILE_OVERLAP_PX]  # tiled
+    masker = WaterMasker(WEIGHTS_DIR / WATER_WEIGHTS_NAME)
+    water = masker.water(big)
+    assert water.dtype == np.uint8 and water.shape == big.shape[:2]
+    assert np.array_equal(water, (masker.predict(big) >= 0.5).astype(np.uint8))
+    assert 0.05 < water.mean() < 0.95

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,7 @@ def test_ray_engine_gives_the_local_detections_alerts_and_failures(local_ray, sc
     paths = scenes(scene_factory)
     local = run(paths, tmp_path / "local", "local")
     remote = run(paths, tmp_path / "ray", "ray")
+    assert os.environ["RAY_USAGE_STATS_ENABLED"] == "0"  # set before Ray started: no usage report leaves the host
     assert [r.status for r in remote] == [r.status for r in local] == ["done", "failed", "failed", "done"]
     assert remote[1].reason == local[1].reason and "broken.tif" in remote[1].reason
     assert remote[2].reason == local[2].reason and "cut_short.tif" in remote[2].reason
