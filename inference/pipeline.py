@@ -295,15 +295,19 @@ def open_for_batch(
 
 def tile_scene(scene: Scene, ctx: RunContext, clock: StageClock) -> TiledScene:
     """The tiles over the ports in the scene (or all of it), the water mask over them, and the cascade's triage."""
-    # tile: the ports in the scene, plus a margin (none: nothing to look at), or the full scene
-    aoi = None if ctx.full_scene else port_aoi_px(scene, ctx.ports, ctx.cfg.detect.port_margin_m)
-    tiles = [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
+    tiles = scene_tiles(scene, ctx)
     # water: the mask over the tiles, before the detector, so the cascade spares it tiles that cannot hold a hull
     with clock("water"):
         water = tiles_water(scene, tiles, ctx)
     triage = TileTriage(water.mask, scene.gsd_m, ctx.cfg.cascade) if water is not None else None
     hand_back_freed_memory()
     return TiledScene(tiles, water, triage)
+
+
+def scene_tiles(scene: Scene, ctx: RunContext) -> list[Tile]:
+    """The tiles over the ports in the scene, plus a margin (none: nothing to look at), or over the whole scene."""
+    aoi = None if ctx.full_scene else port_aoi_px(scene, ctx.ports, ctx.cfg.detect.port_margin_m)
+    return [] if (aoi is None and not ctx.full_scene) else plan_tiles(scene, ctx.cfg.detect, aoi)
 
 
 def hand_back_freed_memory() -> None:

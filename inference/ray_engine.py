@@ -51,6 +51,7 @@ from tankerwatch.inference.pipeline import (
     hull_stages,
     open_for_batch,
     record_findings,
+    scene_tiles,
     tile_scene,
 )
 from tankerwatch.inference.review import ReviewMemory, review_memory
@@ -78,6 +79,7 @@ class _InFlight:
     """A scene between its tiling and its record."""
 
     opened: OpenedScene
+    planned: int = 0  # tiles, as the driver plans them (for the progress bar)
     report: TilingReport | None = None
     found: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (tile index, detector rows)
     hulls: Any = None  # the ObjectRef of its hull-stage task, once submitted
@@ -156,6 +158,11 @@ def _stream(
         opened = guarded(path, store, open_for_batch, path, ctx, store, source)
         order.append(opened if isinstance(opened, SceneResult) else _InFlight(opened))
     flights = {k: f for k, f in enumerate(order) if isinstance(f, _InFlight)}
+    if ctx.progress is not None:  # one tiles bar over the batch: its scenes are in flight together
+        for f in flights.values():
+            f.planned = len(scene_tiles(f.opened.scene, ctx))
+        megapixels = sum(f.opened.scene.width * f.opened.scene.height for f in flights.values()) / 1e6
+        ctx.progress.start_scene(f"{len(flights)} scenes", megapixels, sum(f.planned for f in flights.values()))
     worker = ray.put(WorkerContext.of(ctx))
     memory = ray.put(review_memory(store.signature_rows()))
     hull_task = ray.remote(_hull_task)
@@ -211,6 +218,7 @@ def _consume(
     record_ready: Callable[[], None],
 ) -> None:
     """Take the stream's rows into their scenes; a scene whose tiles are all in goes on to its hull-stage task."""
+    progress = ctx.progress
     for key, rows_in in rows:
         flight = flights[key]
         if rows_in is None:
@@ -218,8 +226,12 @@ def _consume(
             assert report is not None
             if report.error:
                 flight.result = guarded(flight.opened.path, store, _raise, report.error)
+            if progress is not None:  # the tiles the model never saw (spared, all nodata, or the scene failed)
+                progress.tiles_done(flight.planned - (0 if report.error else report.to_model))
         else:
             flight.found.append(rows_in)
+            if progress is not None:
+                progress.tiles_done(1)
         report = flight.report
         if report is not None and not report.error and len(flight.found) == report.to_model and flight.hulls is None:
             boxes = scene_boxes(

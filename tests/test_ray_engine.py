@@ -29,7 +29,7 @@ def local_ray():
 
 def scenes(scene_factory) -> list[Path]:
     """Two Vostochny scenes with registry tankers and other ships; between them a file that is no raster, and
-    one cut short (it opens, its pixels fail to read: in a tiling task of the Ray engine)."""
+    one cut short (its TIFF directory, at the end, is gone)."""
     registry = load_registry(bundled_path("registry.csv"))
     tankers = [v for v in registry if v.length_m and "tanker" in v.vessel_type.lower()][:2]
     out = []
@@ -48,7 +48,21 @@ def scenes(scene_factory) -> list[Path]:
     return [out[0], bad, cut, out[1]]
 
 
-def run(paths: list[Path], out: Path, engine: str):
+class TileCounts:
+    """A progress display (pipeline.SceneProgress) that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, float, int]] = []
+        self.done = 0
+
+    def start_scene(self, scene_id: str, megapixels: float, tiles: int) -> None:
+        self.started.append((scene_id, megapixels, tiles))
+
+    def tiles_done(self, n: int) -> None:
+        self.done += n
+
+
+def run(paths: list[Path], out: Path, engine: str, progress: TileCounts | None = None):
     """The main job over paths into out on one engine, as `tankerwatch run --engine` runs it."""
     cfg = load_inference_config()
     ctx = load_context(
@@ -63,6 +77,7 @@ def run(paths: list[Path], out: Path, engine: str):
         False,
         with_detector=engine == "local",
     )
+    ctx.progress = progress
     return run_batch(paths, ctx) if engine == "local" else run_batch_ray(paths, ctx, None)
 
 
@@ -76,7 +91,11 @@ def detections(out: Path, scene_id: str) -> list[dict]:
 def test_ray_engine_gives_the_local_detections_alerts_and_failures(local_ray, scene_factory, tmp_path):
     paths = scenes(scene_factory)
     local = run(paths, tmp_path / "local", "local")
-    remote = run(paths, tmp_path / "ray", "ray")
+    bar = TileCounts()
+    remote = run(paths, tmp_path / "ray", "ray", bar)
+    # one tiles bar over the scenes in flight (the two bad files never opened), and every planned tile counted off
+    ((label, _, planned),) = bar.started
+    assert label == "2 scenes" and bar.done == planned == sum(r.tiles for r in remote) > 0
     assert os.environ["RAY_USAGE_STATS_ENABLED"] == "0"  # set before Ray started: no usage report leaves the host
     assert [r.status for r in remote] == [r.status for r in local] == ["done", "failed", "failed", "done"]
     assert remote[1].reason == local[1].reason and "broken.tif" in remote[1].reason

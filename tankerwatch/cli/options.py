@@ -120,11 +120,13 @@ class _BatchBars:
         self._tqdm = tqdm
         self.scenes = tqdm(total=scenes, desc="scenes", unit="scene", file=sys.stderr, dynamic_ncols=True)
         self.tiles: Any = None
+        self.tiles_of = ""  # the scene the tiles bar counts (the Ray engine's counts every scene in flight)
         self.megapixels = self.seconds = 0.0
 
     def start_scene(self, scene_id: str, megapixels: float, tiles: int) -> None:
         """A bar over the scene's tiles (left off the screen when done)."""
         self._close_tiles()
+        self.tiles_of = scene_id
         self.tiles = self._tqdm(
             total=tiles,
             desc=f"  {scene_id} ({megapixels:,.0f} MP)",
@@ -142,7 +144,8 @@ class _BatchBars:
 
     def scene_done(self, res: SceneResult) -> None:
         """One line per scene, and the batch bar moved on with the throughput so far."""
-        self._close_tiles()
+        if res.scene_id == self.tiles_of:
+            self._close_tiles()
         tqdm = self._tqdm
         self.scenes.update(1)
         if res.status == "failed":
