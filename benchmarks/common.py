@@ -48,7 +48,8 @@ class GpuBusy:
     the block's samples it is the "GPU busy" of the issue's target. No NVML (no GPU, no driver): busy is None."""
 
     def __init__(self, period_s: float = 0.05) -> None:
-        self.period_s, self.samples = period_s, []  # type: ignore[var-annotated]
+        self.period_s = period_s
+        self.samples: list[list[int]] = []  # per sample, each GPU's busy percentage
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

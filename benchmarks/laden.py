@@ -26,7 +26,6 @@ Run by hand (not part of the tests).
 from __future__ import annotations
 
 import argparse
-import math
 import shutil
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from tankerwatch.datasets.synth import EVAL_SEED_BASE, Renderer, SceneSpec, gene
 from tankerwatch.geo import from_lonlat_transformer  # noqa: E402
 from tankerwatch.inference.demo import VOSTOCHNY  # noqa: E402
 from tankerwatch.inference.freeboard import load_state, read_freeboard  # noqa: E402
+from tankerwatch.inference.measure import box_from_corners  # noqa: E402
 from tankerwatch.io import read_json  # noqa: E402
 from tankerwatch.schema import OrientedBox  # noqa: E402
 
@@ -79,17 +79,7 @@ def footprint_box(scene: Scene, ring: list[list[float]], class_name: str) -> Ori
     to_crs = from_lonlat_transformer(scene.crs)
     inverse = ~scene.transform
     pts = np.array([inverse * to_crs.transform(lon, lat) for lon, lat in ring[:4]])
-    e1, e2 = pts[0] - pts[1], pts[1] - pts[2]
-    long_side = e1 if np.linalg.norm(e1) >= np.linalg.norm(e2) else e2
-    return OrientedBox(
-        float(pts[:, 0].mean()),
-        float(pts[:, 1].mean()),
-        float(max(np.linalg.norm(e1), np.linalg.norm(e2))),
-        float(min(np.linalg.norm(e1), np.linalg.norm(e2))),
-        math.atan2(long_side[1], long_side[0]) % math.pi,
-        0.9,
-        class_name,
-    )
+    return box_from_corners(pts, 0.9, class_name)
 
 
 @dataclass

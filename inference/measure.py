@@ -53,6 +53,16 @@ def box_from_xywhr(cx: float, cy: float, w: float, h: float, r: float, conf: flo
     return OrientedBox(float(cx), float(cy), float(length), float(beam), float(axis % math.pi), float(conf), class_name)
 
 
+def box_from_corners(corners: np.ndarray, conf: float, class_name: str) -> OrientedBox:
+    """An OrientedBox from a rectangle's four corners (4 x 2, in order around it), the long side as length."""
+    c = np.asarray(corners, float)[:4]
+    e1, e2 = c[0] - c[1], c[1] - c[2]
+    n1, n2 = float(np.linalg.norm(e1)), float(np.linalg.norm(e2))
+    long_side = e1 if n1 >= n2 else e2
+    axis = math.atan2(long_side[1], long_side[0]) % math.pi
+    return OrientedBox(float(c[:, 0].mean()), float(c[:, 1].mean()), max(n1, n2), min(n1, n2), axis, conf, class_name)
+
+
 def measure(
     box: OrientedBox,
     scene: Scene,

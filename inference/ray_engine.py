@@ -66,7 +66,6 @@ META = -1  # the tile index of a scene's closing row: its tiling, water mask, tr
 class TilingReport:
     """What a tiling task tells the driver about its scene, after its tile rows."""
 
-    tiles: list[Tile] = field(default_factory=list)
     to_model: int = 0  # tiles sent on to the detector
     spared: int = 0  # by the cascade
     water: TilesWater | None = None
@@ -79,7 +78,7 @@ class _InFlight:
     """A scene between its tiling and its record."""
 
     opened: OpenedScene
-    planned: int = 0  # tiles, as the driver plans them (for the progress bar)
+    tiles: list[Tile] = field(default_factory=list)  # as its tiling task plans them (the same function)
     report: TilingReport | None = None
     found: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (tile index, detector rows)
     hulls: Any = None  # the ObjectRef of its hull-stage task, once submitted
@@ -158,11 +157,11 @@ def _stream(
         opened = guarded(path, store, open_for_batch, path, ctx, store, source)
         order.append(opened if isinstance(opened, SceneResult) else _InFlight(opened))
     flights = {k: f for k, f in enumerate(order) if isinstance(f, _InFlight)}
+    for f in flights.values():  # planned here too: cheap, and the rows come back as indices into it
+        f.tiles = scene_tiles(f.opened.scene, ctx)
     if ctx.progress is not None:  # one tiles bar over the batch: its scenes are in flight together
-        for f in flights.values():
-            f.planned = len(scene_tiles(f.opened.scene, ctx))
         megapixels = sum(f.opened.scene.width * f.opened.scene.height for f in flights.values()) / 1e6
-        ctx.progress.start_scene(f"{len(flights)} scenes", megapixels, sum(f.planned for f in flights.values()))
+        ctx.progress.start_scene(f"{len(flights)} scenes", megapixels, sum(len(f.tiles) for f in flights.values()))
     worker = ray.put(WorkerContext.of(ctx))
     memory = ray.put(review_memory(store.signature_rows()))
     hull_task = ray.remote(_hull_task)
@@ -227,7 +226,7 @@ def _consume(
             if report.error:
                 flight.result = guarded(flight.opened.path, store, _raise, report.error)
             if progress is not None:  # the tiles the model never saw (spared, all nodata, or the scene failed)
-                progress.tiles_done(flight.planned - (0 if report.error else report.to_model))
+                progress.tiles_done(len(flight.tiles) - (0 if report.error else report.to_model))
         else:
             flight.found.append(rows_in)
             if progress is not None:
@@ -235,7 +234,7 @@ def _consume(
         report = flight.report
         if report is not None and not report.error and len(flight.found) == report.to_model and flight.hulls is None:
             boxes = scene_boxes(
-                flight.opened.scene, [(report.tiles[i], r) for i, r in flight.found], ctx.cfg.detect.iou_threshold
+                flight.opened.scene, [(flight.tiles[i], r) for i, r in flight.found], ctx.cfg.detect.iou_threshold
             )
             flight.hulls = hull_task.remote(worker, flight.opened.scene, boxes, report.water, memory)
         record_ready()
@@ -317,7 +316,7 @@ def _tile_rows(item: dict[str, Any], worker: Any) -> Iterator[dict[str, Any]]:
     clock = StageClock()
     try:
         tiled = tile_scene(scene, ctx, clock)
-        report.tiles, report.water = tiled.tiles, tiled.water
+        report.water = tiled.water
         gsd, tile_px = ctx.cfg.detect.working_gsd_m, ctx.cfg.detect.tile_px
         with scene_reader(scene) as src:
             for i, t in enumerate(tiled.tiles):
@@ -396,7 +395,7 @@ def _record(
         findings,
         ctx,
         store,
-        len(report.tiles),
+        len(flight.tiles),
         report.spared,
         report.water is not None,
     )

@@ -139,12 +139,12 @@ class WaterMasker:
     def _over_tiles(self, rgb: np.ndarray, threshold: float | None) -> np.ndarray:
         """_tiled() without handing back the runtime's memory."""
 
-        def cast(p: np.ndarray) -> np.ndarray:
+        def finish(p: np.ndarray) -> np.ndarray:
             return p if threshold is None else (p >= threshold).astype(np.uint8)
 
         h, w = rgb.shape[:2]
         if max(h, w) <= TILE_PX + 2 * TILE_OVERLAP_PX:
-            return cast(self._forward(rgb))
+            return finish(self._forward(rgb))
         out = np.zeros((h, w), np.float32 if threshold is None else np.uint8)
         o = TILE_OVERLAP_PX
         for r in range(0, h, TILE_PX):
@@ -152,7 +152,7 @@ class WaterMasker:
                 r0, c0 = max(0, r - o), max(0, c - o)
                 r1, c1 = min(h, r + TILE_PX + o), min(w, c + TILE_PX + o)
                 p = self._forward(rgb[r0:r1, c0:c1])
-                out[r : min(h, r + TILE_PX), c : min(w, c + TILE_PX)] = cast(
+                out[r : min(h, r + TILE_PX), c : min(w, c + TILE_PX)] = finish(
                     p[r - r0 : r - r0 + TILE_PX, c - c0 : c - c0 + TILE_PX]
                 )
         return out

@@ -10,24 +10,14 @@ import pytest
 from tankerwatch.datasets.builder import load_truth
 from tankerwatch.datasets.scene import open_scene, scene_reader
 from tankerwatch.datasets.synth import ShipSpec
-from tankerwatch.inference.measure import box_from_xywhr, measure, read_bow, refine_box
+from tankerwatch.inference.measure import box_from_corners, box_from_xywhr, measure, read_bow, refine_box
 from tankerwatch.schema import OrientedBox
 
 
 def truth_box(scene) -> OrientedBox:
     """The oriented box of the scene's only truth hull, in native pixels."""
     (b,) = load_truth(scene)
-    c = b.corners_px
-    long_side = c[0] - c[1] if np.linalg.norm(c[0] - c[1]) > np.linalg.norm(c[1] - c[2]) else c[1] - c[2]
-    return OrientedBox(
-        float(c[:, 0].mean()),
-        float(c[:, 1].mean()),
-        float(max(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[1] - c[2]))),
-        float(min(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[1] - c[2]))),
-        math.atan2(long_side[1], long_side[0]) % math.pi,
-        0.9,
-        "tanker",
-    )
+    return box_from_corners(b.corners_px, 0.9, "tanker")
 
 
 @pytest.mark.parametrize("crs,gsd", [("utm", 0.5), ("EPSG:4326", 0.5), ("utm", 2.0)])
@@ -162,3 +152,12 @@ def test_window_cache_reads_equal_the_files(scene_factory):
             cache.read(list(scene.band_indexes), window=outside), src.read(list(scene.band_indexes), window=outside)
         )
         assert cache.width == src.width  # everything else is the file's
+
+
+@pytest.mark.parametrize("axis", [0.0, 0.4, 1.9, math.pi - 0.01])
+def test_a_box_from_its_own_corners_is_the_box(axis):
+    box = OrientedBox(410.5, 220.25, 180.0, 28.0, axis, 0.9, "tanker")
+    again = box_from_corners(box.corners(), 0.9, "tanker")
+    assert (again.cx_px, again.cy_px) == pytest.approx((box.cx_px, box.cy_px))
+    assert (again.length_px, again.beam_px) == pytest.approx((180.0, 28.0))
+    assert math.sin(again.axis_rad - axis) == pytest.approx(0.0, abs=1e-9)  # the same axis, either way along

@@ -15,6 +15,7 @@ from tankerwatch.datasets.ports import load_ports
 from tankerwatch.datasets.registry import load_registry
 from tankerwatch.datasets.synth import ShipSpec
 from tankerwatch.inference import pipeline
+from tankerwatch.inference.measure import box_from_corners
 from tankerwatch.inference.pipeline import RunContext, run_batch
 from tankerwatch.schema import SHIP_CLASSES, OrientedBox
 from tests.conftest import NetworkBlocked
@@ -27,23 +28,7 @@ def registry_tanker(registry, index=0):
 
 def truth_boxes(scene) -> list[OrientedBox]:
     """The scene's truth hulls as detector output would give them (a perfect detector)."""
-    boxes = []
-    for b in load_truth(scene):
-        c = b.corners_px
-        e1, e2 = c[0] - c[1], c[1] - c[2]
-        long_side = e1 if np.linalg.norm(e1) >= np.linalg.norm(e2) else e2
-        boxes.append(
-            OrientedBox(
-                float(c[:, 0].mean()),
-                float(c[:, 1].mean()),
-                float(max(np.linalg.norm(e1), np.linalg.norm(e2))),
-                float(min(np.linalg.norm(e1), np.linalg.norm(e2))),
-                math.atan2(long_side[1], long_side[0]) % math.pi,
-                0.9,
-                b.class_name,
-            )
-        )
-    return boxes
+    return [box_from_corners(b.corners_px, 0.9, b.class_name) for b in load_truth(scene)]
 
 
 @pytest.fixture
